@@ -1,0 +1,22 @@
+"""SNS (AlarmTopic) and CloudWatch alarm actions -> one alarm workflow execution per alarm."""
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from opswire.adapters.stepfunctions import WorkflowStarter
+from opswire.alarm_intake import start_alarm_workflows
+from opswire.observability import logger, metrics, tracer
+from opswire.settings import AlarmIngestSettings, load_settings
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    settings = load_settings(AlarmIngestSettings)
+    executions = start_alarm_workflows(event, WorkflowStarter(settings.alarm_state_machine_arn))
+    metrics.add_metric(name="AlarmWorkflowsStarted", unit=MetricUnit.Count, value=len(executions))
+    logger.info("alarm workflows started", extra={"executions": executions})
+    return {"executions": executions}

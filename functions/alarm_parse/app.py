@@ -1,0 +1,18 @@
+"""Workflow task: the normalized envelope -> one ``Alarm`` model, whatever the alarm shape."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from opswire.alarms import parse_alarm
+from opswire.models.envelope import AlarmEnvelope
+from opswire.models.tasks import parse_task_input
+from opswire.observability import logger, tracer
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    alarm = parse_alarm(parse_task_input(AlarmEnvelope, event))
+    logger.info("alarm parsed", extra={"alarm": alarm.name, "state": alarm.state})
+    return {"alarm": alarm.model_dump(mode="json")}

@@ -1,0 +1,1 @@
+"""Thin wrappers over SDKs: SDK errors become opswire errors (``raise ... from exc``)."""

@@ -1,0 +1,28 @@
+"""Cached boto3 clients: created on first use, never at import time."""
+
+from functools import cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from types_boto3_ses import SESClient
+    from types_boto3_stepfunctions import SFNClient
+
+
+@cache
+def sfn_client() -> "SFNClient":
+    import boto3
+
+    return boto3.client("stepfunctions")
+
+
+@cache
+def ses_client() -> "SESClient":
+    import boto3
+
+    return boto3.client("ses")
+
+
+def clear_client_cache() -> None:
+    """Forget cached clients (the local platform calls this when it starts a new stack)."""
+    sfn_client.cache_clear()
+    ses_client.cache_clear()

@@ -1,0 +1,16 @@
+"""Secret values from Secrets Manager through Powertools Parameters (cached for ``max_age``)."""
+
+from aws_lambda_powertools.utilities import parameters
+
+from opswire.errors import ConfigurationError
+
+
+def get_secret_string(name: str, max_age: int) -> str:
+    """Return the AWSCURRENT value of secret ``name``. The value is never logged."""
+    try:
+        value = parameters.get_secret(name, max_age=max_age)
+    except parameters.exceptions.GetParameterError as exc:
+        raise ConfigurationError(f"secret {name!r} could not be read") from exc
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigurationError(f"secret {name!r} is empty or binary")
+    return value.strip()

@@ -1,0 +1,1 @@
+"""Boundary contracts: events in, task inputs and outputs."""

@@ -1,0 +1,44 @@
+"""Per-function settings: the only place that reads ``os.environ``.
+
+Each function has one model, validated once per cold start and cached. Values are names and ARNs
+of resources the template passes in; secret *values* never travel as environment variables.
+"""
+
+from functools import cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class _Settings(BaseSettings):
+    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+
+
+class AlarmIngestSettings(_Settings):
+    alarm_state_machine_arn: str = Field(min_length=1)
+
+
+class SlackSettings(_Settings):
+    slack_webhook_secret_name: str = Field(min_length=1)
+    slack_timeout_seconds: int = Field(default=10, ge=1, le=60)
+    secret_max_age_seconds: int = Field(default=300, ge=0)
+
+
+class EmailSettings(_Settings):
+    sender_email: str = Field(min_length=3)
+    alert_email: str = Field(min_length=3, description="comma-separated recipients")
+
+    @property
+    def recipients(self) -> list[str]:
+        return [address.strip() for address in self.alert_email.split(",") if address.strip()]
+
+
+@cache
+def load_settings[S: _Settings](model: type[S]) -> S:
+    """Validate ``model`` from the environment once per process (cold start)."""
+    return model()
+
+
+def clear_settings_cache() -> None:
+    """Forget cached settings (the local platform calls this when it starts a new stack)."""
+    load_settings.cache_clear()
