@@ -1,4 +1,9 @@
-"""Email through Amazon SES (``SendEmail`` with a text and an HTML part)."""
+"""Email through Amazon SES: a MIME message (text + HTML alternative) sent with SendRawEmail.
+
+Raw MIME rather than ``SendEmail`` so that threading headers (Message-ID, In-Reply-To) can be set.
+"""
+
+from email.message import EmailMessage
 
 from botocore.exceptions import ClientError
 
@@ -11,25 +16,29 @@ _RETRYABLE_CODES = frozenset(
 )
 
 
+def build_mime_message(sender: str, recipients: list[str], content: EmailContent) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = ", ".join(recipients)
+    message["Subject"] = content.subject
+    message.set_content(content.text)
+    message.add_alternative(content.html, subtype="html")
+    return message
+
+
 class SesEmailSender:
     def send(self, *, sender: str, recipients: list[str], content: EmailContent) -> str:
         """Send one message to ``recipients``; return the SES message id."""
+        message = build_mime_message(sender, recipients, content)
         try:
-            response = ses_client().send_email(
-                Source=sender,
-                Destination={"ToAddresses": recipients},
-                Message={
-                    "Subject": {"Data": content.subject, "Charset": "UTF-8"},
-                    "Body": {
-                        "Text": {"Data": content.text, "Charset": "UTF-8"},
-                        "Html": {"Data": content.html, "Charset": "UTF-8"},
-                    },
-                },
+            # No Destinations: SES takes them from the To header, as it does for a mail client.
+            response = ses_client().send_raw_email(
+                Source=sender, RawMessage={"Data": message.as_bytes()}
             )
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "Unknown")
-            message = f"SES refused the message: {code}"
+            reason = f"SES refused the message: {code}"
             if code in _RETRYABLE_CODES:
-                raise EmailRetryableError(message) from exc
-            raise EmailDeliveryError(message) from exc
+                raise EmailRetryableError(reason) from exc
+            raise EmailDeliveryError(reason) from exc
         return response["MessageId"]

@@ -1,0 +1,111 @@
+# opswire developer tasks. Every target bootstraps what it needs (.venv, .tools/sam) itself.
+#   make demo    the whole platform locally          make test   everything CI runs
+#   make format  rewrite code with ruff               make clean  remove build output and caches
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+# `test` runs its steps in the order listed, even under `make -j`.
+.NOTPARALLEL:
+
+export SAM_CLI_TELEMETRY := 0
+
+# ---- interpreters -----------------------------------------------------------------------------
+# A real interpreter path, not a pyenv shim: the python3.13 shim fails unless 3.13 is selected.
+PYENV_ROOT ?= $(shell pyenv root 2>/dev/null)
+PY_FROM_PATH = $(shell $(1) -c 'import sys; print(sys.executable)' 2>/dev/null)
+PY313 := $(lastword $(sort $(filter-out %t/bin/python3.13,\
+	$(wildcard $(PYENV_ROOT)/versions/3.13*/bin/python3.13))))
+PY313 := $(or $(PY313),$(call PY_FROM_PATH,python3.13))
+# aws-sam-cli pins boto3/pydantic below ours, so it lives in its own venv on 3.11 or 3.12.
+PY_SAM := $(firstword $(wildcard $(PYENV_ROOT)/versions/3.11*/bin/python3.11 \
+	$(PYENV_ROOT)/versions/3.12*/bin/python3.12))
+PY_SAM := $(or $(PY_SAM),$(call PY_FROM_PATH,python3))
+
+# `uv` when it runs (a pyenv shim may exist without working), else the module pip installs.
+UV := $(shell uv --version >/dev/null 2>&1 && echo uv || echo python3 -m uv)
+define ensure_uv
+$(UV) --version >/dev/null 2>&1 || python3 -m pip install --user uv || pip install uv
+endef
+
+define need_py313
+test -n "$(PY313)" || { echo "error: no Python 3.13 found: install it (pyenv install 3.13)" \
+	"or put python3.13 on PATH" >&2; exit 1; }
+endef
+
+# ---- environments -----------------------------------------------------------------------------
+VENV := .venv
+VENV_STAMP := $(VENV)/.installed
+VENV_INPUTS := layers/common/requirements.txt requirements-dev.txt pyproject.toml
+SAM_VERSION := 1.170.0
+SAM_STAMP := .tools/sam/.installed-$(SAM_VERSION)
+SAM := .tools/sam/bin/sam
+
+.PHONY: .venv .tools/sam
+.venv: $(VENV_STAMP)
+.tools/sam: $(SAM_STAMP)
+
+$(VENV_STAMP): $(VENV_INPUTS)
+	@$(need_py313)
+	@$(ensure_uv)
+	@# Recreate only when missing or not 3.13; otherwise just sync the packages.
+	@$(VENV)/bin/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null \
+		|| $(UV) venv --quiet --no-project --clear --python "$(PY313)" $(VENV)
+	VIRTUAL_ENV=$(VENV) $(UV) pip install --quiet \
+		-r layers/common/requirements.txt -r requirements-dev.txt -e .
+	@touch $@
+
+$(SAM_STAMP):
+	@$(ensure_uv)
+	@# No stamp for this version: start from an empty venv (uv's cache makes it quick).
+	$(UV) venv --quiet --no-project --clear --python "$(PY_SAM)" .tools/sam
+	VIRTUAL_ENV=.tools/sam $(UV) pip install --quiet aws-sam-cli==$(SAM_VERSION)
+	@touch $@
+
+# ---- targets ----------------------------------------------------------------------------------
+.PHONY: help demo test lint format typecheck validate check build pytest bench clean
+
+help:
+	@echo "targets: demo test lint format typecheck validate check build pytest bench clean"
+
+demo: .venv
+	$(VENV)/bin/opswire demo
+
+test: lint typecheck validate check build pytest
+
+lint: .venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: .venv
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+# Paths map to unique module names (explicit_package_bases): functions/<name>/app.py is
+# functions.<name>.app, so the handlers, all called app.py, are checked together.
+typecheck: .venv
+	$(VENV)/bin/mypy layers/common/opswire local/opswire_local functions tools bench
+
+validate: .venv .tools/sam
+	$(SAM) validate --lint --region us-east-1
+	$(VENV)/bin/statelint --ignore=URI statemachines/*.asl.json && echo "statelint: ASL ok"
+
+check: .venv
+	$(VENV)/bin/python tools/check_template.py
+
+# sam build runs the python3.13 workflow, which needs `python3.13` on PATH (no Docker here);
+# the arm64 layer gets aarch64 wheels from PyPI. cached/parallel come from samconfig.toml.
+build: .tools/sam
+	@$(need_py313)
+	PATH="$(dir $(PY313)):$$PATH" $(SAM) build
+
+pytest: .venv
+	$(VENV)/bin/pytest -q
+
+bench: .venv
+	@for script in bench/*.py; do echo "== $$script"; $(VENV)/bin/python "$$script"; done
+
+clean:
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache dist
+	find . -name __pycache__ -type d -not -path './.venv/*' -not -path './.tools/*' \
+		-prune -exec rm -rf {} +

@@ -1,0 +1,1 @@
+"""Alarm notifications: pure rendering (``render``) and delivery through channel adapters."""
