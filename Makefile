@@ -12,7 +12,7 @@ export SAM_CLI_TELEMETRY := 0
 
 # ---- interpreters -----------------------------------------------------------------------------
 # A real interpreter path, not a pyenv shim: the python3.13 shim fails unless 3.13 is selected.
-PYENV_ROOT ?= $(shell pyenv root 2>/dev/null)
+PYENV_ROOT := $(or $(PYENV_ROOT),$(shell pyenv root 2>/dev/null))
 PY_FROM_PATH = $(shell $(1) -c 'import sys; print(sys.executable)' 2>/dev/null)
 PY313 := $(lastword $(sort $(filter-out %t/bin/python3.13,\
 	$(wildcard $(PYENV_ROOT)/versions/3.13*/bin/python3.13))))
@@ -45,19 +45,19 @@ SAM := .tools/sam/bin/sam
 .venv: $(VENV_STAMP)
 .tools/sam: $(SAM_STAMP)
 
+# The venv is recreated only when missing or not 3.13; otherwise the packages are just synced.
 $(VENV_STAMP): $(VENV_INPUTS)
 	@$(need_py313)
 	@$(ensure_uv)
-	@# Recreate only when missing or not 3.13; otherwise just sync the packages.
 	@$(VENV)/bin/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null \
 		|| $(UV) venv --quiet --no-project --clear --python "$(PY313)" $(VENV)
 	VIRTUAL_ENV=$(VENV) $(UV) pip install --quiet \
 		-r layers/common/requirements.txt -r requirements-dev.txt -e .
 	@touch $@
 
+# No stamp for this version: start from an empty venv (uv's cache makes it quick).
 $(SAM_STAMP):
 	@$(ensure_uv)
-	@# No stamp for this version: start from an empty venv (uv's cache makes it quick).
 	$(UV) venv --quiet --no-project --clear --python "$(PY_SAM)" .tools/sam
 	VIRTUAL_ENV=.tools/sam $(UV) pip install --quiet aws-sam-cli==$(SAM_VERSION)
 	@touch $@

@@ -4,7 +4,8 @@
     opswire local up [--port N]
     opswire demo [--json]
 
-Handlers log to ``.opswire/local.log`` (stdout belongs to the report).
+Handlers log to ``.opswire/local.log`` (stdout belongs to the report); ``OPSWIRE_STATE_DIR``
+moves that directory (log, Slack outbox, address of a running ``local up``).
 """
 
 from __future__ import annotations
@@ -98,13 +99,16 @@ def platform_options(args: argparse.Namespace) -> PlatformOptions:
         parameters=parameters,
         time_scale=args.time_scale,
         forward_slack_to=os.environ.get("OPSWIRE_SLACK_WEBHOOK_URL") or None,
+        state_dir=Path(os.environ["OPSWIRE_STATE_DIR"])
+        if os.environ.get("OPSWIRE_STATE_DIR")
+        else None,
     )
 
 
 @contextlib.contextmanager
-def handler_output_to_log(root: Path) -> Iterator[TextIO]:
+def handler_output_to_log(options: PlatformOptions) -> Iterator[TextIO]:
     """Yield the real stdout; meanwhile anything handlers print (logs, EMF) goes to the log."""
-    log_path = root / ".opswire" / "local.log"
+    log_path = options.state_path / "local.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     real_stdout = sys.stdout
     with log_path.open("a", encoding="utf-8") as log:
@@ -122,11 +126,11 @@ def _run_send(args: argparse.Namespace) -> int:
     events = [(path, Path(path).read_bytes()) for path in args.event] or [(None, None)]
     from opswire_local.gateway import running_platform_url, send_to_running_platform
 
-    url = running_platform_url(options.root)
+    url = running_platform_url(options.state_path)
     if url is not None:
         result = send_to_running_platform(url, args.source, events, headers)
     else:
-        with handler_output_to_log(options.root) as out, LocalPlatform(options) as platform:
+        with handler_output_to_log(options) as out, LocalPlatform(options) as platform:
             reports = [
                 platform.send(args.source, body, headers=headers, event_file=path)
                 for path, body in events
@@ -183,7 +187,7 @@ def _run_up(args: argparse.Namespace) -> int:
     from opswire_local.gateway import serve
 
     options = platform_options(args)
-    with handler_output_to_log(options.root) as out, LocalPlatform(options) as platform:
+    with handler_output_to_log(options) as out, LocalPlatform(options) as platform:
         return serve(platform, args.port, out)
 
 
@@ -192,7 +196,7 @@ def _run_demo(args: argparse.Namespace) -> int:
     from opswire_local.demo import run_demo
 
     options = platform_options(args)
-    with handler_output_to_log(options.root) as out, LocalPlatform(options) as platform:
+    with handler_output_to_log(options) as out, LocalPlatform(options) as platform:
         results = run_demo(platform)
         sys.stdout = out
     ok = all(scenario["ok"] for scenario in results)
@@ -207,7 +211,7 @@ def _run_demo(args: argparse.Namespace) -> int:
             for problem in scenario["problems"]:
                 print(f"  ! {problem}")
         print(f"\n{sum(s['ok'] for s in results)}/{len(results)} scenarios passed")
-        print(f"handler logs: {options.root / '.opswire' / 'local.log'}")
+        print(f"handler logs: {options.state_path / 'local.log'}")
     return 0 if ok else 1
 
 

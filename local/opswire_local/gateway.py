@@ -21,14 +21,15 @@ from opswire_local.platform import LocalPlatform, combine
 _CONTROL_PREFIX = "/_opswire/"
 
 
-def _state_file(root: Path) -> Path:
-    return root / ".opswire" / "local-up.json"
+def _state_file(state_path: Path) -> Path:
+    return state_path / "local-up.json"
 
 
 def serve(platform: LocalPlatform, port: int, out: TextIO) -> int:
     server = ThreadingHTTPServer(("127.0.0.1", port), _handler_class(platform))
     url = f"http://127.0.0.1:{server.server_address[1]}"
-    state_file = _state_file(platform.options.root)
+    state_file = _state_file(platform.options.state_path)
+    state_file.parent.mkdir(parents=True, exist_ok=True)
     state_file.write_text(json.dumps({"url": url, "pid": os.getpid()}))
     description = platform.describe()
     print(f"opswire local platform on {url} (Ctrl-C to stop)", file=out)
@@ -112,9 +113,9 @@ def _handler_class(platform: LocalPlatform) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def running_platform_url(root: Path) -> str | None:
+def running_platform_url(state_path: Path) -> str | None:
     """The URL of a running ``opswire local up`` for this project, if one answers."""
-    state_file = _state_file(root)
+    state_file = _state_file(state_path)
     if not state_file.is_file():
         return None
     url = str(json.loads(state_file.read_text())["url"])

@@ -113,7 +113,9 @@ class InProcessLambdaRuntime:
                 payload = json.dumps(result)
             except Exception as exc:  # the Lambda service turns any exception into a payload
                 self.invocations.append(
-                    InvocationRecord(spec.name, context.aws_request_id, type(exc).__name__, str(exc))
+                    InvocationRecord(
+                        spec.name, context.aws_request_id, type(exc).__name__, str(exc)
+                    )
                 )
                 error = {
                     "errorMessage": str(exc),

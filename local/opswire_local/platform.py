@@ -65,7 +65,12 @@ class PlatformOptions:
     # Step Functions Wait states and Retry intervals are multiplied by this factor locally.
     time_scale: float = 0.05
     execution_timeout_seconds: float = 120.0
+    # Logs, the Slack outbox and the address of a running ``local up`` (default: <root>/.opswire).
     state_dir: Path | None = None
+
+    @property
+    def state_path(self) -> Path:
+        return self.state_dir or self.root / ".opswire"
 
 
 @dataclass
@@ -159,8 +164,7 @@ class LocalPlatform:
     def __init__(self, options: PlatformOptions) -> None:
         self.options = options
         self.template = Template.load(options.root / "template.yaml")
-        state_dir = options.state_dir or options.root / ".opswire"
-        self.outbox = SlackOutbox(state_dir / "outbox.jsonl", options.forward_slack_to)
+        self.outbox = SlackOutbox(options.state_path / "outbox.jsonl", options.forward_slack_to)
         self.functions: dict[str, FunctionSpec] = {}
         self.state_machines: dict[str, str] = {}  # logical id -> ARN
         self.topics: dict[str, str] = {}  # logical id -> ARN
@@ -201,9 +205,7 @@ class LocalPlatform:
         _forget_process_caches()
         stack = self._exit_stack
         stack.enter_context(_aws_test_environment())
-        stack.enter_context(
-            mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
-        )
+        stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
         stack.enter_context(install_moto_patch(self.runtime))
         stack.enter_context(_patch_sns_lambda_delivery(self))
         stack.enter_context(_scale_step_functions_time(self.options.time_scale))
@@ -280,7 +282,9 @@ class LocalPlatform:
         name = self._name(logical_id)
         url = sqs.create_queue(QueueName=name)["QueueUrl"]
         arn = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{name}"
-        return PhysicalResource(ref=url, attributes={"Arn": arn, "QueueName": name, "QueueUrl": url})
+        return PhysicalResource(
+            ref=url, attributes={"Arn": arn, "QueueName": name, "QueueUrl": url}
+        )
 
     def _create_topic(self, logical_id: str, resource: dict[str, Any]) -> PhysicalResource:
         import boto3
@@ -452,9 +456,9 @@ class LocalPlatform:
             except DeliveryError as exc:
                 report.errors.append(str(exc))
             report.executions = self._wait_for_executions(known_executions, report)
-            report.notifications = self.outbox.messages[slack_mark:] + self._sent_emails()[
-                email_mark:
-            ]
+            report.notifications = (
+                self.outbox.messages[slack_mark:] + self._sent_emails()[email_mark:]
+            )
             report.errors.extend(self.async_errors[error_mark:])
             return report
 
@@ -510,9 +514,9 @@ class LocalPlatform:
         if isinstance(full_event["detail"], str):
             full_event["detail"] = json.loads(full_event["detail"])
         for rule in self.rules:
-            if rule.pattern is not None and EventPattern.load(json.dumps(rule.pattern)).matches_event(
-                full_event
-            ):
+            if rule.pattern is not None and EventPattern.load(
+                json.dumps(rule.pattern)
+            ).matches_event(full_event):
                 self._fire_rule(rule, full_event)
 
     def _fire_schedule(self, name: str) -> None:
@@ -617,7 +621,9 @@ class LocalPlatform:
         subscriptions = [s for s in self.log_subscriptions if s.log_group == log_group]
         if not subscriptions:
             groups = sorted({s.log_group for s in self.log_subscriptions})
-            raise DeliveryError(f"no subscription on log group {log_group!r} (subscribed: {groups})")
+            raise DeliveryError(
+                f"no subscription on log group {log_group!r} (subscribed: {groups})"
+            )
         document = json.loads(body)
         if isinstance(document, list):
             document = {"logEvents": document}
@@ -639,9 +645,7 @@ class LocalPlatform:
                 executions.extend(page["executions"])
         return executions
 
-    def _wait_for_executions(
-        self, known: set[str], report: DeliveryReport
-    ) -> list[dict[str, Any]]:
+    def _wait_for_executions(self, known: set[str], report: DeliveryReport) -> list[dict[str, Any]]:
         import boto3
 
         sfn = boto3.client("stepfunctions", region_name=REGION)
@@ -805,10 +809,16 @@ def http_api_response(result: Any) -> dict[str, Any]:
             "headers": dict(result.get("headers") or {}),
             "body": body,
         }
-    return {"status": 200, "headers": {"content-type": "application/json"}, "body": json.dumps(result)}
+    return {
+        "status": 200,
+        "headers": {"content-type": "application/json"},
+        "body": json.dumps(result),
+    }
 
 
-def cloudwatch_logs_event(subscription: LogSubscription, document: dict[str, Any]) -> dict[str, Any]:
+def cloudwatch_logs_event(
+    subscription: LogSubscription, document: dict[str, Any]
+) -> dict[str, Any]:
     """A CloudWatch Logs subscription delivery: gzip + base64 of the DATA_MESSAGE."""
     now_ms = int(time.time() * 1000)
     log_events = []
@@ -816,7 +826,9 @@ def cloudwatch_logs_event(subscription: LogSubscription, document: dict[str, Any
         entry = {"message": item} if isinstance(item, str) else dict(item)
         entry.setdefault("timestamp", now_ms)
         entry.setdefault("id", f"{entry['timestamp']}{index:020d}"[-56:])
-        log_events.append({"id": entry["id"], "timestamp": entry["timestamp"], "message": entry["message"]})
+        log_events.append(
+            {"id": entry["id"], "timestamp": entry["timestamp"], "message": entry["message"]}
+        )
     message = {
         "messageType": "DATA_MESSAGE",
         "owner": ACCOUNT_ID,

@@ -53,7 +53,7 @@ for _tag in (
 
 def load_template(path: Path) -> dict[str, Any]:
     with path.open(encoding="utf-8") as handle:
-        document = yaml.load(handle, Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+        document = yaml.load(handle, Loader=_CfnLoader)
     if not isinstance(document, dict) or "Resources" not in document:
         raise TemplateError(f"{path} is not a CloudFormation template (no Resources)")
     return document
@@ -222,8 +222,7 @@ def creation_order(template: Template) -> list[str]:
     dependencies = {
         logical_id: {
             ref
-            for ref in references(resource.get("Properties") or {})
-            | set(_depends_on(resource))
+            for ref in references(resource.get("Properties") or {}) | set(_depends_on(resource))
             if ref in resources and ref != logical_id
         }
         for logical_id, resource in resources.items()

@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
+
 from opswire.alarms import parse_alarm, region_code
 from opswire.errors import AlarmParseError
 from opswire.models.alarm import Alarm, AlarmMetric
 from opswire.models.envelope import AlarmEnvelope, AlarmSource
-from pydantic import ValidationError
 
 EVENTS = Path(__file__).parents[2] / "events"
 DATA = Path(__file__).parent / "data"
@@ -278,7 +279,7 @@ def test_gov_cloud_alarm_links_to_the_gov_cloud_console() -> None:
 
     assert (alarm.partition, alarm.region) == ("aws-us-gov", "us-gov-west-1")
     assert alarm.console_url.startswith(
-        "https://us-gov-west-1.console.amazonaws-us-gov.com/cloudwatch/home?region=us-gov-west-1#"
+        "https://console.amazonaws-us-gov.com/cloudwatch/home?region=us-gov-west-1#"
     )
 
 
@@ -476,9 +477,9 @@ def test_invalid_sample_eventbridge_event_that_is_not_an_alarm() -> None:
         parse("eventbridge", payload)
 
 
-def _without(payload: dict[str, Any], *path: str) -> dict[str, Any]:
+def _without(payload: dict[str, Any], *path: str | int) -> dict[str, Any]:
     result = copy.deepcopy(payload)
-    target = result
+    target: Any = result
     for key in path[:-1]:
         target = target[key]
     del target[path[-1]]
@@ -587,10 +588,11 @@ def _mutations(node: Any, path: tuple[str | int, ...] = ()) -> list[tuple[tuple[
     """(path, replacement) pairs: every key removed (``...``) and every value swapped for
     values of the wrong type, at every depth."""
     found: list[tuple[tuple[Any, ...], Any]] = []
+    wrong_types: tuple[Any, ...] = (None, 7, "x", [], {}, True)
     if isinstance(node, dict):
         for key, child in node.items():
             found.append(((*path, key), ...))
-            found.extend(((*path, key), bad) for bad in (None, 7, "x", [], {}, True))
+            found.extend(((*path, key), bad) for bad in wrong_types)
             found.extend(_mutations(child, (*path, key)))
     elif isinstance(node, list):
         for index, child in enumerate(node):

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from opswire.alarms import parse_alarm
 from opswire.models.alarm import Alarm, TriggeringAlarm
 from opswire.models.envelope import AlarmEnvelope, AlarmSource
@@ -321,3 +322,21 @@ def test_email_subject_is_one_bounded_line(name: str) -> None:
     assert not re.search(r"[\r\n\t\u2028\u2029]", subject)
     assert subject.startswith("[ALARM] ") and subject.endswith(" in eu-west-1")
     assert header_text(render_slack_message(alarm)).count("\n") == 0
+
+
+def test_an_alarm_with_every_optional_fact_stays_within_ten_fields() -> None:
+    alarm = sample("eventbridge/alarm-metric-math.json").model_copy(
+        update={
+            "comparison_operator": "GreaterThanThreshold",
+            "evaluation_periods": 3,
+            "datapoints_to_alarm": 2,
+            "actions_suppressed_by": "Alarm",
+            "tags": {"team": "orders"},
+        }
+    )
+    fields = field_texts(render_slack_message(alarm))
+
+    assert len(fields) == SLACK_MAX_FIELDS
+    assert "*Threshold*\n&gt; 2 (GreaterThanThreshold), 2 of 3 datapoints" in fields
+    assert "*Actions suppressed*\nby Alarm" in fields
+    assert "*Tags*\nteam=orders" in fields

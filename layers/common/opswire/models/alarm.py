@@ -21,10 +21,11 @@ ALARM_STATES: tuple[AlarmState, ...] = ("ALARM", "OK", "INSUFFICIENT_DATA")
 # "eu-west-1", "us-gov-west-1", "ap-southeast-4", ...
 REGION_CODE_PATTERN = r"^[a-z]{2}(-[a-z]+)+-\d+$"
 
+# The commercial console has regional hosts; China and GovCloud are addressed by ``?region=``.
 _CONSOLE_HOSTS = {
     "aws": "https://{region}.console.aws.amazon.com",
-    "aws-cn": "https://{region}.console.amazonaws.cn",
-    "aws-us-gov": "https://{region}.console.amazonaws-us-gov.com",
+    "aws-cn": "https://console.amazonaws.cn",
+    "aws-us-gov": "https://console.amazonaws-us-gov.com",
 }
 
 

@@ -29,7 +29,6 @@ SLACK_HEADER_MAX = 150
 SLACK_SECTION_TEXT_MAX = 3000
 SLACK_FIELD_MAX = 2000
 SLACK_MAX_FIELDS = 10
-SLACK_BUTTON_TEXT_MAX = 75
 SLACK_BUTTON_URL_MAX = 3000
 SLACK_FALLBACK_TEXT_MAX = 3000
 
@@ -76,8 +75,8 @@ def render_slack_message(alarm: Alarm) -> dict[str, Any]:
         }
     ]
     if alarm.description:
-        blocks.append(_section(f"*Description*\n{_mrkdwn(alarm.description)}"))
-    blocks.append(_section(f"*Reason*\n{_mrkdwn(alarm.reason or 'No reason given.')}"))
+        blocks.append(_section(f"*Description*\n{_escape(alarm.description)}"))
+    blocks.append(_section(f"*Reason*\n{_escape(alarm.reason or 'No reason given.')}"))
     blocks.append(
         {
             "type": "section",
@@ -120,16 +119,12 @@ def _section(text: str) -> dict[str, Any]:
 
 
 def _slack_field(label: str, value: str) -> str:
-    return _truncate_escaped(f"*{_escape(label)}*\n{_mrkdwn(value)}", SLACK_FIELD_MAX)
+    return _truncate_escaped(f"*{_escape(label)}*\n{_escape(value)}", SLACK_FIELD_MAX)
 
 
 def _escape(text: str) -> str:
     """Slack's three control characters; everything else is left to mrkdwn."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _mrkdwn(text: str) -> str:
-    return _escape(text)
 
 
 def _truncate_escaped(text: str, limit: int) -> str:

@@ -1,0 +1,233 @@
+"""The alarm slice end to end: every alarm sample through every door, and every failure path."""
+
+import json
+from pathlib import Path
+
+import boto3
+import pytest
+from pytest_httpserver import HTTPServer
+
+from opswire_local.platform import REGION
+from tests.conftest import EVENTS
+from tests.local.conftest import PlatformFactory
+
+SNS_SAMPLES = sorted((EVENTS / "sns").glob("*.json"))
+EVENTBRIDGE_SAMPLES = sorted((EVENTS / "eventbridge").glob("*.json"))
+ALARM_ACTION_SAMPLES = sorted((EVENTS / "lambda-action").glob("*.json"))
+
+
+def _alarm_name(sample: Path) -> str:
+    document = json.loads(sample.read_text())
+    if "AlarmName" in document:
+        return str(document["AlarmName"])
+    return str((document.get("detail") or document.get("alarmData"))["alarmName"])
+
+
+def _assert_one_slack_and_one_email(report: object, alarm_name: str) -> None:
+    notifications = report.notifications  # type: ignore[attr-defined]
+    assert [n["channel"] for n in notifications] == ["slack", "email"] or [
+        n["channel"] for n in notifications
+    ] == ["email", "slack"]
+    slack = next(n for n in notifications if n["channel"] == "slack")
+    email = next(n for n in notifications if n["channel"] == "email")
+    assert alarm_name in json.dumps(slack["payload"])
+    assert slack["payload"]["attachments"][0]["color"].startswith("#")
+    assert alarm_name in email["subject"]
+    assert email["recipient"] == "ops@example.com"
+    assert alarm_name in email["payload"]["html"]
+    assert alarm_name in email["text"]
+
+
+@pytest.mark.parametrize("sample", SNS_SAMPLES, ids=lambda p: p.stem)
+def test_every_sns_alarm_sample_becomes_one_slack_message_and_one_email(
+    start_platform: PlatformFactory, sample: Path
+) -> None:
+    platform = start_platform()
+    report = platform.send("sns:AlarmTopic", sample.read_bytes())
+
+    assert report.errors == []
+    assert [e["status"] for e in report.executions] == ["SUCCEEDED"]
+    assert report.executions[0]["name"].startswith("sns-")
+    _assert_one_slack_and_one_email(report, _alarm_name(sample))
+
+
+@pytest.mark.parametrize("sample", EVENTBRIDGE_SAMPLES, ids=lambda p: p.stem)
+def test_every_eventbridge_alarm_sample_becomes_one_slack_message_and_one_email(
+    start_platform: PlatformFactory, sample: Path
+) -> None:
+    platform = start_platform()
+    report = platform.send("eventbridge", sample.read_bytes())
+
+    assert report.errors == []
+    assert [e["status"] for e in report.executions] == ["SUCCEEDED"]
+    _assert_one_slack_and_one_email(report, _alarm_name(sample))
+
+
+@pytest.mark.parametrize("sample", ALARM_ACTION_SAMPLES, ids=lambda p: p.stem)
+def test_lambda_alarm_action_samples_start_the_same_workflow(
+    start_platform: PlatformFactory, sample: Path
+) -> None:
+    platform = start_platform()
+    report = platform.send("function:AlarmIngestFunction", sample.read_bytes())
+
+    assert report.errors == []
+    assert report.invocation is not None and report.invocation["errored"] is False
+    assert [e["status"] for e in report.executions] == ["SUCCEEDED"]
+    assert report.executions[0]["name"].startswith("action-")
+    _assert_one_slack_and_one_email(report, _alarm_name(sample))
+
+
+def test_events_not_about_alarms_start_nothing(start_platform: PlatformFactory) -> None:
+    platform = start_platform()
+    event = {"source": "aws.ec2", "detail-type": "EC2 Instance State-change", "detail": {}}
+
+    report = platform.send("eventbridge", json.dumps(event).encode())
+
+    assert report.executions == [] and report.notifications == [] and report.errors == []
+
+
+def test_a_redelivered_sns_message_starts_no_second_execution(
+    start_platform: PlatformFactory,
+) -> None:
+    platform = start_platform()
+    alarm = (EVENTS / "sns" / "alarm-metric-alarm.json").read_text()
+    topic_arn = platform.topics["AlarmTopic"]
+    record = {
+        "EventSource": "aws:sns",
+        "EventVersion": "1.0",
+        "EventSubscriptionArn": f"{topic_arn}:sub",
+        "Sns": {
+            "Type": "Notification",
+            "MessageId": "5f1e1a4c-0000-4000-8000-000000000001",
+            "TopicArn": topic_arn,
+            "Subject": "ALARM",
+            "Message": alarm,
+            "Timestamp": "2026-11-24T10:00:00.000Z",
+            "SignatureVersion": "1",
+            "Signature": "x",
+            "SigningCertUrl": "x",
+            "UnsubscribeUrl": "x",
+            "MessageAttributes": {},
+        },
+    }
+    body = json.dumps({"Records": [record]}).encode()
+
+    first = platform.send("function:AlarmIngestFunction", body)
+    second = platform.send("function:AlarmIngestFunction", body)
+
+    assert len(first.executions) == 1 and len(first.notifications) == 2
+    assert second.executions == [] and second.notifications == []
+    assert second.invocation is not None
+    assert second.invocation["payload"] == first.invocation["payload"]  # type: ignore[index]
+
+
+def test_a_sequence_of_events_is_delivered_in_order(start_platform: PlatformFactory) -> None:
+    platform = start_platform()
+    reports = [
+        platform.send("sns:AlarmTopic", (EVENTS / "sns" / name).read_bytes())
+        for name in ("alarm-metric-alarm.json", "alarm-metric-alarm.json", "alarm-metric-ok.json")
+    ]
+
+    states = [r.notifications[0]["subject"].split(":")[0] for r in reports]
+    assert states == ["ALARM", "ALARM", "OK"]
+    assert all(r.ok for r in reports)
+
+
+def test_slack_answering_500_is_retried_then_reported_as_a_failed_execution(
+    start_platform: PlatformFactory, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/hooks/alarms", method="POST").respond_with_data(
+        "internal_error", status=500
+    )
+    platform = start_platform(slack_webhook_url=httpserver.url_for("/hooks/alarms"))
+
+    report = platform.send("sns:AlarmTopic", (EVENTS / "sns" / "alarm-metric-alarm.json").read_bytes())
+
+    (execution,) = report.executions
+    assert execution["status"] == "FAILED"
+    assert execution["error"] == "NotificationDeliveryFailed"
+    cause = json.loads(execution["cause"])
+    slack_result = cause["slack"]
+    assert slack_result["delivered"] is False
+    assert slack_result["error"] == "SlackRetryableError"
+    assert "HTTP 500" in slack_result["cause"]
+    # 1 attempt + 4 retries from the ASL Retry block, and the email still went out.
+    assert cause["email"]["delivered"] is True
+    assert len(httpserver.log) == 5
+    assert [n["channel"] for n in report.notifications] == ["email"]
+    assert not report.ok
+
+
+def test_slack_refusing_the_message_is_not_retried(
+    start_platform: PlatformFactory, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/hooks/alarms").respond_with_data("invalid_token", status=403)
+    platform = start_platform(slack_webhook_url=httpserver.url_for("/hooks/alarms"))
+
+    report = platform.send("sns:AlarmTopic", (EVENTS / "sns" / "alarm-metric-alarm.json").read_bytes())
+
+    (execution,) = report.executions
+    assert execution["status"] == "FAILED"
+    assert "SlackDeliveryError" in execution["cause"]
+    assert len(httpserver.log) == 1
+
+
+def test_a_slack_hiccup_is_retried_into_success(
+    start_platform: PlatformFactory, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_ordered_request("/hooks/alarms").respond_with_data(
+        "rate_limited", status=429, headers={"Retry-After": "1"}
+    )
+    httpserver.expect_ordered_request("/hooks/alarms").respond_with_data("ok")
+    platform = start_platform(slack_webhook_url=httpserver.url_for("/hooks/alarms"))
+
+    report = platform.send("sns:AlarmTopic", (EVENTS / "sns" / "alarm-metric-alarm.json").read_bytes())
+
+    assert [e["status"] for e in report.executions] == ["SUCCEEDED"]
+    assert len(httpserver.log) == 2
+    posted = httpserver.log[-1][0].get_json()
+    assert "api-5xx-errors-high" in json.dumps(posted)
+
+
+def test_a_json_message_that_is_no_alarm_fails_the_execution_with_a_parse_error(
+    start_platform: PlatformFactory,
+) -> None:
+    platform = start_platform()
+
+    report = platform.send("sns:AlarmTopic", b'{"hello": "world"}')
+
+    (execution,) = report.executions
+    assert execution["status"] == "FAILED"
+    assert execution["error"] == "AlarmParseError"
+    assert report.notifications == []
+
+
+def test_a_message_that_is_not_json_goes_to_the_dead_letter_queue(
+    start_platform: PlatformFactory,
+) -> None:
+    platform = start_platform()
+
+    report = platform.send("sns:AlarmTopic", b"this is not an alarm")
+
+    assert report.executions == []
+    assert len(report.errors) == 1 and "AlarmParseError" in report.errors[0]
+    sqs = boto3.client("sqs", region_name=REGION)
+    queue_url = sqs.get_queue_url(QueueName="opswire-local-AsyncDeadLetterQueue")["QueueUrl"]
+    messages = sqs.receive_message(
+        QueueUrl=queue_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+    )["Messages"]
+    assert len(messages) == 1
+    dead = json.loads(messages[0]["Body"])
+    assert dead["Records"][0]["Sns"]["Message"] == "this is not an alarm"
+    assert messages[0]["MessageAttributes"]["ErrorCode"]["StringValue"] == "AlarmParseError"
+    # the handler ran once and was retried twice, as Lambda does for asynchronous invocations
+    ingest_runs = [r for r in platform.runtime.invocations if r.function.endswith("AlarmIngestFunction")]
+    assert len(ingest_runs) == 3
+
+
+def test_unknown_sources_are_clear_errors(start_platform: PlatformFactory) -> None:
+    platform = start_platform()
+
+    assert "no topic 'Nope'" in platform.send("sns:Nope", b"{}").errors[0]
+    assert "unknown SOURCE" in platform.send("kafka:x", b"{}").errors[0]
+    assert "needs 'detail'" in platform.send("eventbridge", b'{"source":"a","detail-type":"b"}').errors[0]
