@@ -7,12 +7,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from opswire.adapters.stepfunctions import WorkflowStarter
 from opswire.alarm_intake import start_alarm_workflows
-from opswire.observability import logger, metrics, tracer
+from opswire.observability import logger, metrics
 from opswire.settings import AlarmIngestSettings, load_settings
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = load_settings(AlarmIngestSettings)

@@ -7,11 +7,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from opswire.alarms import parse_alarm
 from opswire.models.envelope import AlarmEnvelope
 from opswire.models.tasks import parse_task_input
-from opswire.observability import logger, tracer
+from opswire.observability import logger
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     alarm = parse_alarm(parse_task_input(AlarmEnvelope, event))
     logger.info("alarm parsed", extra={"alarm": alarm.name, "state": alarm.state})

@@ -9,12 +9,11 @@ from opswire.adapters.secrets import get_secret_string
 from opswire.adapters.slack import SlackWebhook
 from opswire.models.tasks import AlarmTaskInput, parse_task_input
 from opswire.notifications.delivery import notify_slack
-from opswire.observability import logger, metrics, tracer
+from opswire.observability import logger, metrics
 from opswire.settings import SlackSettings, load_settings
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = load_settings(SlackSettings)

@@ -123,7 +123,9 @@ def handler_output_to_log(options: PlatformOptions) -> Iterator[TextIO]:
 def _run_send(args: argparse.Namespace) -> int:
     options = platform_options(args)
     headers = _headers(args.header)
-    events = [(path, Path(path).read_bytes()) for path in args.event] or [(None, None)]
+    events: list[tuple[str | None, bytes | None]] = [
+        (path, Path(path).read_bytes()) for path in args.event
+    ] or [(None, None)]
     from opswire_local.gateway import running_platform_url, send_to_running_platform
 
     url = running_platform_url(options.state_path)

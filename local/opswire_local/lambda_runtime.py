@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+from unittest import mock
 
 from opswire_local.template import ACCOUNT_ID, REGION
 
@@ -171,7 +172,7 @@ def _import_from_dir(code_dir: Path, module_name: str, unique_name: str) -> Modu
     return module
 
 
-def install_moto_patch(runtime: InProcessLambdaRuntime) -> contextlib.AbstractContextManager[None]:
+def install_moto_patch(runtime: InProcessLambdaRuntime) -> contextlib.AbstractContextManager[Any]:
     """Route moto's Lambda execution to ``runtime`` for as long as the context is open."""
     from moto.awslambda.models import LambdaFunction
 
@@ -179,13 +180,4 @@ def install_moto_patch(runtime: InProcessLambdaRuntime) -> contextlib.AbstractCo
         payload, errored = runtime.invoke(self.function_name, {} if event is None else event)
         return payload, errored, ""
 
-    @contextlib.contextmanager
-    def patched() -> Iterator[None]:
-        original = LambdaFunction._invoke_lambda
-        LambdaFunction._invoke_lambda = invoke_in_process
-        try:
-            yield
-        finally:
-            LambdaFunction._invoke_lambda = original
-
-    return patched()
+    return mock.patch.object(LambdaFunction, "_invoke_lambda", invoke_in_process)

@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from unittest import mock
+from urllib.parse import parse_qsl, urlencode
 
 from opswire_local.lambda_runtime import FunctionSpec, InProcessLambdaRuntime, install_moto_patch
 from opswire_local.sinks import SlackOutbox
@@ -514,9 +515,8 @@ class LocalPlatform:
         if isinstance(full_event["detail"], str):
             full_event["detail"] = json.loads(full_event["detail"])
         for rule in self.rules:
-            if rule.pattern is not None and EventPattern.load(
-                json.dumps(rule.pattern)
-            ).matches_event(full_event):
+            pattern = EventPattern.load(json.dumps(rule.pattern)) if rule.pattern else None
+            if pattern is not None and pattern.matches_event(full_event):  # type: ignore[arg-type]
                 self._fire_rule(rule, full_event)
 
     def _fire_schedule(self, name: str) -> None:
@@ -642,7 +642,7 @@ class LocalPlatform:
         for arn in self.state_machines.values():
             paginator = sfn.get_paginator("list_executions")
             for page in paginator.paginate(stateMachineArn=arn):
-                executions.extend(page["executions"])
+                executions.extend(dict(item) for item in page["executions"])
         return executions
 
     def _wait_for_executions(self, known: set[str], report: DeliveryReport) -> list[dict[str, Any]]:
@@ -764,9 +764,7 @@ def http_api_event(
         text_body, is_base64 = body.decode("utf-8"), False
     except UnicodeDecodeError:
         text_body, is_base64 = base64.b64encode(body).decode(), True
-    query_parameters = dict(
-        pair.split("=", 1) if "=" in pair else (pair, "") for pair in query.split("&") if pair
-    )
+    query_parameters = dict(parse_qsl(query, keep_blank_values=True))
     return {
         "version": "2.0",
         "routeKey": f"{route.method} {route.path}",
@@ -910,7 +908,7 @@ def _forget_process_caches() -> None:
 
     clear_settings_cache()
     clear_client_cache()
-    parameters.clear_caches()
+    parameters.clear_caches()  # type: ignore[no-untyped-call]
 
 
 @contextlib.contextmanager
@@ -939,8 +937,7 @@ _FAKE_AWS_ENV = {
 }
 
 
-@contextlib.contextmanager
-def _patch_sns_lambda_delivery(platform: LocalPlatform) -> Iterator[None]:
+def _patch_sns_lambda_delivery(platform: LocalPlatform) -> contextlib.AbstractContextManager[Any]:
     """SNS -> Lambda with the record AWS sends (moto's has a fixed MessageId and TopicArn), as an
     asynchronous invocation: retries, then the function's dead-letter queue."""
     from moto.sns.models import Subscription
@@ -983,32 +980,24 @@ def _patch_sns_lambda_delivery(platform: LocalPlatform) -> Iterator[None]:
         platform.invoke_async(self.endpoint, {"Records": [record]})
         return None
 
-    Subscription.publish = publish
-    try:
-        yield
-    finally:
-        Subscription.publish = original
+    return mock.patch.object(Subscription, "publish", publish)
 
 
-@contextlib.contextmanager
-def _scale_step_functions_time(scale: float) -> Iterator[None]:
+def _scale_step_functions_time(scale: float) -> contextlib.ExitStack:
     """Wait states and Retry intervals really sleep in moto; locally they sleep ``scale`` x."""
     from types import SimpleNamespace
 
     from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
 
-    original_time = retrier_decl.time
-    original_wait = wait_function.WaitFunction._wait_interval
-
     def scaled_wait(self: Any, env: Any, wait_seconds: float) -> None:
         if wait_seconds > 0:
             env.program_state_event.wait(wait_seconds * scale)
 
-    retrier_decl.time = SimpleNamespace(sleep=lambda seconds: time.sleep(seconds * scale))
-    wait_function.WaitFunction._wait_interval = scaled_wait
-    try:
-        yield
-    finally:
-        retrier_decl.time = original_time
-        wait_function.WaitFunction._wait_interval = original_wait
+    patches = contextlib.ExitStack()
+    scaled_time = SimpleNamespace(sleep=lambda seconds: time.sleep(seconds * scale))
+    patches.enter_context(mock.patch.object(retrier_decl, "time", scaled_time))
+    patches.enter_context(
+        mock.patch.object(wait_function.WaitFunction, "_wait_interval", scaled_wait)
+    )
+    return patches

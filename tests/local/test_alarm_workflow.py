@@ -141,7 +141,9 @@ def test_slack_answering_500_is_retried_then_reported_as_a_failed_execution(
     )
     platform = start_platform(slack_webhook_url=httpserver.url_for("/hooks/alarms"))
 
-    report = platform.send("sns:AlarmTopic", (EVENTS / "sns" / "alarm-metric-alarm.json").read_bytes())
+    report = platform.send(
+        "sns:AlarmTopic", (EVENTS / "sns" / "alarm-metric-alarm.json").read_bytes()
+    )
 
     (execution,) = report.executions
     assert execution["status"] == "FAILED"
@@ -164,7 +166,9 @@ def test_slack_refusing_the_message_is_not_retried(
     httpserver.expect_request("/hooks/alarms").respond_with_data("invalid_token", status=403)
     platform = start_platform(slack_webhook_url=httpserver.url_for("/hooks/alarms"))
 
-    report = platform.send("sns:AlarmTopic", (EVENTS / "sns" / "alarm-metric-alarm.json").read_bytes())
+    report = platform.send(
+        "sns:AlarmTopic", (EVENTS / "sns" / "alarm-metric-alarm.json").read_bytes()
+    )
 
     (execution,) = report.executions
     assert execution["status"] == "FAILED"
@@ -181,7 +185,9 @@ def test_a_slack_hiccup_is_retried_into_success(
     httpserver.expect_ordered_request("/hooks/alarms").respond_with_data("ok")
     platform = start_platform(slack_webhook_url=httpserver.url_for("/hooks/alarms"))
 
-    report = platform.send("sns:AlarmTopic", (EVENTS / "sns" / "alarm-metric-alarm.json").read_bytes())
+    report = platform.send(
+        "sns:AlarmTopic", (EVENTS / "sns" / "alarm-metric-alarm.json").read_bytes()
+    )
 
     assert [e["status"] for e in report.executions] == ["SUCCEEDED"]
     assert len(httpserver.log) == 2
@@ -221,7 +227,9 @@ def test_a_message_that_is_not_json_goes_to_the_dead_letter_queue(
     assert dead["Records"][0]["Sns"]["Message"] == "this is not an alarm"
     assert messages[0]["MessageAttributes"]["ErrorCode"]["StringValue"] == "AlarmParseError"
     # the handler ran once and was retried twice, as Lambda does for asynchronous invocations
-    ingest_runs = [r for r in platform.runtime.invocations if r.function.endswith("AlarmIngestFunction")]
+    ingest_runs = [
+        r for r in platform.runtime.invocations if r.function.endswith("AlarmIngestFunction")
+    ]
     assert len(ingest_runs) == 3
 
 
@@ -230,4 +238,7 @@ def test_unknown_sources_are_clear_errors(start_platform: PlatformFactory) -> No
 
     assert "no topic 'Nope'" in platform.send("sns:Nope", b"{}").errors[0]
     assert "unknown SOURCE" in platform.send("kafka:x", b"{}").errors[0]
-    assert "needs 'detail'" in platform.send("eventbridge", b'{"source":"a","detail-type":"b"}').errors[0]
+    assert (
+        "needs 'detail'"
+        in platform.send("eventbridge", b'{"source":"a","detail-type":"b"}').errors[0]
+    )

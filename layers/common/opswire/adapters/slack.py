@@ -2,9 +2,6 @@
 
 from typing import Any
 
-from slack_sdk.errors import SlackRequestError
-from slack_sdk.webhook import WebhookClient
-
 from opswire.errors import ConfigurationError, SlackDeliveryError, SlackRetryableError
 
 
@@ -12,9 +9,15 @@ class SlackWebhook:
     """Posts messages to one incoming-webhook URL. The URL is a secret: it is never logged."""
 
     def __init__(self, url: str, timeout_seconds: int = 10) -> None:
+        # slack_sdk's package import pulls in its whole Web API client (~100 ms): load it when a
+        # message is sent, not when the handler module is imported.
+        from slack_sdk.webhook import WebhookClient
+
         self._client = WebhookClient(url, timeout=timeout_seconds)
 
     def post(self, payload: dict[str, Any]) -> None:
+        from slack_sdk.errors import SlackRequestError
+
         try:
             response = self._client.send_dict(payload)
         except SlackRequestError as exc:
