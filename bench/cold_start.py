@@ -17,7 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # so that tools/ imports as a namespace package
 
-from tools.check_template import function_specs, import_env, load_template  # noqa: E402
+from opswire_local.template import load_template  # noqa: E402
+from tools.check_template import function_specs, import_env  # noqa: E402
 
 TARGET_RATIO = 1.5
 

@@ -7,7 +7,7 @@
 (c) every function runs python3.13 on arm64, and every layer is built for python3.13 on arm64.
 
 Usage: python tools/check_template.py [template.yaml]. Prints one line per check; exits 1 on any
-failure. bench/cold_start.py reuses load_template, function_specs and import_env.
+failure. bench/cold_start.py reuses function_specs and import_env.
 """
 
 import json
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+from opswire_local.template import load_template
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNTIME = "python3.13"
@@ -29,36 +29,7 @@ ARCHITECTURES = ["arm64"]
 _PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 
 
-# ---- loading ---------------------------------------------------------------------------------
-
-
-class CfnLoader(yaml.SafeLoader):
-    """A SafeLoader that understands CloudFormation's short-form intrinsics (!Ref, !Sub, ...)."""
-
-
-def _intrinsic(loader: CfnLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    value: Any
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-        if suffix == "GetAtt":  # !GetAtt Resource.Attribute == Fn::GetAtt: [Resource, Attribute]
-            value = value.split(".", 1)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-    key = suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}"
-    return {key: value}
-
-
-CfnLoader.add_multi_constructor("!", _intrinsic)
-
-
-def load_template(path: Path) -> dict[str, Any]:
-    with path.open(encoding="utf-8") as stream:
-        template = yaml.load(stream, Loader=CfnLoader)  # CfnLoader is a SafeLoader
-    if not isinstance(template, dict) or not isinstance(template.get("Resources"), dict):
-        raise ValueError(f"{path} is not a CloudFormation template (no Resources mapping)")
-    return template
+# ---- loading: the local platform's loader (short-form intrinsics, Globals) ------------------
 
 
 def resources_of_type(template: dict[str, Any], type_: str) -> list[tuple[str, dict[str, Any]]]:

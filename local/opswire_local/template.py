@@ -27,28 +27,21 @@ class _CfnLoader(yaml.SafeLoader):
     pass
 
 
-def _intrinsic(tag: str) -> Callable[[yaml.SafeLoader, yaml.Node], dict[str, Any]]:
-    name = "Ref" if tag == "Ref" else f"Fn::{tag}"
-
-    def construct(loader: yaml.SafeLoader, node: yaml.Node) -> dict[str, Any]:
-        if isinstance(node, yaml.ScalarNode):
-            value: Any = loader.construct_scalar(node)
-            if tag == "GetAtt":
-                value = str(value).split(".", 1)
-        elif isinstance(node, yaml.SequenceNode):
-            value = loader.construct_sequence(node, deep=True)
-        else:
-            value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-        return {name: value}
-
-    return construct
+def _intrinsic(loader: _CfnLoader, tag: str, node: yaml.Node) -> dict[str, Any]:
+    """``!Tag value`` -> ``{"Fn::Tag": value}`` (``!Ref``/``!Condition`` keep their short key)."""
+    value: Any
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+        if tag == "GetAtt":  # !GetAtt Resource.Attribute == Fn::GetAtt: [Resource, Attribute]
+            value = str(value).split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {tag if tag in ("Ref", "Condition") else f"Fn::{tag}": value}
 
 
-for _tag in (
-    "Ref", "GetAtt", "Sub", "Join", "Select", "Split", "If", "Equals", "Not", "And", "Or",
-    "FindInMap", "GetAZs", "ImportValue", "Base64", "Cidr", "Condition",
-):  # fmt: skip
-    _CfnLoader.add_constructor(f"!{_tag}", _intrinsic(_tag))
+_CfnLoader.add_multi_constructor("!", _intrinsic)
 
 
 def load_template(path: Path) -> dict[str, Any]:
