@@ -708,36 +708,45 @@ def rule_target_input(rule: Rule, event: dict[str, Any]) -> Any:
     if rule.input_path:
         return _json_path(event, rule.input_path)
     if rule.input_transformer:
-        return _transform(event, rule.input_transformer)
+        return _transform(event, rule.input_transformer, rule.arn)
     return event
 
 
-def _transform(event: dict[str, Any], transformer: dict[str, Any]) -> Any:
+def _transform(
+    event: dict[str, Any], transformer: dict[str, Any], rule_arn: str | None = None
+) -> Any:
     values = {
         name: _json_path(event, path)
         for name, path in (transformer.get("InputPathsMap") or {}).items()
     }
     values["aws.events.event"] = event
     values["aws.events.event.json"] = event
-    values["aws.events.rule-arn"] = f"arn:aws:events:{REGION}:{ACCOUNT_ID}:rule/local"
+    values["aws.events.rule-arn"] = rule_arn
     values["aws.events.event.ingestion-time"] = event.get("time")
 
-    def quoted(match: re.Match[str]) -> str:
-        # "<name>" inside a JSON string: the raw value, escaped for the string.
-        value = values.get(match.group(1))
-        text = value if isinstance(value, str) else json.dumps(value)
-        return json.dumps(text)[1:-1]
-
-    def bare(match: re.Match[str]) -> str:
-        return json.dumps(values.get(match.group(1)))
-
     template = str(transformer["InputTemplate"])
-    text = re.sub(r'(?<=")<([\w.-]+)>(?=")', quoted, template)
-    text = re.sub(r"<([\w.-]+)>", bare, text)
+    # A placeholder inside a JSON string gets the raw value (escaped for the string); elsewhere
+    # it gets the value as JSON. Walk the template, tracking whether we are inside a string.
+    pieces: list[str] = []
+    in_string = False
+    for token in re.split(r'(<[\w.-]+>|\\.|")', template):
+        if token == '"':
+            in_string = not in_string
+            pieces.append(token)
+        elif re.fullmatch(r"<[\w.-]+>", token) and token[1:-1] in values:
+            value = values[token[1:-1]]
+            if in_string:
+                raw = value if isinstance(value, str) else json.dumps(value)
+                pieces.append(json.dumps(raw)[1:-1])
+            else:
+                pieces.append(json.dumps(value))
+        else:
+            pieces.append(token)
+    text = "".join(pieces)
     try:
         return json.loads(text)
     except json.JSONDecodeError:
-        return text
+        return text  # a plain-text template stays text, as EventBridge delivers it
 
 
 def _json_path(document: Any, path: str) -> Any:
