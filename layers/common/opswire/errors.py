@@ -44,3 +44,11 @@ class EmailDeliveryError(PermanentError):
 
 class TaskInputError(PermanentError):
     """A task received input that does not match its contract (a workflow wiring bug)."""
+
+
+class IncidentConflictError(RetryableError):
+    """Another delivery changed the incident between our read and our conditional write."""
+
+
+class IncidentNotFoundError(PermanentError):
+    """The incident (or that episode of it) is not stored."""

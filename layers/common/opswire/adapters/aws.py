@@ -4,6 +4,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from types_boto3_dynamodb import DynamoDBClient
     from types_boto3_ses import SESClient
     from types_boto3_stepfunctions import SFNClient
 
@@ -22,7 +23,15 @@ def ses_client() -> "SESClient":
     return boto3.client("ses")
 
 
+@cache
+def dynamodb_client() -> "DynamoDBClient":
+    import boto3
+
+    return boto3.client("dynamodb")
+
+
 def clear_client_cache() -> None:
     """Forget cached clients (the local platform calls this when it starts a new stack)."""
     sfn_client.cache_clear()
     ses_client.cache_clear()
+    dynamodb_client.cache_clear()

@@ -2,7 +2,9 @@
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+
+from opswire.models.incident import Delivery
 
 
 class NotificationResult(BaseModel):
@@ -13,3 +15,5 @@ class NotificationResult(BaseModel):
     recipient: str
     subject: str
     message_id: str | None = None
+    delivery: Delivery = Field(default_factory=Delivery)
+    """Where the message went, so later messages of the episode can thread onto it."""

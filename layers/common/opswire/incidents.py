@@ -1,0 +1,216 @@
+"""Incident decisions: from one alarm delivery and the stored incident to notify-or-suppress.
+
+Pure functions: the caller loads the incident, silences and routing table, calls ``decide`` and
+writes the returned incident back with a conditional write (``opswire.adapters.incident_store``),
+so two concurrent deliveries of the same change cannot both notify.
+"""
+
+import fnmatch
+import hashlib
+from datetime import datetime, timedelta
+
+from opswire.models.alarm import Alarm
+from opswire.models.incident import (
+    Decision,
+    Incident,
+    NotificationKind,
+    Reminder,
+    Route,
+    RoutingConfig,
+    Silence,
+    SuppressReason,
+)
+
+# Alarm tags that override the routing table for one alarm.
+TAG_SEVERITY = "opswire:severity"
+TAG_SLACK_CHANNEL = "opswire:slack-channel"
+TAG_EMAIL = "opswire:email"
+TAG_RUNBOOK = "opswire:runbook"
+TAG_MENTION = "opswire:mention"
+
+
+def incident_key(alarm: Alarm) -> str:
+    """One incident per alarm: account + region + name, whatever door the alarm came through."""
+    identity = f"{alarm.account_id}:{alarm.region}:{alarm.name}"
+    return hashlib.sha256(identity.encode()).hexdigest()[:24]
+
+
+def resolve_route(alarm: Alarm, config: RoutingConfig) -> Route:
+    """The first route whose name pattern and tags match, else the default; then the alarm's own
+    ``opswire:*`` tags override severity, channels, recipients, runbook and mention."""
+    route = next(
+        (
+            candidate
+            for candidate in config.routes
+            if fnmatch.fnmatchcase(alarm.name, candidate.match.name)
+            and all(alarm.tags.get(k) == v for k, v in candidate.match.tags.items())
+        ),
+        config.default,
+    )
+    overrides: dict[str, object] = {}
+    tags = alarm.tags
+    if tags.get(TAG_SEVERITY) in ("critical", "warning", "info"):
+        overrides["severity"] = tags[TAG_SEVERITY]
+    if tags.get(TAG_SLACK_CHANNEL):
+        overrides["slack_channels"] = _split(tags[TAG_SLACK_CHANNEL])
+    if tags.get(TAG_EMAIL):
+        overrides["email"] = _split(tags[TAG_EMAIL])
+    if tags.get(TAG_RUNBOOK):
+        overrides["runbook"] = tags[TAG_RUNBOOK]
+    if TAG_MENTION in tags:
+        overrides["mention_here"] = tags[TAG_MENTION].lower() in ("here", "true", "yes")
+    return route.model_copy(update=overrides) if overrides else route
+
+
+def decide(
+    alarm: Alarm,
+    current: Incident | None,
+    silences: list[Silence],
+    config: RoutingConfig,
+    now: datetime,
+) -> Decision:
+    """Decide what one delivery of ``alarm`` means for its incident.
+
+    - the same state change again (same state and timestamp, or an older one) -> duplicate;
+    - the same state again within the dedupe window -> repeat;
+    - more than ``flapping_transitions`` state changes in the flapping window -> one "flapping"
+      notification, then silence until it calms down;
+    - INSUFFICIENT_DATA is noise unless it comes from ALARM (or the config says otherwise);
+    - an active silence records the change but notifies nobody.
+    """
+    route = resolve_route(alarm, config)
+    at = alarm.state_changed_at
+    if current is not None and at <= current.state_changed_at:
+        return _suppress("duplicate", current, route)
+
+    is_transition = current is None or current.state != alarm.state
+    window_start = now - timedelta(minutes=config.flapping_window_minutes)
+    transitions = [t for t in (current.transitions if current else []) if t >= window_start]
+    if is_transition:
+        transitions.append(at)
+
+    opening = alarm.state == "ALARM" and (current is None or current.opened_at is None)
+    episode = (current.episode if current else 0) + (1 if opening else 0)
+    updated = Incident(
+        key=incident_key(alarm),
+        alarm_name=alarm.name,
+        alarm_arn=alarm.arn,
+        state=alarm.state,
+        state_changed_at=at,
+        episode=episode,
+        opened_at=at if opening else (current.opened_at if current else None),
+        last_notified_state=current.last_notified_state if current else None,
+        last_notified_at=current.last_notified_at if current else None,
+        transitions=transitions[-(config.flapping_transitions + 1) :],
+        flapping=current.flapping if current else False,
+        acknowledged_by=None if opening else (current.acknowledged_by if current else None),
+        acknowledged_at=None if opening else (current.acknowledged_at if current else None),
+        slack_threads=[] if opening or current is None else current.slack_threads,
+        email_message_id=None if opening or current is None else current.email_message_id,
+        severity=route.severity,
+        version=current.version if current else 0,
+    )
+    if alarm.state == "OK":
+        updated = updated.model_copy(update={"opened_at": None})
+
+    if not is_transition:
+        assert current is not None
+        recent = current.last_notified_at is not None and now - current.last_notified_at < (
+            timedelta(minutes=config.dedupe_window_minutes)
+        )
+        if recent or current.last_notified_state != alarm.state:
+            return _suppress("repeat", updated, route)
+
+    if any(s.matches(alarm.name, alarm.tags, now) for s in silences):
+        return _suppress("silenced", updated, route)
+
+    if len(transitions) > config.flapping_transitions:
+        if updated.flapping:
+            return _suppress("flapping", updated, route)
+        return _notify("flapping", alarm, updated.model_copy(update={"flapping": True}), route, now)
+    updated = updated.model_copy(update={"flapping": False})
+
+    previous_notified = current.last_notified_state if current else None
+    if (
+        alarm.state == "INSUFFICIENT_DATA"
+        and not config.notify_insufficient_data
+        and previous_notified != "ALARM"
+    ):
+        return _suppress("insufficient_data", updated, route)
+    if alarm.state == "OK" and previous_notified in (None, "OK"):
+        # Nothing was ever raised for this alarm (or it was already resolved): nothing to resolve.
+        return _suppress("repeat", updated, route)
+
+    kind: NotificationKind
+    if opening:
+        kind = "opened"
+    elif alarm.state == "OK" and current is not None and current.opened_at is not None:
+        kind = "resolved"
+    elif not is_transition:
+        kind = "reminder"
+    else:
+        kind = "state_change"
+    duration = None
+    if kind == "resolved" and current is not None and current.opened_at is not None:
+        duration = int((at - current.opened_at).total_seconds())
+    return _notify(kind, alarm, updated, route, now, duration)
+
+
+def next_reminder(
+    incident: Incident | None,
+    episode: int,
+    reminders_sent: int,
+    route: Route,
+    config: RoutingConfig,
+    now: datetime,
+) -> Reminder | None:
+    """The reminder due now for ``episode``, or None when the incident was resolved, acknowledged,
+    replaced by a newer episode, or has had its maximum number of reminders."""
+    if (
+        incident is None
+        or incident.episode != episode
+        or incident.state != "ALARM"
+        or incident.opened_at is None
+        or incident.acknowledged_at is not None
+        or reminders_sent >= config.max_reminders
+        or route.renotify_minutes <= 0
+    ):
+        return None
+    elapsed = int((now - incident.opened_at).total_seconds())
+    previous_elapsed = elapsed - route.renotify_minutes * 60
+    due = [
+        step for step in route.escalation if previous_elapsed < step.after_minutes * 60 <= elapsed
+    ]
+    return Reminder(count=reminders_sent + 1, elapsed_seconds=elapsed, escalation=due)
+
+
+def _notify(
+    kind: NotificationKind,
+    alarm: Alarm,
+    incident: Incident,
+    route: Route,
+    now: datetime,
+    duration: int | None = None,
+) -> Decision:
+    incident = incident.model_copy(
+        update={"last_notified_state": alarm.state, "last_notified_at": now}
+    )
+    remind = alarm.state == "ALARM" and kind in ("opened", "state_change", "flapping")
+    return Decision(
+        action="notify",
+        kind=kind,
+        incident=incident,
+        route=route,
+        mention_here=route.mention_here and alarm.state == "ALARM",
+        runbook=route.runbook,
+        duration_seconds=duration,
+        renotify_seconds=route.renotify_minutes * 60 if remind else 0,
+    )
+
+
+def _suppress(reason: SuppressReason, incident: Incident, route: Route) -> Decision:
+    return Decision(action="suppress", reason=reason, incident=incident, route=route)
+
+
+def _split(value: str) -> list[str]:
+    return [item.strip() for item in value.replace(";", ",").split(",") if item.strip()]
