@@ -1,14 +1,22 @@
-"""Workflow task: render the alarm as a Block Kit message and post it to Slack."""
+"""Workflow task: tell Slack about an incident (bot token: thread + update; else the webhook)."""
 
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from opswire.adapters.secrets import get_secret_string
-from opswire.adapters.slack import SlackWebhook
-from opswire.models.tasks import AlarmTaskInput, parse_task_input
-from opswire.notifications.delivery import notify_slack
+from opswire.adapters.idempotency import Always, OnceOnly
+from opswire.alarm_context import recent_log_lines
+from opswire.errors import SlackRetryableError
+from opswire.models.tasks import NotifyTaskInput, parse_task_input
+from opswire.notifications.delivery import (
+    Once,
+    message_kind,
+    notify_slack_bot,
+    notify_slack_webhook,
+    wants_log_lines,
+)
 from opswire.observability import logger, metrics
 from opswire.settings import SlackSettings, load_settings
 
@@ -17,11 +25,42 @@ from opswire.settings import SlackSettings, load_settings
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = load_settings(SlackSettings)
-    task = parse_task_input(AlarmTaskInput, event)
-    webhook_url = get_secret_string(
-        settings.slack_webhook_secret_name, max_age=settings.secret_max_age_seconds
+    task = parse_task_input(NotifyTaskInput, event)
+    logger.append_keys(incident_id=task.decision.incident.incident_id, kind=message_kind(task))
+    once: Once = (
+        OnceOnly(settings.incident_table_name, "notify-slack", SlackRetryableError, context)
+        if settings.incident_table_name
+        else Always()
     )
-    result = notify_slack(task.alarm, SlackWebhook(webhook_url, settings.slack_timeout_seconds))
+    log = None
+    if settings.alarm_log_lines and wants_log_lines(task):
+        from opswire.adapters.logs import CloudWatchLogs
+
+        log = recent_log_lines(task.alarm, CloudWatchLogs(), settings.alarm_log_lines)
+    now = datetime.now(UTC)
+
+    if settings.slack_app_secret_name:
+        from opswire.adapters.slack import SlackBot, load_slack_app
+
+        app = load_slack_app(settings.slack_app_secret_name, settings.secret_max_age_seconds)
+        bot = SlackBot(
+            app.bot_token.get_secret_value(),
+            base_url=settings.slack_api_url,
+            timeout_seconds=settings.slack_timeout_seconds,
+            max_rate_limit_wait_seconds=settings.slack_max_rate_limit_wait_seconds,
+            rate_limit_retries=settings.slack_rate_limit_retries,
+        )
+        result = notify_slack_bot(task, bot, once, now, settings.slack_default_channel, log)
+    else:
+        from opswire.adapters.secrets import get_secret_string
+        from opswire.adapters.slack import SlackWebhook
+
+        webhook_url = get_secret_string(
+            settings.slack_webhook_secret_name, max_age=settings.secret_max_age_seconds
+        )
+        webhook = SlackWebhook(webhook_url, settings.slack_timeout_seconds)
+        result = notify_slack_webhook(task, webhook, once, now, log)
+
     metrics.add_metric(name="SlackMessagesSent", unit=MetricUnit.Count, value=1)
-    logger.info("slack message sent", extra={"alarm": task.alarm.name})
+    logger.info("slack notified", extra={"alarm": task.alarm.name, "to": result.recipient})
     return result.model_dump(mode="json")

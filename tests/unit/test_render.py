@@ -1,4 +1,5 @@
-"""Slack and email rendering of a parsed Alarm: facts, colours, escaping and limits."""
+"""Slack and email rendering of a parsed Alarm, alone or as an incident message of each kind:
+facts, colours, escaping, limits, buttons, threading subjects."""
 
 import json
 import re
@@ -10,6 +11,7 @@ import pytest
 from opswire.alarms import parse_alarm
 from opswire.models.alarm import Alarm, TriggeringAlarm
 from opswire.models.envelope import AlarmEnvelope, AlarmSource
+from opswire.models.incident import NotificationKind
 from opswire.notifications.render import (
     EMAIL_SUBJECT_MAX,
     SLACK_FIELD_MAX,
@@ -17,8 +19,11 @@ from opswire.notifications.render import (
     SLACK_MAX_FIELDS,
     SLACK_SECTION_TEXT_MAX,
     EmailContent,
+    MessageContext,
+    human_duration,
     render_alarm_email,
     render_slack_message,
+    render_slack_reply,
 )
 
 EVENTS = Path(__file__).parents[2] / "events"
@@ -340,3 +345,247 @@ def test_an_alarm_with_every_optional_fact_stays_within_ten_fields() -> None:
     assert "*Threshold*\n&gt; 2 (GreaterThanThreshold), 2 of 3 datapoints" in fields
     assert "*Actions suppressed*\nby Alarm" in fields
     assert "*Tags*\nteam=orders" in fields
+
+
+# --- incidents: one message per kind ---------------------------------------------------------
+
+INCIDENT_ID = "72bd97d3a3f45018a41be7c5-1"
+
+
+def context(kind: NotificationKind = "opened", **changes: Any) -> MessageContext:
+    fields: dict[str, Any] = {"kind": kind, "incident_id": INCIDENT_ID, "severity": "critical"}
+    fields.update(changes)
+    return MessageContext(**fields)
+
+
+def test_without_a_context_the_message_is_the_plain_alarm_message() -> None:
+    alarm = sample("sns/alarm-metric-alarm.json")
+    plain = render_slack_message(alarm)
+    opened = render_slack_message(alarm, context("opened"))
+
+    assert opened["text"] == plain["text"]
+    assert header_text(opened) == header_text(plain)
+    assert len(blocks(opened)) == len(blocks(plain)) + 1  # the incident line
+
+
+@pytest.mark.parametrize(
+    ("relative", "kind", "color", "header"),
+    [
+        ("sns/alarm-metric-alarm.json", "opened", "#D00000", ":red_circle: ALARM"),
+        ("eventbridge/alarm-metric-ok.json", "resolved", "#2EB886", ":white_check_mark: RESOLVED"),
+        ("sns/alarm-metric-alarm.json", "flapping", "#E8912D", ":warning: FLAPPING"),
+        ("sns/alarm-metric-alarm.json", "reminder", "#D00000", ":rotating_light: STILL IN ALARM"),
+        (
+            "sns/alarm-insufficient-data.json",
+            "state_change",
+            "#DAA038",
+            ":large_yellow_circle: INSUFFICIENT_DATA",
+        ),
+    ],
+)
+def test_slack_colour_and_header_follow_the_kind(
+    relative: str, kind: NotificationKind, color: str, header: str
+) -> None:
+    alarm = sample(relative)
+    message = render_slack_message(alarm, context(kind))
+
+    assert message["attachments"][0]["color"] == color
+    assert header_text(message) == f"{header}: {alarm.name}"
+
+
+def test_slack_resolved_says_how_long_it_lasted_and_names_the_incident() -> None:
+    alarm = sample("eventbridge/alarm-metric-ok.json")
+    message = render_slack_message(
+        alarm, context("resolved", duration_seconds=1320, acknowledged_by="alice (Slack)")
+    )
+
+    assert message["text"] == "RESOLVED: api-5xx-errors-high in eu-west-1 after 22 min"
+    status = blocks(message)[1]["text"]["text"]
+    assert status.startswith("Resolved after 22 min: back to OK at 09:43:07 UTC.")
+    assert "Acknowledged by alice (Slack)." in status
+    assert f"Incident `{INCIDENT_ID}` · severity *critical*" in status
+
+
+def test_slack_flapping_and_reminder_summaries() -> None:
+    alarm = sample("sns/alarm-metric-alarm.json")
+    flapping = render_slack_message(alarm, context("flapping", transitions=5))
+    reminder = render_slack_message(
+        alarm,
+        context(
+            "reminder",
+            elapsed_seconds=2100,
+            reminder_count=2,
+            escalated_to=("lead@example.com",),
+            paged=True,
+        ),
+    )
+
+    assert "Flapping: 5 state changes in a short time, now ALARM." in all_text(flapping)
+    assert reminder["text"] == "STILL IN ALARM: api-5xx-errors-high in eu-west-1 for 35 min"
+    assert (
+        "Still in ALARM for 35 min, not acknowledged (reminder 2). Escalated to "
+        "lead@example.com. On-call paged." in all_text(reminder)
+    )
+
+
+def test_slack_mention_here_is_the_only_unescaped_markup() -> None:
+    message = render_slack_message(
+        hostile(sample("sns/alarm-metric-alarm.json")), context(mention_here=True)
+    )
+
+    assert message["text"].startswith("<!here> ALARM: &lt;script&gt;")
+    for text in mrkdwn_texts(message):
+        assert ESCAPED_MRKDWN.fullmatch(text.removeprefix("<!here> ")), text
+
+
+def test_slack_acknowledge_button_only_while_acknowledgeable() -> None:
+    alarm = sample("sns/alarm-metric-alarm.json")
+
+    def ack_buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
+        return [
+            e
+            for b in blocks(message)
+            if b["type"] == "actions"
+            for e in b["elements"]
+            if e.get("action_id") == "acknowledge"
+        ]
+
+    [button] = ack_buttons(render_slack_message(alarm, context(ack_button=True)))
+    assert button["value"] == INCIDENT_ID
+    assert button["text"]["text"] == "Acknowledge"
+    assert ack_buttons(render_slack_message(alarm, context())) == []
+    assert (
+        ack_buttons(render_slack_message(alarm, context(ack_button=True, acknowledged_by="bob")))
+        == []
+    )
+    ok = sample("eventbridge/alarm-metric-ok.json")
+    assert ack_buttons(render_slack_message(ok, context("resolved", ack_button=True))) == []
+
+
+def test_slack_runbook_link_is_a_button_and_other_runbooks_are_escaped_text() -> None:
+    alarm = sample("sns/alarm-metric-alarm.json")
+    linked = render_slack_message(alarm, context(runbook="https://runbooks.example.com/5xx"))
+    [actions] = [b for b in blocks(linked) if b["type"] == "actions"]
+    assert [e.get("url") for e in actions["elements"]] == [
+        alarm.console_url,
+        "https://runbooks.example.com/5xx",
+    ]
+
+    text = render_slack_message(alarm, context(runbook="see <wiki> & page 4"))
+    assert "*Runbook*\nsee &lt;wiki&gt; &amp; page 4" in mrkdwn_texts(text)
+
+
+def test_slack_log_lines_are_escaped_and_cannot_close_their_code_block() -> None:
+    message = render_slack_message(
+        sample("sns/alarm-metric-alarm.json"),
+        context(
+            log_group="/aws/lambda/orders",
+            log_lines=("ERROR <!channel> failed & retried", "x ``` y\nz"),
+        ),
+    )
+    [logs] = [t for t in mrkdwn_texts(message) if t.startswith("*Recent log lines*")]
+
+    assert logs == (
+        "*Recent log lines* (`/aws/lambda/orders`)\n"
+        "```ERROR &lt;!channel&gt; failed &amp; retried\nx ` ` ` y z```"
+    )
+
+
+def test_slack_thread_reply_is_one_escaped_line_about_the_change() -> None:
+    alarm = hostile(sample("eventbridge/alarm-metric-ok.json"))
+    reply = render_slack_reply(alarm, context("resolved", duration_seconds=90, reply=True))
+
+    assert reply["text"].startswith(":white_check_mark: *RESOLVED*: Resolved after 1 min")
+    assert ESCAPED_MRKDWN.fullmatch(reply["text"])
+
+
+@pytest.mark.parametrize(
+    "relative", sorted(p.relative_to(EVENTS).as_posix() for p in EVENTS.glob("*/alarm-*.json"))
+)
+@pytest.mark.parametrize("kind", ["opened", "state_change", "resolved", "flapping", "reminder"])
+def test_every_sample_and_kind_renders_within_slack_limits(
+    relative: str, kind: NotificationKind
+) -> None:
+    alarm = sample(relative)
+    full = context(
+        kind,
+        duration_seconds=600,
+        elapsed_seconds=600,
+        reminder_count=1,
+        runbook="https://runbooks.example.com/x",
+        log_group="/aws/x",
+        log_lines=("line",) * 5,
+        ack_button=True,
+    )
+    message = render_slack_message(alarm, full)
+
+    assert json.loads(json.dumps(message)) == message
+    assert len(header_text(message)) <= SLACK_HEADER_MAX
+    assert 1 <= len(field_texts(message)) <= SLACK_MAX_FIELDS
+    for text in mrkdwn_texts(message):
+        assert ESCAPED_MRKDWN.fullmatch(text), text
+    reply = render_slack_reply(alarm, full)["text"]
+    assert len(reply) <= SLACK_SECTION_TEXT_MAX
+    # The one markup of a reply: the reason as a block quote on its own line.
+    assert ESCAPED_MRKDWN.fullmatch(reply.replace("\n>", "\n")), reply
+
+
+@pytest.mark.parametrize(
+    ("kind", "reply", "subject"),
+    [
+        ("opened", False, "[ALARM] api-5xx-errors-high in eu-west-1"),
+        ("flapping", False, "[ALARM] api-5xx-errors-high in eu-west-1"),
+        ("resolved", False, "[RESOLVED] api-5xx-errors-high in eu-west-1"),
+        ("resolved", True, "Re: [ALARM] api-5xx-errors-high in eu-west-1"),
+        ("reminder", True, "Re: [ALARM] api-5xx-errors-high in eu-west-1"),
+        ("state_change", True, "Re: [ALARM] api-5xx-errors-high in eu-west-1"),
+    ],
+)
+def test_email_subject_by_kind_keeps_follow_ups_in_the_thread(
+    kind: NotificationKind, reply: bool, subject: str
+) -> None:
+    email = render_alarm_email(sample("sns/alarm-metric-alarm.json"), context(kind, reply=reply))
+    assert email.subject == subject
+
+
+def test_email_incident_parts_carry_summary_runbook_ack_link_and_logs() -> None:
+    email = render_alarm_email(
+        sample("sns/alarm-metric-alarm.json"),
+        context(
+            runbook="https://runbooks.example.com/5xx",
+            ack_url="https://api.example.com/incidents/i-1/ack?exp=1&sig=ab",
+            log_group="/aws/lambda/orders",
+            log_lines=("<b>ERROR</b> boom",),
+        ),
+    )
+
+    assert "Went into ALARM at 09:21:07 UTC." in email.text
+    assert f"Incident {INCIDENT_ID} · severity critical" in email.text
+    assert "Acknowledge (stops reminders): https://api.example.com/incidents/i-1/ack" in email.text
+    assert "Runbook: https://runbooks.example.com/5xx" in email.text
+    assert "Recent log lines (/aws/lambda/orders):\n    <b>ERROR</b> boom" in email.text
+    assert 'href="https://api.example.com/incidents/i-1/ack?exp=1&amp;sig=ab"' in email.html
+    assert '<a href="https://runbooks.example.com/5xx"' in email.html
+    assert "&lt;b&gt;ERROR&lt;/b&gt; boom" in email.html and "<b>ERROR" not in email.html
+
+
+def test_email_offers_no_acknowledge_link_once_there_is_nothing_to_acknowledge() -> None:
+    link = "https://api.example.com/incidents/i-1/ack?exp=1&sig=ab"
+    resolved = render_alarm_email(
+        sample("eventbridge/alarm-metric-ok.json"), context("resolved", ack_url=link)
+    )
+    acknowledged = render_alarm_email(
+        sample("sns/alarm-metric-alarm.json"), context(ack_url=link, acknowledged_by="bob")
+    )
+    for email in (resolved, acknowledged):
+        assert "incidents/i-1/ack" not in email.text + email.html
+    assert "#2EB886" in resolved.html
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(0, "0 s"), (59, "59 s"), (60, "1 min"), (1320, "22 min"), (3600, "1 h"),
+     (3900, "1 h 5 min"), (86400, "1 d"), (97200, "1 d 3 h"), (-5, "0 s")],
+)  # fmt: skip
+def test_human_duration(seconds: int, text: str) -> None:
+    assert human_duration(seconds) == text

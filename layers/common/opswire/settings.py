@@ -20,17 +20,48 @@ class AlarmIngestSettings(_Settings):
 
 class SlackSettings(_Settings):
     slack_webhook_secret_name: str = Field(min_length=1)
+    """Secret holding the incoming-webhook URL (webhook mode, used without a Slack app)."""
+    slack_app_secret_name: str = ""
+    """Secret holding ``{"bot_token": ..., "signing_secret": ...}``; set = bot mode."""
+    slack_api_url: str = "https://slack.com/api/"
+    slack_default_channel: str = ""
+    """Bot mode: where messages go when the route names no channel."""
     slack_timeout_seconds: int = Field(default=10, ge=1, le=60)
+    slack_max_rate_limit_wait_seconds: int = Field(default=5, ge=0, le=60)
+    """A 429 whose Retry-After is at most this is waited for inside the function (up to
+    ``slack_rate_limit_retries`` times); a longer one fails the task for the workflow to retry."""
+    slack_rate_limit_retries: int = Field(default=2, ge=0, le=5)
+    incident_table_name: str = ""
+    """Idempotency records (Powertools) live in the incident table; empty = no idempotency."""
+    alarm_log_lines: int = Field(default=5, ge=0, le=20)
+    """Recent log lines shown for alarms on a log-based metric; 0 = do not look them up."""
     secret_max_age_seconds: int = Field(default=300, ge=0)
 
 
 class EmailSettings(_Settings):
     sender_email: str = Field(min_length=3)
     alert_email: str = Field(min_length=3, description="comma-separated recipients")
+    ack_secret_name: str = ""
+    """Secret (plain string) that signs acknowledgement links; empty = no links."""
+    ack_base_url: str = ""
+    """The HttpApi URL the acknowledgement links point at; empty = no links."""
+    ack_link_ttl_seconds: int = Field(default=86400, ge=60)
+    incident_table_name: str = ""
+    alarm_log_lines: int = Field(default=5, ge=0, le=20)
+    secret_max_age_seconds: int = Field(default=300, ge=0)
 
     @property
     def recipients(self) -> list[str]:
         return [address.strip() for address in self.alert_email.split(",") if address.strip()]
+
+
+class IncidentAckSettings(_Settings):
+    incident_table_name: str = Field(min_length=1)
+    ack_secret_name: str = Field(min_length=1)
+    slack_app_secret_name: str = ""
+    slack_api_url: str = "https://slack.com/api/"
+    slack_timeout_seconds: int = Field(default=5, ge=1, le=60)
+    secret_max_age_seconds: int = Field(default=300, ge=0)
 
 
 @cache

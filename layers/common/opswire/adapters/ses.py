@@ -1,8 +1,11 @@
 """Email through Amazon SES: a MIME message (text + HTML alternative) sent with SendRawEmail.
 
-Raw MIME rather than ``SendEmail`` so that threading headers (Message-ID, In-Reply-To) can be set.
+Raw MIME rather than ``SendEmail`` so that threading headers (Message-ID, In-Reply-To,
+References) can be set. SES replaces a Message-ID it is given with its own, but keeps
+In-Reply-To and References: threading relies on References (see opswire.notifications.delivery).
 """
 
+from collections.abc import Mapping
 from email.message import EmailMessage
 
 from botocore.exceptions import ClientError
@@ -16,20 +19,34 @@ _RETRYABLE_CODES = frozenset(
 )
 
 
-def build_mime_message(sender: str, recipients: list[str], content: EmailContent) -> EmailMessage:
+def build_mime_message(
+    sender: str,
+    recipients: list[str],
+    content: EmailContent,
+    headers: Mapping[str, str] | None = None,
+) -> EmailMessage:
     message = EmailMessage()
     message["From"] = sender
     message["To"] = ", ".join(recipients)
     message["Subject"] = content.subject
+    for name, value in (headers or {}).items():
+        message[name] = value
     message.set_content(content.text)
     message.add_alternative(content.html, subtype="html")
     return message
 
 
 class SesEmailSender:
-    def send(self, *, sender: str, recipients: list[str], content: EmailContent) -> str:
-        """Send one message to ``recipients``; return the SES message id."""
-        message = build_mime_message(sender, recipients, content)
+    def send(
+        self,
+        *,
+        sender: str,
+        recipients: list[str],
+        content: EmailContent,
+        headers: Mapping[str, str] | None = None,
+    ) -> str:
+        """Send one message to ``recipients`` with extra ``headers``; return the SES message id."""
+        message = build_mime_message(sender, recipients, content, headers)
         try:
             # No Destinations: SES takes them from the To header, as it does for a mail client.
             response = ses_client().send_raw_email(

@@ -1,8 +1,17 @@
-"""Slack incoming webhooks through slack_sdk; HTTP outcomes become opswire errors."""
+"""Slack through slack_sdk: incoming webhooks, the Web API with a bot token, request signatures.
 
+HTTP and API outcomes become opswire errors: 429 and 5xx are ``SlackRetryableError`` (the
+workflow retries), refusals are ``SlackDeliveryError``. slack_sdk is imported when first used:
+its package import alone costs about 100 ms of cold start.
+"""
+
+from collections.abc import Callable
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
+
 from opswire.errors import ConfigurationError, SlackDeliveryError, SlackRetryableError
+from opswire.models.incident import SlackThread
 
 
 class SlackWebhook:
@@ -34,3 +43,143 @@ class SlackWebhook:
                 detail += f" (Retry-After {retry_after}s)"
             raise SlackRetryableError(detail)
         raise SlackDeliveryError(detail)
+
+
+# ---- Slack app (bot token): chat.postMessage / chat.update ------------------------------------
+class SlackAppCredentials(BaseModel):
+    """The Slack app secret: ``{"bot_token": "xoxb-...", "signing_secret": "..."}``."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    bot_token: SecretStr
+    signing_secret: SecretStr = SecretStr("")
+
+
+def load_slack_app(secret_name: str, max_age: int) -> SlackAppCredentials:
+    """Read and validate the Slack app secret; errors name the secret, never its value."""
+    from opswire.adapters.secrets import get_secret_string
+
+    raw = get_secret_string(secret_name, max_age=max_age)
+    try:
+        credentials = SlackAppCredentials.model_validate_json(raw)
+    except ValidationError:
+        # ``from None``: pydantic's message would quote the input, i.e. the secret.
+        raise ConfigurationError(
+            f"secret {secret_name!r} is not JSON with a bot_token (and signing_secret)"
+        ) from None
+    if not credentials.bot_token.get_secret_value().strip():
+        raise ConfigurationError(f"secret {secret_name!r} has an empty bot_token")
+    return credentials
+
+
+# Slack API errors (``ok: false``) that a later attempt can fix; the rest are permanent.
+_RETRYABLE_API_ERRORS = frozenset(
+    {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+)
+
+
+class SlackBot:
+    """The Slack Web API with a bot token. The token is a secret: it is never logged."""
+
+    def __init__(
+        self,
+        token: str,
+        base_url: str = "https://slack.com/api/",
+        timeout_seconds: int = 10,
+        max_rate_limit_wait_seconds: int = 5,
+        rate_limit_retries: int = 2,
+    ) -> None:
+        from slack_sdk import WebClient
+
+        from opswire.adapters.slack_retry import ShortRateLimitRetryHandler
+
+        self._client = WebClient(
+            token=token,
+            base_url=base_url,
+            timeout=timeout_seconds,
+            # No retry on connection errors: the request may have reached Slack, and the workflow's
+            # Retry (behind the idempotency record) owns that decision.
+            retry_handlers=[
+                ShortRateLimitRetryHandler(
+                    max_wait_seconds=max_rate_limit_wait_seconds,
+                    max_retry_count=rate_limit_retries,
+                )
+            ],
+        )
+
+    def post_message(
+        self,
+        *,
+        channel: str,
+        payload: dict[str, Any],
+        thread_ts: str | None = None,
+        reply_broadcast: bool = False,
+    ) -> SlackThread:
+        """``chat.postMessage``; returns where the message is (channel id and ``ts``)."""
+        arguments: dict[str, Any] = {"channel": channel, **payload}
+        if thread_ts is not None:
+            arguments["thread_ts"] = thread_ts
+            if reply_broadcast:
+                arguments["reply_broadcast"] = True
+        response = self._call(
+            "chat.postMessage", lambda: self._client.chat_postMessage(**arguments)
+        )
+        return SlackThread(channel=str(response["channel"]), ts=str(response["ts"]))
+
+    def update_message(self, *, channel: str, ts: str, payload: dict[str, Any]) -> None:
+        """``chat.update`` of a message the bot posted."""
+        self._call(
+            "chat.update", lambda: self._client.chat_update(channel=channel, ts=ts, **payload)
+        )
+
+    @staticmethod
+    def _call(method: str, call: Callable[[], Any]) -> Any:
+        from slack_sdk.errors import SlackApiError, SlackRequestError
+
+        try:
+            return call()
+        except SlackApiError as exc:
+            raise _api_error(method, exc.response.status_code, exc.response) from exc
+        except SlackRequestError as exc:
+            raise ConfigurationError(f"Slack {method}: the request is not valid") from exc
+        except OSError as exc:  # URLError, timeouts, resets: Slack could not be reached
+            raise SlackRetryableError(
+                f"Slack {method}: Slack could not be reached: {type(exc).__name__}"
+            ) from exc
+
+
+def _api_error(method: str, status: int, response: Any) -> Exception:
+    data = response.data if isinstance(response.data, dict) else {}
+    error = str(data.get("error") or "")
+    headers = {str(k).lower(): v for k, v in (response.headers or {}).items()}
+    if status == 429:
+        retry_after = headers.get("retry-after")
+        wait = f", Retry-After {retry_after}s" if retry_after else ""
+        return SlackRetryableError(f"Slack {method}: rate limited (HTTP 429{wait})")
+    if status >= 500:
+        return SlackRetryableError(f"Slack {method}: HTTP {status}")
+    if error in _RETRYABLE_API_ERRORS:
+        return SlackRetryableError(f"Slack {method}: {error}")
+    return SlackDeliveryError(f"Slack {method} failed: {error or f'HTTP {status}'}"[:300])
+
+
+# ---- request signatures (interactivity) ------------------------------------------------------
+def slack_signature_is_valid(
+    signing_secret: str,
+    body: str,
+    timestamp: str | None,
+    signature: str | None,
+    now: float,
+) -> bool:
+    """``X-Slack-Signature`` over the raw body, within Slack's five-minute window (slack_sdk's
+    ``SignatureVerifier``: HMAC-SHA256, compared in constant time)."""
+    from slack_sdk.signature import Clock, SignatureVerifier
+
+    class _At(Clock):
+        def now(self) -> float:
+            return now
+
+    if not signing_secret or not timestamp or not signature or not timestamp.isdigit():
+        return False
+    verifier = SignatureVerifier(signing_secret, clock=_At())
+    return bool(verifier.is_valid(body=body, timestamp=timestamp, signature=signature))

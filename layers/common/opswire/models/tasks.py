@@ -6,14 +6,31 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from opswire.errors import TaskInputError
 from opswire.models.alarm import Alarm
+from opswire.models.incident import Decision, Reminder
 
 
 class AlarmTaskInput(BaseModel):
-    """Input of the notify tasks: the output of the parse task."""
+    """An alarm on its own: the output of the parse task."""
 
     model_config = ConfigDict(frozen=True)
 
     alarm: Alarm
+
+
+class NotifyTaskInput(BaseModel):
+    """Input of the notify tasks (NotifySlackFunction, NotifyEmailFunction).
+
+    ``decision`` is what the evaluate step decided for this delivery (``action`` is "notify").
+    ``reminder`` is set when the workflow re-notifies an unacknowledged incident: the message is
+    then a reminder (with any escalation that became due), and ``decision.kind`` stays the kind
+    of the message that opened the wait.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    alarm: Alarm
+    decision: Decision
+    reminder: Reminder | None = None
 
 
 def parse_task_input[M: BaseModel](model: type[M], event: Any) -> M:

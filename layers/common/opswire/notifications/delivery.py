@@ -1,37 +1,346 @@
-"""Render an alarm and hand it to a channel; collaborators are passed in (Protocols)."""
+"""Tell people about an incident: render the message for its kind and hand it to a channel.
 
+Collaborators are passed in (Protocols): the Slack webhook or Web API, the email sender, and a
+``Once`` runner that makes each send happen at most once per key, so that a task the workflow
+retries after a partial success does not post the same message twice.
+
+Slack with a bot token (``notify_slack_bot``): the episode's first message is posted to each
+route channel and becomes the incident's thread; every later message is a reply in that thread,
+and the first message is updated in place to show the current state (green and "resolved after
+12 min" at the end). With an incoming webhook only (``notify_slack_webhook``) every message is a
+new one; a resolution names the incident and its duration.
+
+Email (``notify_email``): every message of an episode carries ``References`` to the episode's
+thread id, and follow-ups ``In-Reply-To`` the first mail, with a stable ``Re:`` subject.
+"""
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any, Protocol
 
-from opswire.models.alarm import Alarm
+from opswire.alarm_context import LogExcerpt
+from opswire.errors import ConfigurationError, SlackDeliveryError, TaskInputError
+from opswire.models.incident import Delivery, NotificationKind, SlackThread
 from opswire.models.notification import NotificationResult
-from opswire.notifications.render import EmailContent, render_alarm_email, render_slack_message
+from opswire.models.tasks import NotifyTaskInput
+from opswire.notifications.render import (
+    EmailContent,
+    MessageContext,
+    render_alarm_email,
+    render_slack_message,
+    render_slack_reply,
+)
+from opswire.observability import logger
 
 
 class SlackPoster(Protocol):
+    """An incoming webhook."""
+
     def post(self, payload: dict[str, Any]) -> None: ...
 
 
+class SlackApi(Protocol):
+    """The Slack Web API with a bot token."""
+
+    def post_message(
+        self,
+        *,
+        channel: str,
+        payload: dict[str, Any],
+        thread_ts: str | None = None,
+        reply_broadcast: bool = False,
+    ) -> SlackThread: ...
+
+    def update_message(self, *, channel: str, ts: str, payload: dict[str, Any]) -> None: ...
+
+
 class EmailSender(Protocol):
-    def send(self, *, sender: str, recipients: list[str], content: EmailContent) -> str: ...
+    def send(
+        self,
+        *,
+        sender: str,
+        recipients: list[str],
+        content: EmailContent,
+        headers: Mapping[str, str] | None = None,
+    ) -> str: ...
 
 
-def notify_slack(alarm: Alarm, poster: SlackPoster) -> NotificationResult:
-    message = render_slack_message(alarm)
-    poster.post(message)
-    return NotificationResult(
-        channel="slack", delivered=True, recipient="webhook", subject=str(message["text"])
+class Once(Protocol):
+    """Runs ``call`` at most once per ``key``; a repeated key returns the first result."""
+
+    def run(self, key: dict[str, Any], call: Callable[[], dict[str, Any]]) -> dict[str, Any]: ...
+
+
+# ---- what the message is about ------------------------------------------------------------------
+def message_kind(task: NotifyTaskInput) -> NotificationKind:
+    """The kind of message this task sends: a reminder when the workflow re-notifies."""
+    if task.decision.action != "notify" or task.decision.kind is None:
+        raise TaskInputError(
+            f"notify task called for a suppressed decision ({task.decision.reason})"
+        )
+    return "reminder" if task.reminder is not None else task.decision.kind
+
+
+def wants_log_lines(task: NotifyTaskInput) -> bool:
+    """Recent log lines are looked up for the first message of an episode only."""
+    return task.reminder is None and task.decision.kind == "opened"
+
+
+def escalation(task: NotifyTaskInput) -> tuple[list[str], bool]:
+    """(email addresses escalated to so far, paged with this message) for a reminder: the
+    route's steps due by now, including the ones that became due with this reminder."""
+    reminder = task.reminder
+    if reminder is None:
+        return [], False
+    due = [
+        step
+        for step in task.decision.route.escalation
+        if step.after_minutes * 60 <= reminder.elapsed_seconds
+    ]
+    emails = _unique(address for step in [*due, *reminder.escalation] for address in step.email)
+    return emails, any(step.page for step in reminder.escalation)
+
+
+def message_context(
+    task: NotifyTaskInput,
+    now: datetime,
+    *,
+    log: LogExcerpt | None = None,
+    reply: bool = False,
+    ack_url: str | None = None,
+    ack_button: bool = False,
+) -> MessageContext:
+    decision, incident, reminder = task.decision, task.decision.incident, task.reminder
+    kind = message_kind(task)
+    elapsed: int | None = None
+    if reminder is not None:
+        elapsed = reminder.elapsed_seconds
+    elif kind == "reminder" and incident.opened_at is not None:
+        elapsed = int((now - incident.opened_at).total_seconds())
+    _escalated, paged = escalation(task)
+    return MessageContext(
+        kind=kind,
+        incident_id=incident.incident_id,
+        severity=decision.route.severity,
+        reply=reply,
+        mention_here=decision.mention_here,
+        runbook=decision.runbook,
+        duration_seconds=decision.duration_seconds,
+        elapsed_seconds=elapsed,
+        reminder_count=reminder.count if reminder is not None else None,
+        escalated_to=tuple(
+            _unique(address for step in reminder.escalation for address in step.email)
+            if reminder is not None
+            else ()
+        ),
+        paged=paged,
+        transitions=len(incident.transitions),
+        acknowledged_by=incident.acknowledged_by,
+        log_group=log.log_group if log is not None else None,
+        log_lines=log.lines if log is not None else (),
+        ack_url=ack_url,
+        ack_button=ack_button,
     )
 
 
-def notify_email(
-    alarm: Alarm, sender: EmailSender, from_address: str, recipients: list[str]
+def _send_key(task: NotifyTaskInput, target: str, operation: str) -> dict[str, Any]:
+    """What makes one send unique: the episode, the state change, the reminder, the target."""
+    return {
+        "incident": task.decision.incident.incident_id,
+        "kind": message_kind(task),
+        "state": task.alarm.state,
+        "changed_at": task.alarm.state_changed_at.isoformat(),
+        "reminder": task.reminder.count if task.reminder is not None else 0,
+        "target": target,
+        "operation": operation,
+    }
+
+
+# ---- Slack --------------------------------------------------------------------------------------
+def notify_slack_webhook(
+    task: NotifyTaskInput,
+    poster: SlackPoster,
+    once: Once,
+    now: datetime,
+    log: LogExcerpt | None = None,
 ) -> NotificationResult:
-    content = render_alarm_email(alarm)
-    message_id = sender.send(sender=from_address, recipients=recipients, content=content)
+    """One new message per notification (an incoming webhook can neither thread nor update)."""
+    payload = render_slack_message(task.alarm, message_context(task, now, log=log))
+
+    def post() -> dict[str, Any]:
+        poster.post(payload)
+        return {}
+
+    once.run(_send_key(task, "webhook", "post"), post)
+    return NotificationResult(
+        channel="slack", delivered=True, recipient="webhook", subject=str(payload["text"])
+    )
+
+
+def notify_slack_bot(
+    task: NotifyTaskInput,
+    api: SlackApi,
+    once: Once,
+    now: datetime,
+    default_channel: str = "",
+    log: LogExcerpt | None = None,
+) -> NotificationResult:
+    """The first message of an episode is posted to every route channel (and returned as the
+    episode's threads); later messages reply in those threads and update the first message."""
+    kind = message_kind(task)
+    threads = task.decision.incident.slack_threads
+    if threads and kind != "opened":
+        return _follow_up(task, api, once, now, threads)
+
+    channels = _unique(task.decision.route.slack_channels or [default_channel])
+    if not channels:
+        raise ConfigurationError("no Slack channel: the route names none and no default is set")
+    payload = render_slack_message(task.alarm, message_context(task, now, log=log, ack_button=True))
+    posted: list[SlackThread] = []
+    for channel in channels:
+        result = once.run(_send_key(task, channel, "post"), _poster(api, channel, payload))
+        posted.append(SlackThread.model_validate(result))
+    return NotificationResult(
+        channel="slack",
+        delivered=True,
+        recipient=", ".join(channels),
+        subject=str(payload["text"]),
+        message_id=posted[0].ts,
+        delivery=Delivery(slack_threads=posted),
+    )
+
+
+def _follow_up(
+    task: NotifyTaskInput,
+    api: SlackApi,
+    once: Once,
+    now: datetime,
+    threads: list[SlackThread],
+) -> NotificationResult:
+    kind = message_kind(task)
+    reply = render_slack_reply(task.alarm, message_context(task, now, reply=True))
+    for thread in threads:
+        # Reminders are also broadcast to the channel: a reply nobody sees reminds nobody.
+        once.run(
+            _send_key(task, f"{thread.channel}/{thread.ts}", "reply"),
+            _poster(api, thread.channel, reply, thread.ts, broadcast=kind == "reminder"),
+        )
+    if kind != "reminder":
+        root = render_slack_message(task.alarm, message_context(task, now, ack_button=True))
+        for thread in threads:
+            try:
+                api.update_message(channel=thread.channel, ts=thread.ts, payload=root)
+            except SlackDeliveryError as exc:
+                # The reply already says what changed; a root that cannot be edited (deleted,
+                # too old) must not fail the notification.
+                logger.warning(
+                    "first Slack message not updated",
+                    extra={"channel": thread.channel, "ts": thread.ts, "reason": str(exc)},
+                )
+    return NotificationResult(
+        channel="slack",
+        delivered=True,
+        recipient=", ".join(thread.channel for thread in threads),
+        subject=str(reply["text"]),
+    )
+
+
+def _poster(
+    api: SlackApi,
+    channel: str,
+    payload: dict[str, Any],
+    thread_ts: str | None = None,
+    broadcast: bool = False,
+) -> Callable[[], dict[str, Any]]:
+    def post() -> dict[str, Any]:
+        thread = api.post_message(
+            channel=channel, payload=payload, thread_ts=thread_ts, reply_broadcast=broadcast
+        )
+        return thread.model_dump()
+
+    return post
+
+
+# ---- email --------------------------------------------------------------------------------------
+def notify_email(
+    task: NotifyTaskInput,
+    sender: EmailSender,
+    once: Once,
+    now: datetime,
+    from_address: str,
+    default_recipients: list[str],
+    log: LogExcerpt | None = None,
+    ack_url: str | None = None,
+) -> NotificationResult:
+    """One mail to the route's recipients (plus escalation addresses on reminders), threaded
+    onto the episode's first mail."""
+    incident = task.decision.incident
+    kind = message_kind(task)
+    escalated_to, _paged = escalation(task)
+    recipients = _unique([*(task.decision.route.email or default_recipients), *escalated_to])
+    if not recipients:
+        raise ConfigurationError("no email recipients: the route names none and no default is set")
+    reply = incident.email_message_id is not None and kind != "opened"
+    content = render_alarm_email(
+        task.alarm, message_context(task, now, log=log, reply=reply, ack_url=ack_url)
+    )
+    headers = email_headers(task, from_address)
+
+    def send() -> dict[str, Any]:
+        ses_id = sender.send(
+            sender=from_address, recipients=recipients, content=content, headers=headers
+        )
+        return {"ses_message_id": ses_id}
+
+    sent = once.run(_send_key(task, "email", "send"), send)
     return NotificationResult(
         channel="email",
         delivered=True,
         recipient=", ".join(recipients),
         subject=content.subject,
-        message_id=message_id,
+        message_id=str(sent.get("ses_message_id") or "") or None,
+        delivery=Delivery(email_message_id=None if reply else headers["Message-ID"]),
     )
+
+
+def email_headers(task: NotifyTaskInput, from_address: str) -> dict[str, str]:
+    """Message-ID ``<{incident_id}.{kind}.{n}@{sender domain}>`` (n: reminder count or the
+    state change time, so a retried send has the same id) and the threading headers.
+
+    SES replaces the Message-ID with its own, so a follow-up's ``In-Reply-To`` (the first mail's
+    id as we set it) finds no parent there; every mail of the episode therefore also names one
+    thread id ``<{incident_id}@{domain}>`` in ``References``, which SES passes through and mail
+    clients group by.
+    """
+    incident = task.decision.incident
+    kind = message_kind(task)
+    domain = _domain(from_address)
+    n = (
+        task.reminder.count
+        if task.reminder is not None
+        else int(task.alarm.state_changed_at.timestamp())
+    )
+    thread_id = f"<{incident.incident_id}@{domain}>"
+    headers = {
+        "Message-ID": f"<{incident.incident_id}.{kind}.{n}@{domain}>",
+        "References": thread_id,
+        "X-Opswire-Incident": incident.incident_id,
+    }
+    if incident.email_message_id is not None and kind != "opened":
+        headers["In-Reply-To"] = incident.email_message_id
+        headers["References"] = f"{thread_id} {incident.email_message_id}"
+    return headers
+
+
+def _domain(address: str) -> str:
+    """The domain of ``ops@example.com`` or ``opswire <ops@example.com>``."""
+    domain = address.rpartition("@")[2].strip().rstrip(">").strip().lower()
+    return domain or "opswire.invalid"
+
+
+def _unique(items: Any) -> list[str]:
+    seen: dict[str, None] = {}
+    for item in items:
+        if item and item not in seen:
+            seen[item] = None
+    return list(seen)

@@ -1,0 +1,263 @@
+"""Acknowledge an incident from a signed email link or the Slack "Acknowledge" button.
+
+An acknowledged incident gets no more reminders or escalation. Every request is authenticated:
+an email link by its HMAC signature and expiry (``opswire.ack_links``), a Slack interaction by
+Slack's request signature over the raw body. Answers are ``HttpAnswer``s: bad input is a 4xx with
+a short explanation (401 bad or missing signature, 410 expired link, 400 malformed, 404 unknown
+incident), never a 5xx.
+
+A GET of an email link only shows a confirmation page with a POST button: mail scanners and link
+previews fetch GET links, and must not acknowledge anything.
+"""
+
+import html
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import parse_qs
+
+from opswire.ack_links import (
+    ACK_ACTION_ID,
+    AckLinkError,
+    AckLinkExpiredError,
+    AckLinkMalformedError,
+    verify_ack_link,
+)
+from opswire.errors import IncidentNotFoundError, OpswireError
+from opswire.observability import logger
+
+if TYPE_CHECKING:
+    # Types only: the incident models cost ~80 ms of import, paid when a request needs them.
+    from opswire.models.incident import Incident, SlackThread
+
+EMAIL_LINK_ACTOR = "email link"
+_SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+class Acknowledger(Protocol):
+    def acknowledge(self, incident_id: str, by: str, at: datetime) -> "Incident": ...
+
+
+class ThreadPoster(Protocol):
+    def post_message(
+        self,
+        *,
+        channel: str,
+        payload: dict[str, Any],
+        thread_ts: str | None = None,
+        reply_broadcast: bool = False,
+    ) -> "SlackThread": ...
+
+
+class SignatureCheck(Protocol):
+    def __call__(self, body: str, timestamp: str | None, signature: str | None) -> bool: ...
+
+
+@dataclass(frozen=True)
+class HttpAnswer:
+    status: int
+    content_type: str
+    body: str
+
+
+# ---- email links --------------------------------------------------------------------------------
+def confirmation_page(
+    incident_id: str, expires: str | None, signature: str | None, key: str, now: datetime
+) -> HttpAnswer:
+    """GET: check the link, then offer a button that POSTs it. Acknowledges nothing."""
+    problem = _link_problem(incident_id, expires, signature, key, now)
+    if problem is not None:
+        return problem
+    form = (
+        '<form method="post" action="">'
+        f'<input type="hidden" name="exp" value="{html.escape(expires or "", quote=True)}">'
+        f'<input type="hidden" name="sig" value="{html.escape(signature or "", quote=True)}">'
+        '<button type="submit" style="padding:8px 16px;font-size:16px">'
+        "Acknowledge incident</button></form>"
+    )
+    return _page(
+        200,
+        "Acknowledge this incident?",
+        f"Incident <code>{html.escape(incident_id)}</code>: acknowledging it stops the reminders "
+        f"and escalation for this occurrence of the alarm.</p>{form}<p>",
+    )
+
+
+def acknowledge_by_link(
+    incident_id: str,
+    expires: str | None,
+    signature: str | None,
+    key: str,
+    store: Acknowledger,
+    now: datetime,
+    slack: ThreadPoster | None = None,
+) -> HttpAnswer:
+    """POST: check the link and acknowledge the incident."""
+    problem = _link_problem(incident_id, expires, signature, key, now)
+    if problem is not None:
+        return problem
+    try:
+        incident = store.acknowledge(incident_id, EMAIL_LINK_ACTOR, now)
+    except IncidentNotFoundError:
+        return _page(404, "Incident not found", "This incident does not exist any more.")
+    if _newly_acknowledged(incident, EMAIL_LINK_ACTOR, now):
+        _announce(slack, incident, [], f"Acknowledged by {EMAIL_LINK_ACTOR}")
+        return _page(
+            200,
+            "Incident acknowledged",
+            "Thank you: no more reminders will be sent for this incident.",
+        )
+    by = html.escape(incident.acknowledged_by or "?")
+    return _page(200, "Already acknowledged", f"This incident was already acknowledged by {by}.")
+
+
+def _link_problem(
+    incident_id: str, expires: str | None, signature: str | None, key: str, now: datetime
+) -> HttpAnswer | None:
+    try:
+        verify_ack_link(incident_id, expires, signature, key, now)
+    except AckLinkExpiredError:
+        return _page(410, "Link expired", "This acknowledgement link has expired.")
+    except AckLinkMalformedError:
+        return _page(400, "Link malformed", "This acknowledgement link is incomplete.")
+    except AckLinkError:
+        return _page(401, "Link not valid", "This acknowledgement link is not valid.")
+    return None
+
+
+def form_fields(body: str | None) -> dict[str, str]:
+    """The first value of each field of an ``application/x-www-form-urlencoded`` body."""
+    if not body:
+        return {}
+    try:
+        fields = parse_qs(body, keep_blank_values=True, strict_parsing=False, max_num_fields=50)
+    except ValueError:
+        return {}
+    return {name: values[0] for name, values in fields.items() if values}
+
+
+# ---- Slack interactivity ------------------------------------------------------------------------
+def slack_interaction(
+    body: str,
+    headers: Mapping[str, str],
+    signature_is_valid: SignatureCheck,
+    store: Acknowledger,
+    now: datetime,
+    slack: ThreadPoster | None = None,
+) -> HttpAnswer:
+    """A Slack interaction request (``payload=<json>``, signed): the "Acknowledge" button
+    acknowledges its incident; other interactions (link buttons) need no action."""
+    lowered = {name.lower(): value for name, value in headers.items()}
+    if not signature_is_valid(
+        body, lowered.get("x-slack-request-timestamp"), lowered.get("x-slack-signature")
+    ):
+        return _json(401, {"text": "invalid or stale Slack signature"})
+    try:
+        payload = json.loads(form_fields(body)["payload"])
+    except (KeyError, ValueError):
+        return _json(400, {"text": "expected a form field 'payload' holding JSON"})
+    if not isinstance(payload, dict):
+        return _json(400, {"text": "the interaction payload is not an object"})
+    actions = payload.get("actions")
+    action = next(
+        (
+            a
+            for a in (actions if isinstance(actions, list) else [])
+            if isinstance(a, dict) and a.get("action_id") == ACK_ACTION_ID
+        ),
+        None,
+    )
+    if action is None:
+        return _json(200, {"text": "nothing to do"})
+    incident_id = action.get("value")
+    if not isinstance(incident_id, str) or not incident_id:
+        return _json(400, {"text": "the Acknowledge button carries no incident id"})
+    raw_user = payload.get("user")
+    user: dict[str, Any] = raw_user if isinstance(raw_user, dict) else {}
+    user_id = str(user.get("id") or "")
+    name = str(user.get("username") or user.get("name") or user_id or "someone")
+    by = f"{name} (Slack)"
+    try:
+        incident = store.acknowledge(incident_id, by, now)
+    except IncidentNotFoundError:
+        return _json(
+            404,
+            {"response_type": "ephemeral", "text": "This incident does not exist any more."},
+        )
+    who = f"<@{user_id}>" if _SLACK_USER_ID.fullmatch(user_id) else _escape(name)
+    if not _newly_acknowledged(incident, by, now):
+        text = f"Already acknowledged by {_escape(incident.acknowledged_by or '?')}."
+        return _json(200, {"response_type": "ephemeral", "text": text})
+    _announce(slack, incident, _clicked_thread(payload), f"Acknowledged by {who}")
+    return _json(
+        200,
+        {
+            "response_type": "in_channel",
+            "replace_original": False,
+            "text": f":white_check_mark: Acknowledged by {who}: no more reminders.",
+        },
+    )
+
+
+def _clicked_thread(payload: dict[str, Any]) -> list[tuple[str, str]]:
+    """(channel, ts) of the message whose button was clicked."""
+    container = payload.get("container")
+    if isinstance(container, dict):
+        channel, ts = container.get("channel_id"), container.get("message_ts")
+        if isinstance(channel, str) and isinstance(ts, str) and channel and ts:
+            return [(channel, ts)]
+    return []
+
+
+# ---- shared -------------------------------------------------------------------------------------
+def _newly_acknowledged(incident: "Incident", by: str, now: datetime) -> bool:
+    """The store returns an already acknowledged incident unchanged: ours is the one with our
+    name and time on it."""
+    return incident.acknowledged_by == by and incident.acknowledged_at == now
+
+
+def _announce(
+    slack: ThreadPoster | None,
+    incident: "Incident",
+    clicked: list[tuple[str, str]],
+    what: str,
+) -> None:
+    """Say so in the incident's Slack threads (bot mode). Best effort: the acknowledgement is
+    already stored, and a failed reply must not turn into an error for the person acknowledging."""
+    if slack is None:
+        return
+    stored = [(thread.channel, thread.ts) for thread in incident.slack_threads]
+    text = f":white_check_mark: {what}: no more reminders for this incident."
+    for channel, ts in dict.fromkeys([*stored, *clicked]):
+        try:
+            slack.post_message(channel=channel, payload={"text": text}, thread_ts=ts)
+        except OpswireError as exc:
+            logger.warning(
+                "acknowledgement not announced in Slack",
+                extra={"channel": channel, "reason": str(exc)},
+            )
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _json(status: int, body: dict[str, Any]) -> HttpAnswer:
+    return HttpAnswer(status, "application/json", json.dumps(body))
+
+
+def _page(status: int, title: str, message_html: str) -> HttpAnswer:
+    body = f"""<!DOCTYPE html>
+<html>
+<head><meta charset="utf-8"><meta name="robots" content="noindex">
+<title>opswire: {html.escape(title)}</title></head>
+<body style="font-family:Arial,Helvetica,sans-serif;font-size:15px;max-width:40em;margin:3em auto">
+<h1 style="font-size:22px">{html.escape(title)}</h1>
+<p>{message_html}</p>
+</body>
+</html>
+"""
+    return HttpAnswer(status, "text/html; charset=utf-8", body)
