@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from opswire_local.platform import LocalPlatform, PlatformOptions, combine
+from opswire_local.silence_cli import register as register_silence_commands
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,6 +66,8 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--json", action="store_true", help="print one JSON object")
     _common_options(demo)
     demo.set_defaults(run=_run_demo)
+
+    register_silence_commands(commands)
     return parser
 
 

@@ -2,7 +2,7 @@
 once, and which errors pass through. Collaborators are recording fakes."""
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -32,6 +32,7 @@ from opswire.notifications.render import EmailContent
 from tests.notify_samples import (
     OPENED_AT,
     RESOLVED_AT,
+    MemoryOnce,
     config,
     delivered,
     opened,
@@ -42,22 +43,6 @@ from tests.notify_samples import (
 )
 
 NOW = RESOLVED_AT
-
-
-class MemoryOnce:
-    """Powertools idempotency semantics in memory: a completed key returns its stored result;
-    a failed call stores nothing."""
-
-    def __init__(self) -> None:
-        self.results: dict[str, dict[str, Any]] = {}
-        self.calls = 0
-
-    def run(self, key: dict[str, Any], call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-        name = json.dumps(key, sort_keys=True)
-        if name not in self.results:
-            self.calls += 1
-            self.results[name] = call()
-        return self.results[name]
 
 
 class FakeSlackApi:

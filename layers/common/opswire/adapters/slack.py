@@ -5,6 +5,7 @@ workflow retries), refusals are ``SlackDeliveryError``. slack_sdk is imported wh
 its package import alone costs about 100 ms of cold start.
 """
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -22,15 +23,18 @@ class SlackWebhook:
         # message is sent, not when the handler module is imported.
         from slack_sdk.webhook import WebhookClient
 
-        self._client = WebhookClient(url, timeout=timeout_seconds)
+        # slack_sdk's webhook client logs failures (and, at DEBUG, every request) with the URL:
+        # it gets a logger that writes nothing.
+        self._client = WebhookClient(url, timeout=timeout_seconds, logger=_silent_logger())
 
     def post(self, payload: dict[str, Any]) -> None:
         from slack_sdk.errors import SlackRequestError
 
         try:
             response = self._client.send_dict(payload)
-        except SlackRequestError as exc:
-            raise ConfigurationError("the Slack webhook URL is not valid") from exc
+        except (SlackRequestError, ValueError):
+            # ``from None``: both carry the URL in their message (ValueError: "unknown url type").
+            raise ConfigurationError("the Slack webhook URL is not valid") from None
         except OSError as exc:
             raise SlackRetryableError(f"Slack could not be reached: {type(exc).__name__}") from exc
         status = response.status_code
@@ -43,6 +47,15 @@ class SlackWebhook:
                 detail += f" (Retry-After {retry_after}s)"
             raise SlackRetryableError(detail)
         raise SlackDeliveryError(detail)
+
+
+def _silent_logger() -> logging.Logger:
+    logger = logging.getLogger("opswire.slack_webhook.silenced")
+    logger.propagate = False
+    logger.setLevel(logging.CRITICAL + 1)
+    if not logger.handlers:
+        logger.addHandler(logging.NullHandler())
+    return logger
 
 
 # ---- Slack app (bot token): chat.postMessage / chat.update ------------------------------------

@@ -1,0 +1,276 @@
+"""``opswire silence add|list|remove``: time-boxed silences, on a deployed stack or locally.
+
+    opswire silence add --pattern 'api-*' [--tag k=v ...] --duration 2h [--reason TEXT] [--by NAME]
+    opswire silence list [--all] [--json]
+    opswire silence remove ID
+
+With ``--stack NAME [--region R]`` the silences live in the deployed stack's incident table
+(its ``IncidentTableName`` output), written with your AWS credentials. Without it they live in
+``$OPSWIRE_STATE_DIR/silences.json`` (default ``<project>/.opswire/``), which the local platform
+loads into its table when it starts and before each delivery.
+
+A silenced alarm's incident is still recorded; nobody is notified while the silence lasts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import re
+import secrets
+import sys
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+from opswire.models.incident import Silence
+
+STATE_FILE = "silences.json"
+STACK_OUTPUT = "IncidentTableName"
+_DURATION = re.compile(r"(\d+)\s*([smhdw])")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+MAX_DURATION = timedelta(days=90)
+
+
+class SilenceStore(Protocol):
+    def put_silence(self, silence: Silence) -> None: ...
+
+    def list_silences(self) -> list[Silence]: ...
+
+    def delete_silence(self, silence_id: str) -> bool: ...
+
+
+class SilenceFile:
+    """Silences as a JSON list in one file (the local platform's source of silences)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def list_silences(self) -> list[Silence]:
+        if not self.path.is_file():
+            return []
+        try:
+            items = json.loads(self.path.read_text(encoding="utf-8") or "[]")
+        except json.JSONDecodeError as exc:
+            raise SystemExit(f"opswire: {self.path} is not valid JSON: {exc}") from None
+        if not isinstance(items, list):
+            raise SystemExit(f"opswire: {self.path} must hold a JSON list of silences")
+        return [Silence.model_validate(item) for item in items]
+
+    def put_silence(self, silence: Silence) -> None:
+        kept = [s for s in self.list_silences() if s.silence_id != silence.silence_id]
+        self._write([*kept, silence])
+
+    def delete_silence(self, silence_id: str) -> bool:
+        silences = self.list_silences()
+        kept = [s for s in silences if s.silence_id != silence_id]
+        if len(kept) == len(silences):
+            return False
+        self._write(kept)
+        return True
+
+    def _write(self, silences: list[Silence]) -> None:
+        """Write to a temporary file and rename it: a reader never sees half a file."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        document = json.dumps([s.model_dump(mode="json") for s in silences], indent=2) + "\n"
+        handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".silences-")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                out.write(document)
+            os.replace(temporary, self.path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+
+def silence_file(root: Path | None) -> SilenceFile:
+    """``$OPSWIRE_STATE_DIR/silences.json``, else ``<project root>/.opswire/silences.json``."""
+    state_dir = os.environ.get("OPSWIRE_STATE_DIR")
+    if state_dir:
+        return SilenceFile(Path(state_dir) / STATE_FILE)
+    if root is None:
+        from opswire_local.cli import find_root
+
+        root = find_root(Path.cwd())
+    return SilenceFile(root.resolve() / ".opswire" / STATE_FILE)
+
+
+def stack_store(stack: str, region: str | None) -> SilenceStore:
+    """The incident table of a deployed stack (CloudFormation output ``IncidentTableName``)."""
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from opswire.adapters.incident_store import IncidentStore
+
+    session = boto3.session.Session(region_name=region)
+    try:
+        stacks = session.client("cloudformation").describe_stacks(StackName=stack)["Stacks"]
+    except (ClientError, BotoCoreError) as exc:
+        raise SystemExit(f"opswire: stack {stack!r} could not be described: {exc}") from None
+    outputs = {o["OutputKey"]: o.get("OutputValue", "") for o in stacks[0].get("Outputs", [])}
+    table = outputs.get(STACK_OUTPUT)
+    if not table:
+        raise SystemExit(f"opswire: stack {stack!r} has no output {STACK_OUTPUT}")
+    return IncidentStore(table, client=session.client("dynamodb"))
+
+
+def parse_duration(text: str) -> timedelta:
+    """``30m``, ``2h``, ``1d``, ``1h30m``, ``1w`` (at most 90 days)."""
+    compact = text.strip().lower()
+    parts = _DURATION.findall(compact)
+    if not parts or _DURATION.sub("", compact).strip():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration like 30m, 2h, 1d or 1h30m")
+    duration = timedelta(seconds=sum(int(n) * _UNITS[unit] for n, unit in parts))
+    if not timedelta(0) < duration <= MAX_DURATION:
+        raise argparse.ArgumentTypeError(f"{text!r}: a silence lasts between 1 s and 90 days")
+    return duration
+
+
+def parse_tag(text: str) -> tuple[str, str]:
+    key, separator, value = text.partition("=")
+    if not separator or not key.strip():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a tag KEY=VALUE")
+    return key.strip(), value.strip()
+
+
+def new_silence(
+    pattern: str,
+    tags: list[tuple[str, str]],
+    duration: timedelta,
+    reason: str,
+    by: str,
+    now: datetime,
+) -> Silence:
+    return Silence(
+        silence_id=f"sil-{secrets.token_hex(4)}",
+        name_pattern=pattern,
+        tags=dict(tags),
+        starts_at=now,
+        ends_at=now + duration,
+        created_by=by,
+        reason=reason,
+    )
+
+
+def status(silence: Silence, now: datetime) -> str:
+    if now < silence.starts_at:
+        return "scheduled"
+    return "active" if now < silence.ends_at else "expired"
+
+
+# ---- the command --------------------------------------------------------------------------------
+def register(commands: Any) -> None:
+    """Add ``silence`` to the ``opswire`` command (``commands``: its subparsers)."""
+    silence = commands.add_parser(
+        "silence",
+        help="time-boxed silences (deployed with --stack, else local)",
+        description=__doc__.split("\n\n")[0] if __doc__ else None,
+    )
+    actions = silence.add_subparsers(title="silence commands")
+
+    add = actions.add_parser("add", help="silence matching alarms for a while")
+    add.add_argument("--pattern", default="*", help="alarm name pattern (fnmatch: api-*, *-prod)")
+    add.add_argument(
+        "--tag", action="append", default=[], type=parse_tag, metavar="KEY=VALUE",
+        help="only alarms with this tag (repeat: all must match)",
+    )  # fmt: skip
+    add.add_argument(
+        "--duration", required=True, type=parse_duration, help="30m, 2h, 1d, 1h30m ..."
+    )
+    add.add_argument("--reason", default="", help="why (shown by list)")
+    add.add_argument("--by", default=None, help="who (default: your user name)")
+    _target_options(add)
+    add.set_defaults(run=_run_add)
+
+    listing = actions.add_parser("list", help="show silences")
+    listing.add_argument("--all", action="store_true", help="include expired silences")
+    _target_options(listing)
+    listing.set_defaults(run=_run_list)
+
+    remove = actions.add_parser("remove", help="end a silence now")
+    remove.add_argument("silence_id", metavar="ID")
+    _target_options(remove)
+    remove.set_defaults(run=_run_remove)
+
+
+def _target_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--stack", help="a deployed stack's name (default: the local platform)")
+    parser.add_argument("--region", help="the deployed stack's region (default: your profile's)")
+    parser.add_argument("--root", type=Path, default=None, help="project directory (local)")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+
+
+def _store(args: argparse.Namespace) -> tuple[SilenceStore, str]:
+    if args.stack:
+        return stack_store(args.stack, args.region), f"stack {args.stack}"
+    local = silence_file(args.root)
+    return local, str(local.path)
+
+
+def _run_add(args: argparse.Namespace) -> int:
+    store, where = _store(args)
+    silence = new_silence(
+        args.pattern,
+        args.tag,
+        args.duration,
+        args.reason,
+        args.by or _user(),
+        datetime.now(UTC),
+    )
+    store.put_silence(silence)
+    if args.json:
+        print(json.dumps(silence.model_dump(mode="json"), indent=2))
+    else:
+        print(f"added {silence.silence_id} ({where}): {_describe(silence)}")
+    return 0
+
+
+def _run_list(args: argparse.Namespace) -> int:
+    store, where = _store(args)
+    at = datetime.now(UTC)
+    silences = sorted(store.list_silences(), key=lambda s: (s.ends_at, s.silence_id))
+    shown = [s for s in silences if args.all or status(s, at) != "expired"]
+    if args.json:
+        print(
+            json.dumps(
+                [{**s.model_dump(mode="json"), "status": status(s, at)} for s in shown], indent=2
+            )
+        )
+        return 0
+    if not shown:
+        print(f"no silences ({where})")
+        return 0
+    print(f"{'ID':<13} {'STATUS':<9} {'ENDS (UTC)':<17} MATCHES")
+    for silence in shown:
+        ends = silence.ends_at.strftime("%Y-%m-%d %H:%M")
+        print(f"{silence.silence_id:<13} {status(silence, at):<9} {ends:<17} {_describe(silence)}")
+    return 0
+
+
+def _run_remove(args: argparse.Namespace) -> int:
+    store, where = _store(args)
+    if not store.delete_silence(args.silence_id):
+        print(f"opswire: no silence {args.silence_id} ({where})", file=sys.stderr)
+        return 1
+    print(f"removed {args.silence_id} ({where})")
+    return 0
+
+
+def _describe(silence: Silence) -> str:
+    text = f"name {silence.name_pattern}"
+    if silence.tags:
+        text += " and tags " + ", ".join(f"{k}={v}" for k, v in sorted(silence.tags.items()))
+    text += f" until {silence.ends_at.strftime('%Y-%m-%d %H:%M UTC')} by {silence.created_by}"
+    if silence.reason:
+        text += f": {silence.reason}"
+    return text
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
