@@ -10,7 +10,14 @@ from opswire.adapters.idempotency import Always, OnceOnly
 from opswire.alarm_context import recent_log_lines
 from opswire.errors import EmailRetryableError
 from opswire.models.tasks import NotifyTaskInput, parse_task_input
-from opswire.notifications.delivery import Once, message_kind, notify_email, wants_log_lines
+from opswire.notifications.delivery import (
+    IncidentReader,
+    Once,
+    message_kind,
+    notify_email,
+    refresh_delivery,
+    wants_log_lines,
+)
 from opswire.observability import logger, metrics
 from opswire.settings import EmailSettings, load_settings
 
@@ -20,6 +27,7 @@ from opswire.settings import EmailSettings, load_settings
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = load_settings(EmailSettings)
     task = parse_task_input(NotifyTaskInput, event)
+    task = refresh_delivery(task, "email", _incidents(settings.incident_table_name))
     incident_id = task.decision.incident.incident_id
     logger.append_keys(incident_id=incident_id, kind=message_kind(task))
     once: Once = (
@@ -58,3 +66,12 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     metrics.add_metric(name="AlarmEmailsSent", unit=MetricUnit.Count, value=1)
     logger.info("alarm email sent", extra={"alarm": task.alarm.name, "id": result.message_id})
     return result.model_dump(mode="json")
+
+
+def _incidents(table_name: str) -> IncidentReader | None:
+    """The incident table, for follow-ups that do not carry their thread (e.g. reminders)."""
+    if not table_name:
+        return None
+    from opswire.adapters.incident_store import IncidentStore
+
+    return IncidentStore(table_name)

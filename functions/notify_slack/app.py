@@ -11,10 +11,12 @@ from opswire.alarm_context import recent_log_lines
 from opswire.errors import SlackRetryableError
 from opswire.models.tasks import NotifyTaskInput, parse_task_input
 from opswire.notifications.delivery import (
+    IncidentReader,
     Once,
     message_kind,
     notify_slack_bot,
     notify_slack_webhook,
+    refresh_delivery,
     wants_log_lines,
 )
 from opswire.observability import logger, metrics
@@ -26,6 +28,7 @@ from opswire.settings import SlackSettings, load_settings
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = load_settings(SlackSettings)
     task = parse_task_input(NotifyTaskInput, event)
+    task = refresh_delivery(task, "slack", _incidents(settings.incident_table_name))
     logger.append_keys(incident_id=task.decision.incident.incident_id, kind=message_kind(task))
     once: Once = (
         OnceOnly(settings.incident_table_name, "notify-slack", SlackRetryableError, context)
@@ -64,3 +67,12 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     metrics.add_metric(name="SlackMessagesSent", unit=MetricUnit.Count, value=1)
     logger.info("slack notified", extra={"alarm": task.alarm.name, "to": result.recipient})
     return result.model_dump(mode="json")
+
+
+def _incidents(table_name: str) -> IncidentReader | None:
+    """The incident table, for follow-ups that do not carry their thread (e.g. reminders)."""
+    if not table_name:
+        return None
+    from opswire.adapters.incident_store import IncidentStore
+
+    return IncidentStore(table_name)

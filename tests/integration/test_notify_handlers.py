@@ -22,8 +22,10 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from opswire.ack_links import verify_ack_link
 from opswire.adapters.aws import clear_client_cache
 from opswire.adapters.idempotency import OnceOnly
+from opswire.adapters.incident_store import IncidentStore
 from opswire.adapters.slack import SlackBot
 from opswire.errors import SlackRetryableError, TaskInputError
+from opswire.models.incident import Delivery
 from opswire.models.notification import NotificationResult
 from opswire.models.tasks import NotifyTaskInput
 from opswire.notifications.delivery import notify_slack_bot
@@ -244,6 +246,26 @@ def test_slack_alarm_alarm_ok_is_one_message_updated_to_resolved(
         "chat.postMessage",
         "chat.update",
     ]
+
+
+def test_slack_reminder_from_the_workflow_finds_its_thread_in_the_incident_table(
+    aws: None, outbox: SlackOutbox
+) -> None:
+    """CheckReminder passes the decision that opened the wait: its incident does not know the
+    thread yet. The handler reads the recorded delivery from the table and replies in it."""
+    notify = invoke("notify_slack")
+    first = opened()
+    threads = NotificationResult.model_validate(notify(event(first))).delivery.slack_threads
+    store = IncidentStore(TABLE)
+    saved = store.save_incident(first.decision.incident)
+    store.record_delivery(saved.key, saved.episode, Delivery(slack_threads=threads))
+
+    notify(event(reminder(first, first.decision.incident, minutes=15, count=1)))
+
+    [conversation] = outbox.conversation()
+    [reply] = conversation["replies"]
+    assert "*STILL IN ALARM*" in reply["text"]
+    assert len(outbox.messages) == 2
 
 
 def test_slack_without_a_slack_app_uses_the_incoming_webhook(

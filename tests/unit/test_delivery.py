@@ -13,11 +13,12 @@ from opswire.errors import (
     EmailDeliveryError,
     EmailRetryableError,
     OpswireError,
+    RetryableError,
     SlackDeliveryError,
     SlackRetryableError,
     TaskInputError,
 )
-from opswire.models.incident import SlackThread
+from opswire.models.incident import Incident, SlackThread
 from opswire.models.tasks import NotifyTaskInput
 from opswire.notifications.delivery import (
     email_headers,
@@ -26,6 +27,7 @@ from opswire.notifications.delivery import (
     notify_email,
     notify_slack_bot,
     notify_slack_webhook,
+    refresh_delivery,
     wants_log_lines,
 )
 from opswire.notifications.render import EmailContent
@@ -497,3 +499,65 @@ def test_email_sender_errors_pass_through_unchanged(error: OpswireError) -> None
         notify_email(opened(), sender, MemoryOnce(), NOW, "a@b.example", ["ops@b.example"])
     assert info.value is error
     assert len(sender.sent) == 1
+
+
+# ---- follow-ups that do not carry their thread --------------------------------------------------
+class StoredIncidents:
+    def __init__(self, incident: Incident | None = None, error: Exception | None = None) -> None:
+        self.incident = incident
+        self.error = error
+        self.reads: list[str] = []
+
+    def get_incident(self, key: str) -> Incident | None:
+        self.reads.append(key)
+        if self.error is not None:
+            raise self.error
+        return self.incident
+
+
+def test_a_reminder_without_its_thread_takes_it_from_the_stored_incident() -> None:
+    first = opened()
+    stored = delivered(first, THREADS[:1], "<root@x>")
+    bare = reminder(first, delivered(first), minutes=15, count=1)  # as CheckReminder sends it
+    incidents = StoredIncidents(stored)
+
+    task = refresh_delivery(bare, "slack", incidents)
+
+    assert task.decision.incident.slack_threads == THREADS[:1]
+    assert task.decision.incident.email_message_id == "<root@x>"
+    assert incidents.reads == [first.decision.incident.key]
+    api = FakeSlackApi()
+    notify_slack_bot(task, api, MemoryOnce(), NOW)
+    assert [p["thread_ts"] for p in api.posts] == [THREADS[0].ts]
+
+
+def test_the_stored_acknowledgement_shows_on_a_follow_up() -> None:
+    first = opened()
+    stored = delivered(first).model_copy(
+        update={"acknowledged_by": "bob (Slack)", "acknowledged_at": RESOLVED_AT}
+    )
+    task = refresh_delivery(resolved(delivered(first)), "email", StoredIncidents(stored))
+    assert task.decision.incident.acknowledged_by == "bob (Slack)"
+
+
+@pytest.mark.parametrize("channel", ["slack", "email"])
+def test_nothing_is_read_when_the_task_already_knows_or_opens_the_episode(channel: str) -> None:
+    first = opened()
+    incidents = StoredIncidents(delivered(first, THREADS, "<root@x>"))
+    knows = resolved(delivered(first, THREADS, "<root@x>"))
+
+    assert refresh_delivery(first, channel, incidents) is first
+    assert refresh_delivery(knows, channel, incidents) is knows
+    assert refresh_delivery(knows, channel, None) is knows
+    assert incidents.reads == []
+
+
+def test_another_episode_or_a_failed_read_changes_nothing() -> None:
+    first = opened()
+    bare = reminder(first, delivered(first), minutes=15, count=1)
+    newer = delivered(first, THREADS).model_copy(update={"episode": 2})
+
+    assert refresh_delivery(bare, "slack", StoredIncidents(newer)) is bare
+    assert refresh_delivery(bare, "slack", StoredIncidents(None)) is bare
+    failing = StoredIncidents(error=RetryableError("DynamoDB GetItem failed: Throttling"))
+    assert refresh_delivery(bare, "slack", failing) is bare

@@ -19,8 +19,8 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from opswire.alarm_context import LogExcerpt
-from opswire.errors import ConfigurationError, SlackDeliveryError, TaskInputError
-from opswire.models.incident import Delivery, NotificationKind, SlackThread
+from opswire.errors import ConfigurationError, OpswireError, SlackDeliveryError, TaskInputError
+from opswire.models.incident import Delivery, Incident, NotificationKind, SlackThread
 from opswire.models.notification import NotificationResult
 from opswire.models.tasks import NotifyTaskInput
 from opswire.notifications.render import (
@@ -65,6 +65,10 @@ class EmailSender(Protocol):
     ) -> str: ...
 
 
+class IncidentReader(Protocol):
+    def get_incident(self, key: str) -> Incident | None: ...
+
+
 class Once(Protocol):
     """Runs ``call`` at most once per ``key``; a repeated key returns the first result."""
 
@@ -84,6 +88,52 @@ def message_kind(task: NotifyTaskInput) -> NotificationKind:
 def wants_log_lines(task: NotifyTaskInput) -> bool:
     """Recent log lines are looked up for the first message of an episode only."""
     return task.reminder is None and task.decision.kind == "opened"
+
+
+def needs_stored_delivery(task: NotifyTaskInput, channel: str) -> bool:
+    """A follow-up whose task does not say where the episode's first message went (a reminder
+    built from the decision that opened the wait, before the delivery was recorded)."""
+    if message_kind(task) == "opened":
+        return False
+    incident = task.decision.incident
+    if channel == "slack":
+        return not incident.slack_threads
+    return incident.email_message_id is None
+
+
+def with_stored_delivery(task: NotifyTaskInput, stored: Incident | None) -> NotifyTaskInput:
+    """The task with what the stored incident knows about the same episode: where its first
+    messages went, and who acknowledged it. Another episode (or none) changes nothing."""
+    incident = task.decision.incident
+    if stored is None or stored.key != incident.key or stored.episode != incident.episode:
+        return task
+    update: dict[str, Any] = {}
+    if not incident.slack_threads and stored.slack_threads:
+        update["slack_threads"] = stored.slack_threads
+    if incident.email_message_id is None and stored.email_message_id is not None:
+        update["email_message_id"] = stored.email_message_id
+    if incident.acknowledged_at is None and stored.acknowledged_at is not None:
+        update["acknowledged_by"] = stored.acknowledged_by
+        update["acknowledged_at"] = stored.acknowledged_at
+    if not update:
+        return task
+    decision = task.decision.model_copy(update={"incident": incident.model_copy(update=update)})
+    return task.model_copy(update={"decision": decision})
+
+
+def refresh_delivery(
+    task: NotifyTaskInput, channel: str, incidents: IncidentReader | None
+) -> NotifyTaskInput:
+    """``with_stored_delivery`` from the incident table, when the task needs it. A failed read
+    is not a failed notification: the message then starts a new thread."""
+    if incidents is None or not needs_stored_delivery(task, channel):
+        return task
+    try:
+        stored = incidents.get_incident(task.decision.incident.key)
+    except OpswireError as exc:
+        logger.warning("stored incident not readable", extra={"reason": str(exc)})
+        return task
+    return with_stored_delivery(task, stored)
 
 
 def escalation(task: NotifyTaskInput) -> tuple[list[str], bool]:
