@@ -163,15 +163,14 @@ def test_a_suppressed_decision_is_a_wiring_error() -> None:
         )
 
 
-def test_escalation_collects_every_step_due_so_far_and_pages_when_a_due_step_says_so() -> None:
+def test_escalation_is_the_steps_that_fell_due_with_the_reminder() -> None:
     task = opened()
     stored = delivered(task)
+    assert escalation(opened()) == ([], False)
     assert escalation(reminder(task, stored, minutes=15, count=1)) == ([], False)
     assert escalation(reminder(task, stored, minutes=30, count=2)) == (["lead@example.com"], False)
-    assert escalation(reminder(task, stored, minutes=60, count=4)) == (
-        ["lead@example.com", "cto@example.com"],
-        True,
-    )
+    assert escalation(reminder(task, stored, minutes=45, count=3)) == ([], False)
+    assert escalation(reminder(task, stored, minutes=60, count=4)) == (["cto@example.com"], True)
 
 
 # ---- Slack with a bot token ---------------------------------------------------------------------
@@ -453,7 +452,7 @@ def test_email_reminder_adds_the_escalation_addresses_and_numbers_the_message() 
 
     _result, sent = _send(task)
 
-    assert sent["recipients"] == ["oncall@example.com", "lead@example.com", "cto@example.com"]
+    assert sent["recipients"] == ["oncall@example.com", "cto@example.com"]
     incident_id = task.decision.incident.incident_id
     assert sent["headers"]["Message-ID"] == f"<{incident_id}.reminder.4@ops.example.com>"
     assert "Still in ALARM for 1 h, not acknowledged (reminder 4)." in sent["content"].text

@@ -137,18 +137,13 @@ def refresh_delivery(
 
 
 def escalation(task: NotifyTaskInput) -> tuple[list[str], bool]:
-    """(email addresses escalated to so far, paged with this message) for a reminder: the
-    route's steps due by now, including the ones that became due with this reminder."""
-    reminder = task.reminder
-    if reminder is None:
+    """(email addresses to add, page) for a reminder: the escalation steps that became due with
+    it. An escalation widens the audience of that reminder; later reminders go to the route's
+    recipients again (the escalated people have the thread and the acknowledge link)."""
+    if task.reminder is None:
         return [], False
-    due = [
-        step
-        for step in task.decision.route.escalation
-        if step.after_minutes * 60 <= reminder.elapsed_seconds
-    ]
-    emails = _unique(address for step in [*due, *reminder.escalation] for address in step.email)
-    return emails, any(step.page for step in reminder.escalation)
+    steps = task.reminder.escalation
+    return _unique(a for step in steps for a in step.email), any(step.page for step in steps)
 
 
 def message_context(
@@ -167,7 +162,7 @@ def message_context(
         elapsed = reminder.elapsed_seconds
     elif kind == "reminder" and incident.opened_at is not None:
         elapsed = int((now - incident.opened_at).total_seconds())
-    _escalated, paged = escalation(task)
+    escalated_to, paged = escalation(task)
     return MessageContext(
         kind=kind,
         incident_id=incident.incident_id,
@@ -178,11 +173,7 @@ def message_context(
         duration_seconds=decision.duration_seconds,
         elapsed_seconds=elapsed,
         reminder_count=reminder.count if reminder is not None else None,
-        escalated_to=tuple(
-            _unique(address for step in reminder.escalation for address in step.email)
-            if reminder is not None
-            else ()
-        ),
+        escalated_to=tuple(escalated_to),
         paged=paged,
         transitions=len(incident.transitions),
         acknowledged_by=incident.acknowledged_by,
