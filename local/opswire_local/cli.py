@@ -53,6 +53,10 @@ def _parser() -> argparse.ArgumentParser:
     send.add_argument(
         "--header", action="append", default=[], metavar="'Name: value'", help="HTTP header"
     )
+    send.add_argument(
+        "--wait", type=float, default=0.0, metavar="SECONDS",
+        help="after the last event, let this much real time pass (reminders fire) and report it",
+    )  # fmt: skip
     send.add_argument("--json", action="store_true", help="print one JSON object")
     _common_options(send)
     send.set_defaults(run=_run_send)
@@ -64,23 +68,26 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="run one scenario per workflow and summarize")
     demo.add_argument("--json", action="store_true", help="print one JSON object")
-    _common_options(demo)
+    _common_options(demo, time_scale=False)
     demo.set_defaults(run=_run_demo)
 
     register_silence_commands(commands)
     return parser
 
 
-def _common_options(parser: argparse.ArgumentParser) -> None:
+def _common_options(parser: argparse.ArgumentParser, *, time_scale: bool = True) -> None:
     parser.add_argument(
         "--root", type=Path, default=None, help="project directory (default: found from cwd)"
     )
-    parser.add_argument(
-        "--time-scale",
-        type=float,
-        default=float(os.environ.get("OPSWIRE_TIME_SCALE", "0.05")),
-        help="factor applied to Step Functions Wait/Retry times locally (default 0.05)",
-    )
+    if not time_scale:
+        parser.set_defaults(time_scale=None)
+    else:
+        parser.add_argument(
+            "--time-scale",
+            type=float,
+            default=float(os.environ.get("OPSWIRE_TIME_SCALE", "0.05")),
+            help="factor applied to Step Functions Wait/Retry times locally (default 0.05)",
+        )
     parser.add_argument(
         "--parameter", action="append", default=[], metavar="Name=value",
         help="override a template parameter",
@@ -97,11 +104,14 @@ def find_root(start: Path) -> Path:
 def platform_options(args: argparse.Namespace) -> PlatformOptions:
     root = (args.root or find_root(Path.cwd())).resolve()
     parameters = dict(item.split("=", 1) for item in args.parameter)
+    forward_url = os.environ.get("OPSWIRE_SLACK_WEBHOOK_URL") or None
     return PlatformOptions(
         root=root,
         parameters=parameters,
         time_scale=args.time_scale,
-        forward_slack_to=os.environ.get("OPSWIRE_SLACK_WEBHOOK_URL") or None,
+        # A real Slack webhook to forward to: then the local stack runs in webhook mode too.
+        forward_slack_to=forward_url,
+        slack_app=not forward_url,
         state_dir=Path(os.environ["OPSWIRE_STATE_DIR"])
         if os.environ.get("OPSWIRE_STATE_DIR")
         else None,
@@ -127,23 +137,32 @@ def _run_send(args: argparse.Namespace) -> int:
     options = platform_options(args)
     headers = _headers(args.header)
     events: list[tuple[str | None, bytes | None]] = [
-        (path, Path(path).read_bytes()) for path in args.event
+        (path, _read_event_file(path)) for path in args.event
     ] or [(None, None)]
     from opswire_local.gateway import running_platform_url, send_to_running_platform
 
     url = running_platform_url(options.state_path)
     if url is not None:
-        result = send_to_running_platform(url, args.source, events, headers)
+        result = send_to_running_platform(url, args.source, events, headers, args.wait)
     else:
         with handler_output_to_log(options) as out, LocalPlatform(options) as platform:
             reports = [
                 platform.send(args.source, body, headers=headers, event_file=path)
                 for path, body in events
             ]
+            if args.wait > 0:
+                reports.append(platform.wait(args.wait))
             result = combine(reports)
             sys.stdout = out
     _print_result(result, as_json=args.json)
     return 0 if result["ok"] else 1
+
+
+def _read_event_file(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise SystemExit(f"opswire: cannot read event file {path}: {exc.strerror}") from exc
 
 
 def _headers(items: list[str]) -> dict[str, str]:
@@ -169,11 +188,15 @@ def _print_result(result: dict[str, Any], *, as_json: bool) -> None:
 def _describe_delivery(delivery: dict[str, Any]) -> str:
     lines = []
     for execution in delivery["executions"]:
-        mark = "✓" if execution["status"] == "SUCCEEDED" else "✗"
-        line = f"  {mark} {execution['state_machine']} {execution['name']}: {execution['status']}"
-        if execution["status"] != "SUCCEEDED":
-            line += f" - {execution.get('error')}: {str(execution.get('cause'))[:300]}"
-        lines.append(line)
+        status = execution["status"]
+        name = f"{execution['state_machine']} {execution['name']}"
+        if status == "SUCCEEDED":
+            lines.append(f"  ✓ {name}: SUCCEEDED")
+        elif status == "RUNNING" and execution.get("waiting_in"):
+            lines.append(f"  … {name}: waiting in {execution['waiting_in']}")
+        else:
+            cause = str(execution.get("cause"))[:300]
+            lines.append(f"  ✗ {name}: {status} - {execution.get('error')}: {cause}")
     for note in delivery["notifications"]:
         lines.append(f"  → {note['channel']} to {note['recipient']}: {note['subject']}")
     if delivery.get("http"):
@@ -198,9 +221,13 @@ def _run_up(args: argparse.Namespace) -> int:
 
 # ---- demo ---------------------------------------------------------------------------------------
 def _run_demo(args: argparse.Namespace) -> int:
-    from opswire_local.demo import run_demo
+    from opswire_local.demo import DEMO_ROUTING, DEMO_TIME_SCALE, run_demo
 
     options = platform_options(args)
+    options.ssm_parameters["AlarmRoutingParameter"] = json.dumps(DEMO_ROUTING)
+    # The scenarios follow each other in real time: reminders must not fire in the middle of the
+    # next scenario's deliveries, so the demo keeps its own time scale (1 min -> 3 s).
+    options.time_scale = DEMO_TIME_SCALE
     with handler_output_to_log(options) as out, LocalPlatform(options) as platform:
         results = run_demo(platform)
         sys.stdout = out

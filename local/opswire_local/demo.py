@@ -1,90 +1,214 @@
-"""``opswire demo``: one scenario per workflow, run against the local platform.
+"""``opswire demo``: the alarm workflow's behaviours, one scenario each, on the local platform.
 
-Each scenario delivers sample events from ``events/`` and states what it expects; a scenario
-passes when every execution succeeded and the expected notifications were seen.
+Each scenario delivers sample events from ``events/`` (or lets time pass) and states what it
+expects; it passes when nothing failed and exactly the expected Slack calls and emails were seen.
+The demo stack uses a routing table with one-minute reminders, which pass in 3 s (time scale 0.05).
 """
 
 from __future__ import annotations
 
+import hmac
+import json
+import time
+import urllib.parse
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from opswire_local.platform import LocalPlatform
+from opswire_local.platform import LOCAL_SLACK_APP, DeliveryReport, LocalPlatform
+from opswire_local.template import REGION
+
+DEMO_ROUTING = {
+    "default": {
+        "severity": "warning",
+        "renotify_minutes": 1,
+        "escalation": [{"after_minutes": 2, "email": ["oncall-lead@example.com"]}],
+    },
+    "max_reminders": 2,
+    "flapping_transitions": 3,
+}
+DEMO_TIME_SCALE = 0.05
+ALARM = "events/sns/alarm-metric-alarm.json"
+OTHER_ALARM = "events/sns/alarm-metric-math.json"
+
+
+@dataclass(frozen=True)
+class Step:
+    source: str | None  # None = let time pass
+    event_file: str | None = None
+    reminders: int = 0  # reminder intervals to wait when source is None
 
 
 @dataclass(frozen=True)
 class Scenario:
     name: str
-    source: str
-    event_files: tuple[str, ...]
+    steps: tuple[Step, ...]
     expected: str
-    slack_messages: int
+    slack_calls: int
     emails: int
 
 
 SCENARIOS = (
     Scenario(
-        name="alarm fires: CloudWatch -> AlarmTopic -> workflow -> Slack + email",
-        source="sns:AlarmTopic",
-        event_files=("events/sns/alarm-metric-alarm.json",),
-        expected="1 Slack message (red) and 1 email",
-        slack_messages=1,
+        "alarm fires: SNS -> one incident -> Slack message (with Acknowledge) + email",
+        (Step("sns:AlarmTopic", ALARM),),
+        "1 Slack message, 1 email",
+        slack_calls=1,
         emails=1,
     ),
     Scenario(
-        name="same alarm again (a second CloudWatch notification while in ALARM)",
-        source="sns:AlarmTopic",
-        event_files=("events/sns/alarm-metric-alarm.json",),
-        expected="notified again: deduplication is not built yet (issue: alarm handling)",
-        slack_messages=1,
+        "the same change through EventBridge: one incident, nothing new",
+        (Step("eventbridge", "events/eventbridge/alarm-metric-alarm.json"),),
+        "nothing (duplicate)",
+        slack_calls=0,
+        emails=0,
+    ),
+    Scenario(
+        "still in ALARM, nobody acknowledged: reminders in the thread, then escalation",
+        (Step(None, reminders=2),),
+        "2 thread replies (+ root updates), 2 emails in the thread (the 2nd also to the lead)",
+        slack_calls=2,
+        emails=2,
+    ),
+    Scenario(
+        "resolved: the Slack message turns green in place, the email thread gets the news",
+        (Step("sns:AlarmTopic", "events/sns/alarm-metric-resolved.json"),),
+        "root message updated + 1 thread reply, 1 email reply",
+        slack_calls=2,
         emails=1,
     ),
     Scenario(
-        name="alarm resolves: OK through EventBridge",
-        source="eventbridge",
-        event_files=("events/eventbridge/alarm-metric-ok.json",),
-        expected="1 Slack message (green) and 1 email",
-        slack_messages=1,
+        "flapping: six changes in 15 minutes become one 'flapping' notice, then quiet",
+        tuple(
+            Step("sns:AlarmTopic", f"events/sns/alarm-flapping-{i}-{state}.json")
+            for i, state in enumerate(["alarm", "ok"] * 3, start=1)
+        ),
+        "opened, resolved, opened, then 1 flapping notice; nothing for changes 5 and 6",
+        slack_calls=6,
+        emails=4,
+    ),
+    Scenario(
+        "acknowledged in Slack: no more reminders",
+        (Step("sns:AlarmTopic", OTHER_ALARM), Step("ack"), Step(None, reminders=2)),
+        "1 Slack message + 1 email, the root updated 'acknowledged', then silence",
+        slack_calls=2,
         emails=1,
     ),
 )
 
 
 def run_demo(platform: LocalPlatform) -> list[dict[str, Any]]:
-    results = []
-    for scenario in SCENARIOS:
-        reports = [
-            platform.send(
-                scenario.source,
-                (platform.options.root / path).read_bytes(),
-                event_file=path,
-            )
-            for path in scenario.event_files
-        ]
-        notifications = [n for report in reports for n in report.notifications]
-        slack = sum(1 for n in notifications if n["channel"] == "slack")
-        emails = sum(1 for n in notifications if n["channel"] == "email")
-        problems = [error for report in reports for error in report.errors]
-        problems += [
-            f"execution {e['name']} {e['status']}: {e.get('error')}"
-            for report in reports
-            for e in report.executions
-            if e["status"] != "SUCCEEDED"
-        ]
-        if not any(report.executions for report in reports):
-            problems.append("no workflow execution was started")
-        if (slack, emails) != (scenario.slack_messages, scenario.emails):
-            problems.append(
-                f"saw {slack} Slack message(s) and {emails} email(s), expected "
-                f"{scenario.slack_messages} and {scenario.emails}"
-            )
-        results.append(
-            {
-                "name": scenario.name,
-                "expected": scenario.expected,
-                "ok": not problems,
-                "problems": problems,
-                "deliveries": [report.to_json() for report in reports],
-            }
-        )
+    silence_file = platform.options.state_path / "silences.json"
+    saved_silences = silence_file.read_text() if silence_file.is_file() else None
+    silence_file.unlink(missing_ok=True)
+    try:
+        results = [_run(platform, scenario) for scenario in SCENARIOS]
+        results.append(_run_silenced(platform))
+    finally:
+        if saved_silences is not None:
+            silence_file.write_text(saved_silences)
+        else:
+            silence_file.unlink(missing_ok=True)
     return results
+
+
+def _run(platform: LocalPlatform, scenario: Scenario) -> dict[str, Any]:
+    reports = [_step(platform, step) for step in scenario.steps]
+    return _result(scenario.name, scenario.expected, reports, scenario.slack_calls, scenario.emails)
+
+
+def _run_silenced(platform: LocalPlatform) -> dict[str, Any]:
+    """A silence for ``orders-*`` (as ``opswire silence add`` writes it), then that alarm fires."""
+    now = datetime.now(UTC)
+    silence = {
+        "silence_id": "demo-maintenance",
+        "name_pattern": "orders-*",
+        "starts_at": now.isoformat(),
+        "ends_at": (now + timedelta(hours=1)).isoformat(),
+        "created_by": "opswire demo",
+        "reason": "database maintenance",
+    }
+    silence_file = platform.options.state_path / "silences.json"
+    silence_file.parent.mkdir(parents=True, exist_ok=True)
+    silence_file.write_text(json.dumps([silence]))
+    report = _step(platform, Step("eventbridge", "events/eventbridge/alarm-composite.json"))
+    return _result(
+        "silenced: 'orders-*' under maintenance -> recorded, nobody told",
+        "nothing",
+        [report],
+        slack_calls=0,
+        emails=0,
+    )
+
+
+def _step(platform: LocalPlatform, step: Step) -> DeliveryReport:
+    if step.source is None:
+        interval = 60 * platform.options.time_scale
+        return platform.wait(interval * step.reminders + interval / 2)
+    if step.source == "ack":
+        body, headers = slack_interaction(open_incident_id(platform), user="demo-user")
+        return platform.send("http:POST /slack/interactions", body, headers=headers)
+    assert step.event_file is not None
+    path = platform.options.root / step.event_file
+    return platform.send(step.source, path.read_bytes(), event_file=step.event_file)
+
+
+def _result(
+    name: str, expected: str, reports: list[DeliveryReport], slack_calls: int, emails: int
+) -> dict[str, Any]:
+    notifications = [n for report in reports for n in report.notifications]
+    slack = sum(1 for n in notifications if n["channel"] == "slack")
+    mails = sum(1 for n in notifications if n["channel"] == "email")
+    problems = [error for report in reports for error in report.errors]
+    problems += [
+        f"execution {e['name']} {e['status']}: {e.get('error')}"
+        for report in reports
+        for e in report.executions
+        if e["status"] == "FAILED"
+    ]
+    if (slack, mails) != (slack_calls, emails):
+        problems.append(
+            f"saw {slack} Slack call(s) and {mails} email(s), expected {slack_calls} and {emails}"
+        )
+    return {
+        "name": name,
+        "expected": expected,
+        "ok": not problems,
+        "problems": problems,
+        "deliveries": [report.to_json() for report in reports],
+    }
+
+
+def open_incident_id(platform: LocalPlatform) -> str:
+    """The newest open incident (the one the scenario just raised)."""
+    import boto3
+
+    table = platform.describe()["tables"]["IncidentTable"]
+    items = boto3.client("dynamodb", region_name=REGION).scan(TableName=table)["Items"]
+    incidents = [
+        json.loads(item["data"]["S"]) for item in items if item["pk"]["S"].startswith("INCIDENT#")
+    ]
+    newest = max(
+        (i for i in incidents if i["state"] == "ALARM"), key=lambda i: i["last_notified_at"] or ""
+    )
+    return f"{newest['key']}-{newest['episode']}"
+
+
+def slack_interaction(incident_id: str, user: str) -> tuple[bytes, dict[str, str]]:
+    """A Slack "Acknowledge" button click as Slack sends it, signed with the local app's secret."""
+    payload = {
+        "type": "block_actions",
+        "user": {"id": "U0DEMO", "username": user, "name": user},
+        "actions": [{"action_id": "acknowledge", "value": incident_id, "type": "button"}],
+    }
+    body = urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
+    timestamp = str(int(time.time()))
+    digest = hmac.new(
+        LOCAL_SLACK_APP["signing_secret"].encode(), f"v0:{timestamp}:".encode() + body, "sha256"
+    ).hexdigest()
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": timestamp,
+        "X-Slack-Signature": f"v0={digest}",
+    }
+    return body, headers

@@ -95,6 +95,8 @@ def _handler_class(platform: LocalPlatform) -> type[BaseHTTPRequestHandler]:
                 )
                 for event in request["events"]
             ]
+            if request.get("wait"):
+                reports.append(platform.wait(float(request["wait"])))
             answer = json.dumps(combine(reports), default=str).encode()
             self._answer(200, {"content-type": "application/json"}, answer)
 
@@ -127,11 +129,16 @@ def running_platform_url(state_path: Path) -> str | None:
 
 
 def send_to_running_platform(
-    url: str, source: str, events: list[tuple[str | None, bytes | None]], headers: dict[str, str]
+    url: str,
+    source: str,
+    events: list[tuple[str | None, bytes | None]],
+    headers: dict[str, str],
+    wait_seconds: float = 0.0,
 ) -> dict[str, Any]:
     payload = {
         "source": source,
         "headers": headers,
+        "wait": wait_seconds,
         "events": [
             {"file": path, "body": None if body is None else base64.b64encode(body).decode()}
             for path, body in events

@@ -21,7 +21,7 @@ import threading
 import time
 import uuid
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,6 +46,10 @@ LOCAL_PARAMETER_DEFAULTS = {
     "AlertEmail": "ops@example.com",
     "SenderEmail": "opswire@example.com",
 }
+# The local Slack app: the outbox accepts this token and signs nothing; the signing secret lets
+# tests and `local send` build valid Slack interaction requests.
+LOCAL_SLACK_APP_SECRET_NAME = "opswire/slack-app"
+LOCAL_SLACK_APP = {"bot_token": "xoxb-local", "signing_secret": "local-signing-secret"}
 _LAMBDA_ROLE_NAME = "opswire-local-lambda"
 _STATES_ROLE_NAME = "opswire-local-states"
 
@@ -68,6 +72,12 @@ class PlatformOptions:
     execution_timeout_seconds: float = 120.0
     # Logs, the Slack outbox and the address of a running ``local up`` (default: <root>/.opswire).
     state_dir: Path | None = None
+    # Slack app (bot token) mode locally, served by the outbox; False = incoming-webhook mode.
+    slack_app: bool = True
+    # Where HttpApi URLs point locally (the gateway of ``opswire local up``).
+    api_url: str = "http://127.0.0.1:3000"
+    # Values for AWS::SSM::Parameter resources, by logical id (e.g. a routing table for tests).
+    ssm_parameters: dict[str, str] = field(default_factory=dict)
 
     @property
     def state_path(self) -> Path:
@@ -130,7 +140,11 @@ class DeliveryReport:
 
     @property
     def ok(self) -> bool:
-        return not self.errors and all(e["status"] == "SUCCEEDED" for e in self.executions)
+        """No error, and every execution succeeded or is parked in a Wait state (a reminder)."""
+        return not self.errors and all(
+            e["status"] == "SUCCEEDED" or (e["status"] == "RUNNING" and e.get("waiting_in"))
+            for e in self.executions
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -169,6 +183,7 @@ class LocalPlatform:
         self.functions: dict[str, FunctionSpec] = {}
         self.state_machines: dict[str, str] = {}  # logical id -> ARN
         self.topics: dict[str, str] = {}  # logical id -> ARN
+        self.tables: dict[str, str] = {}  # logical id -> table name
         self.rules: list[Rule] = []
         self.routes: list[Route] = []
         self.log_subscriptions: list[LogSubscription] = []
@@ -210,6 +225,7 @@ class LocalPlatform:
         stack.enter_context(install_moto_patch(self.runtime))
         stack.enter_context(_patch_sns_lambda_delivery(self))
         stack.enter_context(_scale_step_functions_time(self.options.time_scale))
+        stack.enter_context(atomic_dynamodb_writes())
         self.outbox.start()
         stack.callback(self.outbox.stop)
         self._create_stack()
@@ -225,9 +241,12 @@ class LocalPlatform:
         parameters = {
             **self.template.parameter_defaults(),
             **LOCAL_PARAMETER_DEFAULTS,
+            **self._local_slack_parameters(),
             **self.options.parameters,
         }
-        self._resolver = resolver = Resolver(parameters, self.options.stack_name)
+        self._resolver = resolver = Resolver(
+            parameters, self.options.stack_name, self.template.document.get("Conditions")
+        )
         iam = boto3.client("iam", region_name=REGION)
         for role_name, service in (
             (_LAMBDA_ROLE_NAME, "lambda.amazonaws.com"),
@@ -245,9 +264,15 @@ class LocalPlatform:
             "AWS::Serverless::StateMachine": self._create_state_machine,
             "AWS::Logs::LogGroup": self._create_log_group,
             "AWS::S3::Bucket": self._create_bucket,
+            "AWS::DynamoDB::Table": self._create_table,
+            "AWS::SSM::Parameter": self._create_ssm_parameter,
+            "AWS::SecretsManager::Secret": self._create_secret,
+            "AWS::Serverless::HttpApi": self._create_http_api,
         }
         for logical_id in creation_order(self.template):
             resource = self.template.resources[logical_id]
+            if "Condition" in resource and not resolver.condition(resource["Condition"]):
+                continue
             creator = creators.get(resource["Type"])
             if creator is None:
                 # Policies, permissions, alarms: nothing to run locally, but Ref must work.
@@ -259,15 +284,26 @@ class LocalPlatform:
     def _name(self, logical_id: str) -> str:
         return f"{self.options.stack_name}-{logical_id}"
 
+    def _local_slack_parameters(self) -> dict[str, str]:
+        """Locally, Slack is the outbox: its incoming webhook, and its Web API in app mode."""
+        base = self.outbox.webhook_url.rsplit("/slack/webhook", 1)[0]
+        parameters = {"SlackApiUrl": f"{base}/api/"}
+        if self.options.slack_app:
+            parameters["SlackAppSecretName"] = LOCAL_SLACK_APP_SECRET_NAME
+        return parameters
+
     def _seed_secrets(self, parameters: dict[str, str]) -> None:
         """The stack expects its secrets to exist before deployment; locally we create them."""
         import boto3
 
+        secrets = boto3.client("secretsmanager", region_name=REGION)
         name = parameters.get("SlackWebhookSecretName")
         if name:
             url = self.options.slack_webhook_url or self.outbox.webhook_url
-            secrets = boto3.client("secretsmanager", region_name=REGION)
             secrets.create_secret(Name=name, SecretString=url)
+        app_secret = parameters.get("SlackAppSecretName")
+        if app_secret:
+            secrets.create_secret(Name=app_secret, SecretString=json.dumps(LOCAL_SLACK_APP))
 
     def _verify_email_identities(self, parameters: dict[str, str]) -> None:
         import boto3
@@ -330,13 +366,65 @@ class LocalPlatform:
             ref=name, attributes={"Arn": f"arn:aws:s3:::{name}", "DomainName": f"{name}.s3"}
         )
 
+    def _create_table(self, logical_id: str, resource: dict[str, Any]) -> PhysicalResource:
+        import boto3
+
+        properties = self._resolve(resource.get("Properties") or {})
+        name = properties.get("TableName") or self._name(logical_id)
+        dynamodb = boto3.client("dynamodb", region_name=REGION)
+        arguments: dict[str, Any] = {
+            "TableName": name,
+            "AttributeDefinitions": properties["AttributeDefinitions"],
+            "KeySchema": properties["KeySchema"],
+            "BillingMode": properties.get("BillingMode", "PAY_PER_REQUEST"),
+        }
+        if properties.get("GlobalSecondaryIndexes"):
+            arguments["GlobalSecondaryIndexes"] = properties["GlobalSecondaryIndexes"]
+        arn = dynamodb.create_table(**arguments)["TableDescription"]["TableArn"]
+        self.tables[logical_id] = name
+        ttl = properties.get("TimeToLiveSpecification")
+        if ttl:
+            dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+        return PhysicalResource(ref=name, attributes={"Arn": arn})
+
+    def _create_ssm_parameter(self, logical_id: str, resource: dict[str, Any]) -> PhysicalResource:
+        import boto3
+
+        properties = self._resolve(resource.get("Properties") or {})
+        name = properties.get("Name") or self._name(logical_id)
+        value = self.options.ssm_parameters.get(logical_id, properties["Value"])
+        boto3.client("ssm", region_name=REGION).put_parameter(
+            Name=name, Value=value, Type=properties.get("Type", "String")
+        )
+        return PhysicalResource(ref=name, attributes={"Type": properties.get("Type", "String")})
+
+    def _create_secret(self, logical_id: str, resource: dict[str, Any]) -> PhysicalResource:
+        import secrets as token_source
+
+        import boto3
+
+        properties = self._resolve(resource.get("Properties") or {})
+        name = properties.get("Name") or self._name(logical_id)
+        value = properties.get("SecretString")
+        if value is None:
+            length = int((properties.get("GenerateSecretString") or {}).get("PasswordLength", 32))
+            value = token_source.token_urlsafe(length)[:length]
+        arn = boto3.client("secretsmanager", region_name=REGION).create_secret(
+            Name=name, SecretString=value
+        )["ARN"]
+        return PhysicalResource(ref=arn, attributes={"Id": arn})
+
+    def _create_http_api(self, logical_id: str, resource: dict[str, Any]) -> PhysicalResource:
+        # Its URL (https://<id>.execute-api...) is rewritten to the local gateway in environments.
+        return PhysicalResource(ref=f"{_LOCAL_API_ID}{logical_id.lower()}")
+
     def _create_function(self, logical_id: str, resource: dict[str, Any]) -> PhysicalResource:
         import boto3
 
         properties = self._resolve(self.template.function_properties(logical_id))
         name = self._name(logical_id)
         environment = {
-            key: str(value)
+            key: _local_api_url(str(value), self.options.api_url)
             for key, value in ((properties.get("Environment") or {}).get("Variables") or {}).items()
         }
         dead_letter = properties.get("DeadLetterQueue") or {}
@@ -445,23 +533,41 @@ class LocalPlatform:
         headers: dict[str, str] | None = None,
         event_file: str | None = None,
     ) -> DeliveryReport:
-        """Deliver one producer event from ``source`` and wait for all resulting work."""
+        """Deliver one producer event from ``source`` and wait for all resulting work.
+
+        An execution that parks in a Wait state (a reminder later) counts as settled: it is
+        reported as RUNNING with ``waiting_in``, and what it does when it wakes up shows in the
+        report of the delivery (or ``wait``) during which that happens."""
         with self._delivery_lock:
-            report = DeliveryReport(source=source, event_file=event_file)
-            known_executions = self._execution_arns()
-            slack_mark = len(self.outbox.messages)
-            email_mark = len(self._sent_emails())
-            error_mark = len(self.async_errors)
-            try:
-                self._deliver(source, body, headers or {}, report)
-            except DeliveryError as exc:
-                report.errors.append(str(exc))
-            report.executions = self._wait_for_executions(known_executions, report)
-            report.notifications = (
-                self.outbox.messages[slack_mark:] + self._sent_emails()[email_mark:]
+            return self._observe(
+                DeliveryReport(source=source, event_file=event_file),
+                lambda report: self._deliver(source, body, headers or {}, report),
             )
-            report.errors.extend(self.async_errors[error_mark:])
-            return report
+
+    def wait(self, seconds: float) -> DeliveryReport:
+        """Let ``seconds`` of real time pass (timers fire) and report what happened."""
+        with self._delivery_lock:
+            return self._observe(
+                DeliveryReport(source=f"wait {seconds:g}s", event_file=None),
+                lambda report: time.sleep(seconds),
+            )
+
+    def _observe(
+        self, report: DeliveryReport, action: Callable[[DeliveryReport], None]
+    ) -> DeliveryReport:
+        self._sync_local_silences()
+        before = {e["executionArn"]: e["status"] for e in self._list_executions()}
+        slack_mark = len(self.outbox.messages)
+        email_mark = len(self._sent_emails())
+        error_mark = len(self.async_errors)
+        try:
+            action(report)
+        except DeliveryError as exc:
+            report.errors.append(str(exc))
+        report.executions = self._wait_for_executions(before, report)
+        report.notifications = self.outbox.messages[slack_mark:] + self._sent_emails()[email_mark:]
+        report.errors.extend(self.async_errors[error_mark:])
+        return report
 
     def _deliver(
         self, source: str, body: bytes | None, headers: dict[str, str], report: DeliveryReport
@@ -645,14 +751,19 @@ class LocalPlatform:
                 executions.extend(dict(item) for item in page["executions"])
         return executions
 
-    def _wait_for_executions(self, known: set[str], report: DeliveryReport) -> list[dict[str, Any]]:
+    def _wait_for_executions(
+        self, before: dict[str, str], report: DeliveryReport
+    ) -> list[dict[str, Any]]:
+        """Wait until every execution is finished or parked in a Wait state; report the new ones
+        and the older ones that moved (woke up, finished) meanwhile."""
         import boto3
 
         sfn = boto3.client("stepfunctions", region_name=REGION)
         deadline = time.monotonic() + self.options.execution_timeout_seconds
         while True:
-            new = [e for e in self._list_executions() if e["executionArn"] not in known]
-            if all(e["status"] != "RUNNING" for e in new):
+            executions = self._list_executions()
+            running = [e for e in executions if e["status"] == "RUNNING"]
+            if all(self._waiting_in(e["executionArn"]) for e in running):
                 break
             if time.monotonic() > deadline:
                 report.errors.append(
@@ -662,20 +773,60 @@ class LocalPlatform:
             time.sleep(0.05)
         machines = {arn: logical_id for logical_id, arn in self.state_machines.items()}
         results = []
-        for execution in sorted(new, key=lambda e: e["startDate"]):
-            described = sfn.describe_execution(executionArn=execution["executionArn"])
+        for execution in sorted(executions, key=lambda e: e["startDate"]):
+            arn = execution["executionArn"]
+            if before.get(arn) == execution["status"] and execution["status"] != "RUNNING":
+                continue
+            if before.get(arn) == "RUNNING" == execution["status"]:
+                continue  # parked before and still parked
+            described = sfn.describe_execution(executionArn=arn)
             result: dict[str, Any] = {
                 "state_machine": machines.get(described["stateMachineArn"], "?"),
-                "name": execution.get("name") or execution["executionArn"].rsplit(":", 1)[-1],
+                "name": execution.get("name") or arn.rsplit(":", 1)[-1],
                 "status": described["status"],
             }
             if "output" in described:
                 result["output"] = json.loads(described["output"])
-            if described["status"] != "SUCCEEDED":
+            if described["status"] == "RUNNING":
+                result["waiting_in"] = self._waiting_in(arn)
+            elif described["status"] != "SUCCEEDED":
                 result["error"] = described.get("error")
                 result["cause"] = described.get("cause")
             results.append(result)
         return results
+
+    def _waiting_in(self, execution_arn: str) -> str | None:
+        """The Wait state an execution is parked in, if it is."""
+        import boto3
+
+        history = boto3.client("stepfunctions", region_name=REGION).get_execution_history(
+            executionArn=execution_arn, maxResults=1000
+        )["events"]
+        last = max(history, key=lambda event: event["id"]) if history else None
+        if last is None or last["type"] != "WaitStateEntered":
+            return None
+        return str(last["stateEnteredEventDetails"]["name"])
+
+    def _sync_local_silences(self) -> None:
+        """Silences made with ``opswire silence add`` locally live in the state directory's
+        silences.json; the incident table gets exactly those before every delivery."""
+        from opswire.adapters.incident_store import IncidentStore
+        from opswire.models.incident import Silence
+
+        table = self._resolver.resources.get("IncidentTable") if self._resolver else None
+        if table is None:
+            return
+        silences_file = self.options.state_path / "silences.json"
+        wanted = (
+            [Silence.model_validate(item) for item in json.loads(silences_file.read_text())]
+            if silences_file.is_file()
+            else []
+        )
+        store = IncidentStore(table.ref, client=_dynamodb())
+        for silence in store.list_silences():
+            store.delete_silence(silence.silence_id)
+        for silence in wanted:
+            store.put_silence(silence)
 
     def _sent_emails(self) -> list[dict[str, Any]]:
         from moto.ses.models import ses_backends
@@ -689,6 +840,7 @@ class LocalPlatform:
             "functions": {k: v.name for k, v in self.functions.items()},
             "state_machines": dict(self.state_machines),
             "topics": dict(self.topics),
+            "tables": dict(self.tables),
             "rules": [
                 {"rule": r.logical_id, "schedule": r.schedule, "pattern": r.pattern}
                 for r in self.rules
@@ -701,6 +853,22 @@ class LocalPlatform:
 
 
 # ---- pure helpers (event shapes) ----------------------------------------------------------------
+_LOCAL_API_ID = "localapi"
+
+
+def _dynamodb() -> Any:
+    import boto3
+
+    return boto3.client("dynamodb", region_name=REGION)
+
+
+def _local_api_url(value: str, api_url: str) -> str:
+    """``https://localapi<id>.execute-api.<region>.amazonaws.com`` -> the local gateway URL."""
+    return re.sub(
+        rf"https://{_LOCAL_API_ID}\w*\.execute-api\.{REGION}\.amazonaws\.com", api_url, value
+    )
+
+
 def rule_target_input(rule: Rule, event: dict[str, Any]) -> Any:
     """What an EventBridge target receives: Input, InputPath or InputTransformer, else the event."""
     if rule.input is not None:
@@ -719,7 +887,8 @@ def _transform(
         name: _json_path(event, path)
         for name, path in (transformer.get("InputPathsMap") or {}).items()
     }
-    values["aws.events.event"] = event
+    # As documented: <aws.events.event> is the event without "detail"; .json is the whole event.
+    values["aws.events.event"] = {key: value for key, value in event.items() if key != "detail"}
     values["aws.events.event.json"] = event
     values["aws.events.rule-arn"] = rule_arn
     values["aws.events.event.ingestion-time"] = event.get("time")
@@ -773,7 +942,11 @@ def http_api_event(
         text_body, is_base64 = body.decode("utf-8"), False
     except UnicodeDecodeError:
         text_body, is_base64 = base64.b64encode(body).decode(), True
-    query_parameters = dict(parse_qsl(query, keep_blank_values=True))
+    query_parameters: dict[str, str] = {}
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        # API Gateway joins repeated parameters with commas (payload format 2.0).
+        previous = query_parameters.get(name)
+        query_parameters[name] = value if previous is None else f"{previous},{value}"
     return {
         "version": "2.0",
         "routeKey": f"{route.method} {route.path}",
@@ -990,6 +1163,24 @@ def _patch_sns_lambda_delivery(platform: LocalPlatform) -> contextlib.AbstractCo
         return None
 
     return mock.patch.object(Subscription, "publish", publish)
+
+
+def atomic_dynamodb_writes() -> contextlib.ExitStack:
+    """DynamoDB evaluates a write's condition and applies it atomically; moto does not lock, so
+    two threads can both pass the same condition. Serialize moto's item writes to match AWS."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    lock = threading.RLock()
+    patches = contextlib.ExitStack()
+    for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
+        original = getattr(DynamoDBBackend, name)
+
+        def locked(*args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            with lock:
+                return _original(*args, **kwargs)
+
+        patches.enter_context(mock.patch.object(DynamoDBBackend, name, locked))
+    return patches
 
 
 def _scale_step_functions_time(scale: float) -> contextlib.ExitStack:

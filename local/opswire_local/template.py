@@ -109,12 +109,21 @@ class PhysicalResource:
     attributes: dict[str, str] = field(default_factory=dict)
 
 
+_NO_VALUE = object()
+
+
 class Resolver:
     """Resolves intrinsic functions against parameters and created resources."""
 
-    def __init__(self, parameters: Mapping[str, str], stack_name: str) -> None:
+    def __init__(
+        self,
+        parameters: Mapping[str, str],
+        stack_name: str,
+        conditions: Mapping[str, Any] | None = None,
+    ) -> None:
         self.parameters = dict(parameters)
         self.stack_name = stack_name
+        self.conditions = dict(conditions or {})
         self.resources: dict[str, PhysicalResource] = {}
         self.pseudo = {
             "AWS::AccountId": ACCOUNT_ID,
@@ -122,8 +131,28 @@ class Resolver:
             "AWS::StackName": stack_name,
             "AWS::Partition": "aws",
             "AWS::URLSuffix": "amazonaws.com",
-            "AWS::NoValue": "",
         }
+
+    def condition(self, name: str) -> bool:
+        """Evaluate the template condition ``name`` (Equals, Not, And, Or, Condition)."""
+        if name not in self.conditions:
+            raise TemplateError(f"unknown condition {name!r}")
+        return self._truth(self.conditions[name])
+
+    def _truth(self, expression: Any) -> bool:
+        ((key, argument),) = expression.items()
+        if key == "Fn::Equals":
+            left, right = (self.resolve(item) for item in argument)
+            return bool(str(left) == str(right))
+        if key == "Fn::Not":
+            return not self._truth(argument[0])
+        if key == "Fn::And":
+            return all(self._truth(item) for item in argument)
+        if key == "Fn::Or":
+            return any(self._truth(item) for item in argument)
+        if key == "Condition":
+            return self.condition(argument)
+        raise TemplateError(f"unsupported condition function {key}")
 
     def ref(self, name: str) -> str:
         if name in self.pseudo:
@@ -141,16 +170,21 @@ class Resolver:
         return resource.attributes[attribute]
 
     def resolve(self, value: Any) -> Any:
+        """Resolve intrinsics; ``Ref: AWS::NoValue`` removes the list item or key, as in CFN."""
         if isinstance(value, list):
-            return [self.resolve(item) for item in value]
+            items = (self.resolve(item) for item in value)
+            return [item for item in items if item is not _NO_VALUE]
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
             ((key, argument),) = value.items()
+            if key == "Ref" and argument == "AWS::NoValue":
+                return _NO_VALUE
             handler = self._intrinsics().get(key)
             if handler is not None:
                 return handler(argument)
-        return {key: self.resolve(item) for key, item in value.items()}
+        resolved = {key: self.resolve(item) for key, item in value.items()}
+        return {key: item for key, item in resolved.items() if item is not _NO_VALUE}
 
     def _intrinsics(self) -> dict[str, Callable[[Any], Any]]:
         return {
@@ -160,6 +194,7 @@ class Resolver:
             "Fn::Join": lambda arg: str(arg[0]).join(str(x) for x in self.resolve(arg[1])),
             "Fn::Select": lambda arg: self.resolve(arg[1])[int(self.resolve(arg[0]))],
             "Fn::Split": lambda arg: str(self.resolve(arg[1])).split(arg[0]),
+            "Fn::If": lambda arg: self.resolve(arg[1] if self.condition(arg[0]) else arg[2]),
         }
 
     def _sub(self, argument: Any) -> str:

@@ -25,6 +25,11 @@ EXPECTED_SAMPLES = {
     "sns/alarm-anomaly-detection.json",
     "sns/alarm-composite.json",
     "sns/alarm-insufficient-data.json",
+    "sns/alarm-metric-resolved.json",
+    *(
+        f"sns/alarm-flapping-{i}-{state}.json"
+        for i, state in enumerate(["alarm", "ok"] * 3, start=1)
+    ),
     "eventbridge/alarm-metric-alarm.json",
     "eventbridge/alarm-metric-ok.json",
     "eventbridge/alarm-metric-math.json",

@@ -229,11 +229,11 @@ def test_reminders_are_planned_only_for_alarm_with_a_renotify_interval() -> None
 
 
 @pytest.mark.parametrize(
-    ("minutes", "expected_steps"),
-    [(15, []), (30, [30]), (45, []), (60, [60])],
+    ("reminders_sent", "expected_steps"),
+    [(0, []), (1, [30]), (2, []), (3, [60]), (4, [])],
 )
 def test_next_reminder_escalates_when_each_step_comes_due(
-    minutes: int, expected_steps: list[int]
+    reminders_sent: int, expected_steps: list[int]
 ) -> None:
     route = Route(
         renotify_minutes=15,
@@ -243,14 +243,14 @@ def test_next_reminder_escalates_when_each_step_comes_due(
         ],
     )
     (opened,) = _apply([_alarm()], RoutingConfig(default=route))
+    now = T0 + timedelta(minutes=15 * (reminders_sent + 1))
 
-    reminder = next_reminder(
-        opened.incident, 1, 0, route, RoutingConfig(), T0 + timedelta(minutes=minutes)
-    )
+    reminder = next_reminder(opened.incident, 1, reminders_sent, route, RoutingConfig(), now)
 
     assert reminder is not None
+    assert reminder.count == reminders_sent + 1
     assert [step.after_minutes for step in reminder.escalation] == expected_steps
-    assert reminder.elapsed_seconds == minutes * 60
+    assert reminder.elapsed_seconds == 15 * 60 * (reminders_sent + 1)
 
 
 def test_no_reminder_when_acknowledged_resolved_replaced_or_exhausted() -> None:

@@ -24,6 +24,9 @@ def envelopes_from_invocation(event: dict[str, Any]) -> list[tuple[str, AlarmEnv
     """Return ``(execution name, envelope)`` pairs; the name is derived from the delivery so a
     redelivery of the same message cannot start a second execution."""
     if "Records" in event:
+        records = event["Records"] if isinstance(event["Records"], list) else []
+        if not all(isinstance(r, dict) and "Sns" in r for r in records):
+            raise AlarmParseError("invocation has Records that are not SNS notifications")
         return [_from_sns_record(record) for record in SNSEvent(event).records]
     if event.get("source") == "aws.cloudwatch" and isinstance(event.get("alarmData"), dict):
         return [_from_alarm_action(event)]

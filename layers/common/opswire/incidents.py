@@ -84,7 +84,7 @@ def decide(
         return _suppress("duplicate", current, route)
 
     is_transition = current is None or current.state != alarm.state
-    window_start = now - timedelta(minutes=config.flapping_window_minutes)
+    window_start = at - timedelta(minutes=config.flapping_window_minutes)
     transitions = [t for t in (current.transitions if current else []) if t >= window_start]
     if is_transition:
         transitions.append(at)
@@ -165,7 +165,10 @@ def next_reminder(
     now: datetime,
 ) -> Reminder | None:
     """The reminder due now for ``episode``, or None when the incident was resolved, acknowledged,
-    replaced by a newer episode, or has had its maximum number of reminders."""
+    replaced by a newer episode, or has had its maximum number of reminders.
+
+    Escalation steps are timed from the first notification, in reminder intervals: reminder n
+    comes n x ``renotify_minutes`` after it and brings the steps that fell due meanwhile."""
     if (
         incident is None
         or incident.episode != episode
@@ -176,12 +179,19 @@ def next_reminder(
         or route.renotify_minutes <= 0
     ):
         return None
-    elapsed = int((now - incident.opened_at).total_seconds())
-    previous_elapsed = elapsed - route.renotify_minutes * 60
+    interval = route.renotify_minutes * 60
+    since_notice = (reminders_sent + 1) * interval
     due = [
-        step for step in route.escalation if previous_elapsed < step.after_minutes * 60 <= elapsed
+        step
+        for step in route.escalation
+        if since_notice - interval < step.after_minutes * 60 <= since_notice
     ]
-    return Reminder(count=reminders_sent + 1, elapsed_seconds=elapsed, escalation=due)
+    return Reminder(
+        count=reminders_sent + 1,
+        elapsed_seconds=max(0, int((now - incident.opened_at).total_seconds())),
+        since_notice_seconds=since_notice,
+        escalation=due,
+    )
 
 
 def _notify(
@@ -195,7 +205,8 @@ def _notify(
     incident = incident.model_copy(
         update={"last_notified_state": alarm.state, "last_notified_at": now}
     )
-    remind = alarm.state == "ALARM" and kind in ("opened", "state_change", "flapping")
+    # A flapping alarm is told once; reminding about it would be the stream flapping suppresses.
+    remind = alarm.state == "ALARM" and kind in ("opened", "state_change")
     return Decision(
         action="notify",
         kind=kind,

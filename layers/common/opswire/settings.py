@@ -73,3 +73,15 @@ def load_settings[S: _Settings](model: type[S]) -> S:
 def clear_settings_cache() -> None:
     """Forget cached settings (the local platform calls this when it starts a new stack)."""
     load_settings.cache_clear()
+
+
+class AlarmIncidentSettings(_Settings):
+    """Evaluate and CheckReminder: the incident table and the routing table parameter."""
+
+    incident_table_name: str = Field(min_length=1)
+    alarm_routing_parameter: str = Field(min_length=1)
+    routing_max_age_seconds: int = Field(default=60, ge=0)
+
+
+class IncidentTableSettings(_Settings):
+    incident_table_name: str = Field(min_length=1)

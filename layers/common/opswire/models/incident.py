@@ -150,6 +150,9 @@ class Reminder(BaseModel):
 
     count: int = Field(ge=1)
     elapsed_seconds: int = Field(ge=0)
+    """Since the alarm entered ALARM (for the message)."""
+    since_notice_seconds: int = Field(default=0, ge=0)
+    """Since the first notification: escalation steps are timed on this."""
     escalation: list[EscalationStep] = Field(default_factory=list)
     """Escalation steps that became due with this reminder."""
 

@@ -1,0 +1,43 @@
+"""Workflow task: one parsed alarm -> the incident decision (notify or suppress, and how)."""
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from opswire.adapters.cloudwatch import alarm_tags
+from opswire.adapters.incident_store import IncidentStore
+from opswire.adapters.parameters import load_routing_config
+from opswire.alarm_workflow import evaluate_alarm
+from opswire.models.tasks import parse_task_input
+from opswire.models.workflow import EvaluateInput
+from opswire.observability import logger, metrics
+from opswire.settings import AlarmIncidentSettings, load_settings
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    settings = load_settings(AlarmIncidentSettings)
+    alarm = parse_task_input(EvaluateInput, event).alarm
+    if not alarm.tags and alarm.arn:
+        alarm = alarm.model_copy(update={"tags": alarm_tags(alarm.arn)})
+    config = load_routing_config(
+        settings.alarm_routing_parameter, max_age=settings.routing_max_age_seconds
+    )
+    state = evaluate_alarm(alarm, IncidentStore(settings.incident_table_name), config)
+    decision = state.decision
+    metric = "AlarmsNotified" if decision.action == "notify" else "AlarmsSuppressed"
+    metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
+    logger.info(
+        "alarm evaluated",
+        extra={
+            "alarm": alarm.name,
+            "state": alarm.state,
+            "action": decision.action,
+            "kind": decision.kind,
+            "reason": decision.reason,
+            "incident_id": decision.incident.incident_id,
+        },
+    )
+    return state.model_dump(mode="json")

@@ -1,0 +1,24 @@
+"""Workflow task: remember where an incident's first Slack message and email went."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from opswire.adapters.incident_store import IncidentStore
+from opswire.alarm_workflow import record_delivery
+from opswire.models.tasks import parse_task_input
+from opswire.models.workflow import RecordDeliveryInput
+from opswire.observability import logger
+from opswire.settings import IncidentTableSettings, load_settings
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    settings = load_settings(IncidentTableSettings)
+    state = parse_task_input(RecordDeliveryInput, event)
+    recorded = record_delivery(state, IncidentStore(settings.incident_table_name))
+    logger.info(
+        "delivery recorded" if recorded else "nothing to record",
+        extra={"incident_id": state.decision.incident.incident_id},
+    )
+    return {"recorded": recorded}

@@ -1,0 +1,26 @@
+"""Configuration documents from SSM Parameter Store (Powertools Parameters, cached)."""
+
+from pydantic import ValidationError
+
+from opswire.errors import ConfigurationError
+from opswire.models.incident import RoutingConfig
+
+
+def load_routing_config(name: str, max_age: int) -> RoutingConfig:
+    """The alarm routing table stored as JSON in parameter ``name``."""
+    from aws_lambda_powertools.utilities import parameters
+
+    try:
+        document = parameters.get_parameter(name, transform="json", max_age=max_age)
+    except (
+        parameters.exceptions.GetParameterError,
+        parameters.exceptions.TransformParameterError,
+    ) as exc:
+        raise ConfigurationError(f"routing table {name!r} could not be read") from exc
+    try:
+        return RoutingConfig.model_validate(document)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5]
+        )
+        raise ConfigurationError(f"routing table {name!r} is invalid: {problems}") from exc

@@ -1,0 +1,151 @@
+"""The incident store on DynamoDB (moto): conditional writes, concurrent deliveries, silences."""
+
+import json
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from opswire.adapters.incident_store import IncidentStore
+from opswire.alarm_workflow import evaluate_alarm
+from opswire.alarms import parse_alarm
+from opswire.errors import IncidentConflictError, IncidentNotFoundError
+from opswire.models.alarm import Alarm
+from opswire.models.envelope import AlarmEnvelope
+from opswire.models.incident import Delivery, RoutingConfig, Silence, SlackThread
+from opswire_local.platform import atomic_dynamodb_writes
+from tests.conftest import EVENTS
+
+TABLE = "incidents"
+NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def store(monkeypatch: pytest.MonkeyPatch) -> Iterator[IncidentStore]:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws(), atomic_dynamodb_writes():
+        client = boto3.client("dynamodb")
+        client.create_table(
+            TableName=TABLE,
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        yield IncidentStore(TABLE, client=client)
+
+
+def _alarm() -> Alarm:
+    document = json.loads((EVENTS / "sns" / "alarm-metric-alarm.json").read_text())
+    return parse_alarm(AlarmEnvelope(source="sns", payload=document))
+
+
+def test_an_incident_round_trips_and_versions_guard_every_write(store: IncidentStore) -> None:
+    state = evaluate_alarm(_alarm(), store, RoutingConfig(), clock=lambda: NOW)
+    saved = state.decision.incident
+
+    assert saved.version == 1
+    assert store.get_incident(saved.key) == saved
+    stale = saved.model_copy(update={"version": 0})
+    with pytest.raises(IncidentConflictError):
+        store.save_incident(stale)  # "create" while it exists
+    store.save_incident(saved.model_copy(update={"severity": "critical"}))
+    with pytest.raises(IncidentConflictError):
+        store.save_incident(saved)  # version 1 was already superseded
+
+
+def test_concurrent_deliveries_of_one_state_change_notify_exactly_once(
+    store: IncidentStore,
+) -> None:
+    alarm = _alarm()
+    barrier = threading.Barrier(8)
+    actions: list[str] = []
+
+    def deliver() -> None:
+        barrier.wait()
+        state = evaluate_alarm(alarm, store, RoutingConfig(), clock=lambda: NOW)
+        actions.append(state.decision.action)
+
+    threads = [threading.Thread(target=deliver) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(actions) == ["notify"] + ["suppress"] * 7
+
+
+def test_record_delivery_keeps_the_first_thread_of_an_episode(store: IncidentStore) -> None:
+    incident = evaluate_alarm(_alarm(), store, RoutingConfig(), clock=lambda: NOW).decision.incident
+    first = Delivery(slack_threads=[SlackThread(channel="C1", ts="1.0")], email_message_id="<a@x>")
+    second = Delivery(slack_threads=[SlackThread(channel="C1", ts="2.0")], email_message_id="<b@x>")
+
+    store.record_delivery(incident.key, incident.episode, first)
+    store.record_delivery(incident.key, incident.episode, second)
+    assert store.record_delivery(incident.key, incident.episode + 1, second) is None
+
+    stored = store.get_incident(incident.key)
+    assert stored is not None
+    assert stored.slack_threads == first.slack_threads
+    assert stored.email_message_id == "<a@x>"
+
+
+def test_acknowledge_names_the_episode(store: IncidentStore) -> None:
+    incident = evaluate_alarm(_alarm(), store, RoutingConfig(), clock=lambda: NOW).decision.incident
+
+    acknowledged = store.acknowledge(incident.incident_id, by="ann", at=NOW)
+    again = store.acknowledge(incident.incident_id, by="bob", at=NOW + timedelta(minutes=1))
+
+    assert (acknowledged.acknowledged_by, acknowledged.acknowledged_at) == ("ann", NOW)
+    assert again.acknowledged_by == "ann"
+    with pytest.raises(IncidentNotFoundError):
+        store.acknowledge(f"{incident.key}-{incident.episode + 1}", by="ann", at=NOW)
+    with pytest.raises(IncidentNotFoundError):
+        store.acknowledge("not-an-id", by="ann", at=NOW)
+
+
+def test_silences_are_stored_listed_and_removed(store: IncidentStore) -> None:
+    silence = Silence(
+        silence_id="maint-1",
+        name_pattern="api-*",
+        tags={"team": "orders"},
+        starts_at=NOW,
+        ends_at=NOW + timedelta(hours=2),
+        created_by="ann",
+        reason="database upgrade",
+    )
+
+    store.put_silence(silence)
+    assert store.list_silences() == [silence]
+    assert store.delete_silence("maint-1") is True
+    assert store.delete_silence("maint-1") is False
+    assert store.list_silences() == []
+
+
+def test_a_silenced_alarm_is_recorded_but_not_notified(store: IncidentStore) -> None:
+    store.put_silence(
+        Silence(
+            silence_id="s",
+            name_pattern="api-5xx-*",
+            starts_at=NOW - timedelta(minutes=1),
+            ends_at=NOW + timedelta(hours=1),
+            created_by="ann",
+            reason="deploy",
+        )
+    )
+
+    state = evaluate_alarm(_alarm(), store, RoutingConfig(), clock=lambda: NOW)
+
+    assert (state.decision.action, state.decision.reason) == ("suppress", "silenced")
+    stored = store.get_incident(state.decision.incident.key)
+    assert stored is not None and stored.state == "ALARM"

@@ -1,0 +1,179 @@
+"""Alarm handling that operators trust, end to end on the local platform: one incident per
+problem, deduplicated, flapping collapsed, silenced, resolved in place, reminded, acknowledged."""
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import boto3
+
+from opswire_local.demo import open_incident_id, slack_interaction
+from opswire_local.platform import REGION, LocalPlatform
+from tests.conftest import EVENTS
+from tests.local.conftest import PlatformFactory
+
+ALARM = EVENTS / "sns" / "alarm-metric-alarm.json"
+RESOLVED = EVENTS / "sns" / "alarm-metric-resolved.json"
+FLAPPING = sorted((EVENTS / "sns").glob("alarm-flapping-*.json"))
+QUIET = {"default": {"renotify_minutes": 0}}
+# One-minute reminders become 600 ms at time scale 0.01.
+REMINDING = {
+    "default": {
+        "renotify_minutes": 1,
+        "escalation": [{"after_minutes": 2, "email": ["lead@example.com"], "page": True}],
+    },
+    "max_reminders": 3,
+}
+
+
+def _start(start_platform: PlatformFactory, routing: dict, **options: object) -> LocalPlatform:  # type: ignore[type-arg]
+    return start_platform(ssm_parameters={"AlarmRoutingParameter": json.dumps(routing)}, **options)
+
+
+def _slack_posts(platform: LocalPlatform) -> list[dict]:  # type: ignore[type-arg]
+    return [m for m in platform.outbox.messages if m["method"] == "chat.postMessage"]
+
+
+def _emails(report_or_reports: object) -> list[dict]:  # type: ignore[type-arg]
+    reports = report_or_reports if isinstance(report_or_reports, list) else [report_or_reports]
+    return [n for r in reports for n in r.notifications if n["channel"] == "email"]
+
+
+def test_the_same_alarm_through_sns_and_eventbridge_is_one_incident_and_one_message(
+    start_platform: PlatformFactory,
+) -> None:
+    platform = _start(start_platform, QUIET)
+
+    first = platform.send("sns:AlarmTopic", ALARM.read_bytes())
+    second = platform.send(
+        "eventbridge", (EVENTS / "eventbridge" / "alarm-metric-alarm.json").read_bytes()
+    )
+
+    assert [e["status"] for e in first.executions + second.executions] == ["SUCCEEDED"] * 2
+    assert len(platform.outbox.conversation()) == 1
+    assert len(_emails(first)) == 1 and _emails(second) == []
+    assert second.notifications == []
+
+
+def test_alarm_alarm_ok_is_one_message_updated_to_resolved_and_one_email_thread(
+    start_platform: PlatformFactory,
+) -> None:
+    platform = _start(start_platform, QUIET)
+
+    reports = [
+        platform.send("sns:AlarmTopic", path.read_bytes()) for path in (ALARM, ALARM, RESOLVED)
+    ]
+
+    assert all(r.ok for r in reports)
+    (message,) = platform.outbox.conversation()
+    assert "resolved" in json.dumps(message).lower()
+    assert "#2EB886" in json.dumps(message)  # the root message turned green
+    assert reports[1].notifications == []
+    opened_mail, resolved_mail = _emails(reports)
+    opened_id = opened_mail["payload"]["headers"]["Message-ID"]
+    assert resolved_mail["payload"]["headers"]["In-Reply-To"] == opened_id
+    assert opened_id in resolved_mail["payload"]["headers"]["References"]
+    assert "after 21 min" in resolved_mail["text"]  # 09:21:07.4 -> 09:43:07.2
+
+
+def test_a_flapping_sequence_collapses_into_one_flapping_message(
+    start_platform: PlatformFactory,
+) -> None:
+    platform = _start(start_platform, {**QUIET, "flapping_transitions": 3})
+
+    reports = [platform.send("sns:AlarmTopic", path.read_bytes()) for path in FLAPPING]
+
+    def says_flapping(report: object) -> bool:
+        return any("flapping" in json.dumps(n["payload"]).lower() for n in report.notifications)  # type: ignore[attr-defined]
+
+    assert [says_flapping(r) for r in reports] == [False, False, False, True, False, False]
+    assert [bool(r.notifications) for r in reports[4:]] == [False, False]  # then quiet
+    flapping_mails = [n for n in _emails(reports) if "flapping" in n["text"].lower()]
+    assert len(flapping_mails) == 1
+    assert all(r.ok for r in reports)
+
+
+def test_a_silenced_alarm_is_recorded_but_nobody_is_told(start_platform: PlatformFactory) -> None:
+    platform = _start(start_platform, QUIET)
+    now = datetime.now(UTC)
+    silences = [
+        {
+            "silence_id": "deploy-1",
+            "name_pattern": "api-5xx-*",
+            "tags": {},
+            "starts_at": (now - timedelta(minutes=1)).isoformat(),
+            "ends_at": (now + timedelta(hours=1)).isoformat(),
+            "created_by": "ann",
+            "reason": "deploy",
+        }
+    ]
+    platform.options.state_path.mkdir(parents=True, exist_ok=True)
+    (platform.options.state_path / "silences.json").write_text(json.dumps(silences))
+
+    report = platform.send("sns:AlarmTopic", ALARM.read_bytes())
+
+    assert report.notifications == []
+    assert [e["status"] for e in report.executions] == ["SUCCEEDED"]
+    assert report.executions[0]["output"]["decision"]["reason"] == "silenced"
+
+
+def test_an_unacknowledged_alarm_is_reminded_and_escalated(start_platform: PlatformFactory) -> None:
+    platform = _start(start_platform, REMINDING, time_scale=0.01)
+
+    opened = platform.send("sns:AlarmTopic", ALARM.read_bytes())
+    later = platform.wait(3.0)
+
+    assert opened.executions[0]["waiting_in"] == "WaitToRemind"
+    assert len(platform.outbox.conversation()) == 1  # reminders are thread replies
+    (root,) = platform.outbox.conversation()
+    assert len(root["replies"]) == 3  # max_reminders
+    escalation_mails = [m for m in _emails(later) if "lead@example.com" in m["recipient"]]
+    assert len(escalation_mails) == 1
+    assert [e["status"] for e in later.executions] == ["SUCCEEDED"]
+    sqs = boto3.client("sqs", region_name=REGION)
+    dlq = sqs.get_queue_url(QueueName="opswire-local-NotificationDeadLetterQueue")["QueueUrl"]
+    assert "Messages" not in sqs.receive_message(QueueUrl=dlq)
+
+
+def test_an_acknowledged_alarm_is_not_reminded(start_platform: PlatformFactory) -> None:
+    platform = _start(start_platform, {"default": {"renotify_minutes": 10}})
+    opened = platform.send("sns:AlarmTopic", ALARM.read_bytes())
+    body, headers = slack_interaction(open_incident_id(platform), user="ann")
+
+    answer = platform.send("http:POST /slack/interactions", body, headers=headers)
+    later = platform.wait(1.0)
+
+    assert opened.executions[0]["waiting_in"] == "WaitToRemind"
+    assert answer.http is not None and answer.http["status"] == 200
+    assert [e["status"] for e in later.executions] == ["SUCCEEDED"]
+    assert not any("still in alarm" in m["text"].lower() for m in platform.outbox.messages)
+    (root,) = platform.outbox.conversation()
+    assert ["Acknowledged by" in reply["text"] for reply in root["replies"]] == [True]
+
+
+def test_slack_rate_limits_do_not_duplicate_messages(start_platform: PlatformFactory) -> None:
+    platform = _start(start_platform, QUIET)
+    platform.outbox.fail_next(2, status=429, retry_after=1)
+
+    report = platform.send("sns:AlarmTopic", ALARM.read_bytes())
+
+    assert [e["status"] for e in report.executions] == ["SUCCEEDED"]
+    assert len(_slack_posts(platform)) == 1
+
+
+def test_a_notification_that_finally_fails_lands_in_the_dlq_with_the_incident_id(
+    start_platform: PlatformFactory,
+) -> None:
+    platform = _start(start_platform, QUIET)
+    platform.outbox.fail_next(20, status=500, error="internal_error")
+
+    report = platform.send("sns:AlarmTopic", ALARM.read_bytes())
+
+    (execution,) = report.executions
+    assert (execution["status"], execution["error"]) == ("FAILED", "NotificationDeliveryFailed")
+    sqs = boto3.client("sqs", region_name=REGION)
+    dlq = sqs.get_queue_url(QueueName="opswire-local-NotificationDeadLetterQueue")["QueueUrl"]
+    (message,) = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10)["Messages"]
+    body = json.loads(message["Body"])
+    assert body["channel"] == "slack"
+    assert body["incident_id"].endswith("-1")
+    assert body["error"] == "SlackRetryableError"
