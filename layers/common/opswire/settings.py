@@ -33,6 +33,40 @@ class EmailSettings(_Settings):
         return [address.strip() for address in self.alert_email.split(",") if address.strip()]
 
 
+class RotationSettings(_Settings):
+    """The rotation functions: which kinds this function rotates and how long it waits."""
+
+    rotation_kinds: str = Field(
+        default="generic,iam-access-key,postgres,postgres-alternating",
+        description="comma-separated kinds this function accepts",
+    )
+    sts_attempts: int = Field(default=6, ge=1, le=20)
+    sts_retry_seconds: float = Field(default=2.0, ge=0, le=30)
+    database_timeout_seconds: int = Field(default=10, ge=1, le=60)
+    http_timeout_seconds: int = Field(default=10, ge=1, le=60)
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        return frozenset(k.strip() for k in self.rotation_kinds.split(",") if k.strip())
+
+
+class RotationMonitorSettings(_Settings):
+    """The rotation monitor: where failures are told and what the sweep calls overdue or stuck."""
+
+    slack_webhook_secret_name: str = Field(min_length=1)
+    slack_timeout_seconds: int = Field(default=10, ge=1, le=60)
+    secret_max_age_seconds: int = Field(default=300, ge=0)
+    sender_email: str = Field(min_length=3)
+    alert_email: str = Field(min_length=3, description="comma-separated recipients")
+    rotated_secret_prefix: str = Field(min_length=1)
+    overdue_grace_hours: float = Field(default=24, ge=0)
+    pending_stuck_after_hours: float = Field(default=2, ge=0)
+
+    @property
+    def recipients(self) -> list[str]:
+        return [address.strip() for address in self.alert_email.split(",") if address.strip()]
+
+
 @cache
 def load_settings[S: _Settings](model: type[S]) -> S:
     """Validate ``model`` from the environment once per process (cold start)."""
