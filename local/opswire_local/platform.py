@@ -29,6 +29,7 @@ from typing import Any
 from unittest import mock
 from urllib.parse import parse_qsl, urlencode
 
+from opswire_local import secrets_rotation
 from opswire_local.lambda_runtime import FunctionSpec, InProcessLambdaRuntime, install_moto_patch
 from opswire_local.sinks import SlackOutbox
 from opswire_local.template import (
@@ -210,6 +211,7 @@ class LocalPlatform:
         stack.enter_context(install_moto_patch(self.runtime))
         stack.enter_context(_patch_sns_lambda_delivery(self))
         stack.enter_context(_scale_step_functions_time(self.options.time_scale))
+        stack.enter_context(secrets_rotation.rotation_semantics(self))
         self.outbox.start()
         stack.callback(self.outbox.stop)
         self._create_stack()
@@ -245,6 +247,8 @@ class LocalPlatform:
             "AWS::Serverless::StateMachine": self._create_state_machine,
             "AWS::Logs::LogGroup": self._create_log_group,
             "AWS::S3::Bucket": self._create_bucket,
+            "AWS::SecretsManager::Secret": self._create_secret,
+            "AWS::SecretsManager::RotationSchedule": self._create_rotation_schedule,
         }
         for logical_id in creation_order(self.template):
             resource = self.template.resources[logical_id]
@@ -329,6 +333,29 @@ class LocalPlatform:
         return PhysicalResource(
             ref=name, attributes={"Arn": f"arn:aws:s3:::{name}", "DomainName": f"{name}.s3"}
         )
+
+    # ---- secrets (opswire_local.secrets_rotation) ---------------------------------------------
+    def _create_secret(self, logical_id: str, resource: dict[str, Any]) -> PhysicalResource:
+        if not secrets_rotation.condition_holds(self, resource):
+            self.not_emulated.append(f"{logical_id} (condition {resource['Condition']} is false)")
+            return PhysicalResource(ref=f"{logical_id}-not-created")
+        return secrets_rotation.create_secret(self, logical_id, resource)
+
+    def _create_rotation_schedule(
+        self, logical_id: str, resource: dict[str, Any]
+    ) -> PhysicalResource:
+        if not secrets_rotation.condition_holds(self, resource):
+            self.not_emulated.append(f"{logical_id} (condition {resource['Condition']} is false)")
+            return PhysicalResource(ref=f"{logical_id}-not-created")
+        return secrets_rotation.create_rotation_schedule(self, logical_id, resource)
+
+    def resolve(self, value: Any) -> Any:
+        """Resolve intrinsic functions against the running stack (parameters, resources)."""
+        return self._resolve(value)
+
+    def emit_event(self, event: dict[str, Any]) -> None:
+        """An AWS service puts ``event`` on the default bus: the template's rules get it."""
+        self._put_event(event)
 
     def _create_function(self, logical_id: str, resource: dict[str, Any]) -> PhysicalResource:
         import boto3
