@@ -2,8 +2,9 @@
 
 moto's ``rotate_secret`` invokes the rotation Lambda for the four steps (our handler, in-process),
 but unlike AWS it goes on after a failed step, then points the secret's default version at the
-new one, and emits no ``RotationFailed`` event. ``rotation_semantics`` corrects that: the steps
-stop at the first failure, AWSCURRENT stays where it was, the CloudTrail ``RotationFailed`` event
+new one, emits no ``RotationFailed`` event, and a RotateSecret without a function ARN forgets
+the configured function (and promotes an empty version). ``rotation_semantics`` corrects that: the steps
+stop at the first failure, AWSCURRENT stays where it was, the configured function is used, the CloudTrail ``RotationFailed`` event
 goes through the template's EventBridge rules, and a rotation is refused while an earlier one is
 unfinished (AWSPENDING on a version that is not AWSCURRENT), as AWS does.
 
@@ -78,6 +79,9 @@ def rotation_semantics(platform: LocalPlatform) -> Iterator[None]:
             raise InvalidRequestException(
                 "A previous rotation isn't complete. That rotation will be reattempted."
             )
+        if secret is not None and not kwargs.get("rotation_lambda_arn") and not args:
+            # AWS rotates with the stored configuration; moto would forget the function.
+            kwargs["rotation_lambda_arn"] = secret.rotation_lambda_arn or None
         failed: list[tuple[str, str]] = []
 
         def invoke(

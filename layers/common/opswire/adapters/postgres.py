@@ -2,9 +2,9 @@
 
 Passwords never travel in SQL text: ``ALTER ROLE ... PASSWORD`` receives a SCRAM-SHA-256
 verifier computed here, so neither the server log (``log_statement``) nor an error message can
-show the password. Identifiers are quoted with pg8000's ``identifier``. ``DbLogin.ssl`` turns on
+show the password. Identifiers are quoted with pg8000's ``identifier``. ``DbLogin.ssl`` requires
 TLS with certificate and host name verification (``ssl_ca_bundle``, else the default trust
-store). pg8000 is imported on first use, not with this module.
+store); without it TLS is used unverified when the server offers it (like libpq's ``prefer``). pg8000 is imported on first use, not with this module.
 """
 
 import base64
@@ -95,6 +95,8 @@ class PostgresDatabase:
         import pg8000.exceptions
         from pg8000.native import Connection
 
+        # ssl true: TLS required, certificate and host name verified. ssl false: pg8000's
+        # default (None), TLS if the server offers it, unverified - libpq's sslmode=prefer.
         context = None
         if login.ssl:
             context = ssl.create_default_context(cafile=login.ssl_ca_bundle)
