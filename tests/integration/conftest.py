@@ -382,3 +382,23 @@ def env(**values: str) -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = old
+
+
+@pytest.fixture
+def https_server(tls: Tls) -> Iterator[Any]:
+    """A real HTTPS endpoint (our test CA, trusted through SSL_CERT_FILE for the test)."""
+    import ssl
+
+    from pytest_httpserver import HTTPServer
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(tls.cert_file), str(tls.key_file))
+    server = HTTPServer(host="localhost", ssl_context=context)
+    server.start()
+    try:
+        with env(SSL_CERT_FILE=str(tls.ca_file)):
+            yield server
+    finally:
+        server.clear()
+        if server.is_running():
+            server.stop()
