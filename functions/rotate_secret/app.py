@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from opswire.observability import logger, metrics
 from opswire.rotation.service import rotate_step
-from opswire.settings import RotationSettings, load_settings
+from opswire.settings import RotationSettings, load_function_settings
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -21,7 +21,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         step,
         rotation.secret_id,
         token,
-        load_settings(RotationSettings),
+        load_function_settings(RotationSettings),
         # Newer events carry RotationToken: PutSecretValue needs it under an assumed role or
         # across accounts. It is passed on, never logged.
         rotation_token=rotation.get("RotationToken"),

@@ -351,13 +351,20 @@ def captured_logs(
 ) -> Iterator[CapturedLogs]:
     """Everything logged while the test runs: the Powertools JSON logger (at DEBUG, through its
     own formatter), every other logger at INFO (caplog), and the process's stdout/stderr."""
-    from opswire.observability import logger
+    # Imported (maybe for the first time) with the environment the functions have in Lambda.
+    with env(POWERTOOLS_SERVICE_NAME="opswire", POWERTOOLS_METRICS_NAMESPACE="opswire"):
+        from opswire.observability import logger
 
     stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(logger.registered_formatter)
     inner = logger._logger
-    inner.addHandler(handler)
+    # The Powertools handler writes JSON to the stdout of the moment it was created: point it
+    # (and any other stream handler of the logger) at our buffer for this test.
+    streams = [
+        (handler, handler.setStream(stream))
+        for handler in inner.handlers
+        if isinstance(handler, logging.StreamHandler)
+    ]
+    assert streams, "the Powertools logger has no stream handler to capture"
     inner.addHandler(caplog.handler)
     previous_level = inner.level
     inner.setLevel(logging.DEBUG)
@@ -366,8 +373,10 @@ def captured_logs(
         yield CapturedLogs(stream, caplog, capfd, [])
     finally:
         inner.setLevel(previous_level)
-        inner.removeHandler(handler)
         inner.removeHandler(caplog.handler)
+        for handler, original in streams:
+            if original is not None:
+                handler.setStream(original)
 
 
 @contextlib.contextmanager

@@ -4,6 +4,7 @@ Each function has one model, validated once per cold start and cached. Values ar
 of resources the template passes in; secret *values* never travel as environment variables.
 """
 
+import os
 from functools import cache
 
 from pydantic import Field
@@ -73,6 +74,19 @@ def load_settings[S: _Settings](model: type[S]) -> S:
     return model()
 
 
+def load_function_settings[S: _Settings](model: type[S]) -> S:
+    """Like ``load_settings``, cached per Lambda function name: functions that share one model
+    with different environments (the rotation functions) keep their own values when they run
+    in one process, as on the local platform."""
+    return _load_for_function(model, os.environ.get("AWS_LAMBDA_FUNCTION_NAME", ""))
+
+
+@cache
+def _load_for_function[S: _Settings](model: type[S], function_name: str) -> S:
+    return model()
+
+
 def clear_settings_cache() -> None:
     """Forget cached settings (the local platform calls this when it starts a new stack)."""
     load_settings.cache_clear()
+    _load_for_function.cache_clear()
