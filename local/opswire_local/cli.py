@@ -3,6 +3,7 @@
     opswire local send SOURCE -e FILE [-e FILE ...] [--header 'Name: value'] [--json]
     opswire local up [--port N]
     opswire demo [--json]
+    opswire secrets status | rotate SECRET_ID   (see opswire_local.secrets_cli)
 
 Handlers log to ``.opswire/local.log`` (stdout belongs to the report); ``OPSWIRE_STATE_DIR``
 moves that directory (log, Slack outbox, address of a running ``local up``).
@@ -65,6 +66,10 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--json", action="store_true", help="print one JSON object")
     _common_options(demo)
     demo.set_defaults(run=_run_demo)
+
+    from opswire_local import secrets_cli
+
+    secrets_cli.register(commands)
     return parser
 
 
