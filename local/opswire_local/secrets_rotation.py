@@ -3,9 +3,10 @@
 moto's ``rotate_secret`` invokes the rotation Lambda for the four steps (our handler, in-process),
 but unlike AWS it goes on after a failed step, then points the secret's default version at the
 new one, emits no ``RotationFailed`` event, and a RotateSecret without a function ARN forgets
-the configured function (and promotes an empty version). ``rotation_semantics`` corrects that: the steps
-stop at the first failure, AWSCURRENT stays where it was, the configured function is used, the CloudTrail ``RotationFailed`` event
-goes through the template's EventBridge rules, and a rotation is refused while an earlier one is
+the configured function (and promotes an empty version). ``rotation_semantics`` corrects
+that: the steps stop at the first failure, AWSCURRENT stays where it was, the configured
+function is used, the CloudTrail ``RotationFailed`` event goes through the template's
+EventBridge rules, and a rotation is refused while an earlier one is
 unfinished (AWSPENDING on a version that is not AWSCURRENT), as AWS does.
 
 The stack's own secrets (``AWS::SecretsManager::Secret`` and ``RotationSchedule``, with their

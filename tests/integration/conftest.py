@@ -16,7 +16,7 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,12 +60,18 @@ def _make_tls(directory: Path) -> Tls:
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=True, content_commitment=False, key_encipherment=False,
-                data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                crl_sign=True, encipher_only=False, decipher_only=False,
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
-        )  # fmt: skip
+        )
         .add_extension(
             x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False
         )
@@ -151,7 +157,9 @@ class PostgresServer:
         from pg8000.native import identifier, literal
 
         options = " ".join(extra)
-        self.admin(f"CREATE ROLE {identifier(name)} WITH LOGIN {options} PASSWORD {literal(password)}")
+        self.admin(
+            f"CREATE ROLE {identifier(name)} WITH LOGIN {options} PASSWORD {literal(password)}"
+        )
 
     def logs_in(self, user: str, password: str, *, ssl: bool = False) -> bool:
         import ssl as ssl_module
@@ -239,7 +247,7 @@ def postgres(tls: Tls) -> Iterator[PostgresServer]:
         shutil.rmtree(base, ignore_errors=True)
 
 
-# ---- the local platform ---------------------------------------------------------------------------
+# ---- the local platform -------------------------------------------------------------------
 @pytest.fixture
 def platform(tmp_path: Path) -> Iterator[LocalPlatform]:
     started = LocalPlatform(
@@ -315,7 +323,6 @@ def invoke_step(function: str, step: str, secret_arn: str, token: str) -> dict[s
     return dict(payload)
 
 
-
 def labels(secret_arn: str) -> dict[str, list[str]]:
     """VersionIdsToStages without versions that carry no label."""
     versions = boto3.client("secretsmanager", region_name=REGION).describe_secret(
@@ -331,7 +338,7 @@ def value(secret_arn: str, stage: str = "AWSCURRENT") -> dict[str, Any]:
     return dict(json.loads(text))
 
 
-# ---- logs ---------------------------------------------------------------------------------------------
+# ---- logs -------------------------------------------------------------------------------
 @dataclass
 class CapturedLogs:
     stream: io.StringIO

@@ -3,8 +3,6 @@ TLS, alternating users; the function runs in-process behind moto's Secrets Manag
 
 import uuid
 
-import pytest
-
 from opswire_local.platform import LocalPlatform
 from tests.integration.conftest import (
     PostgresServer,

@@ -16,7 +16,6 @@ from tests.integration.conftest import (
     create_secret,
     function_arn,
     invoke_step,
-    labels,
     rotate,
     value,
 )

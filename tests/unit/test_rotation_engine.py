@@ -172,7 +172,9 @@ def test_a_retried_finish_completes_its_tail_without_moving_anything() -> None:
 
 
 def test_kind_comes_from_the_json_or_the_tag() -> None:
-    store = _store(values={"v1": json.dumps({"value": "old"})}, tags={"opswire:rotation-kind": "fake"})
+    store = _store(
+        values={"v1": json.dumps({"value": "old"})}, tags={"opswire:rotation-kind": "fake"}
+    )
     assert "stored" in _run("createSecret", store, FakeStrategy())
     with pytest.raises(RotationConfigurationError, match="no rotation kind"):
         _run("createSecret", _store(values={"v1": "{}"}), FakeStrategy())
@@ -253,3 +255,19 @@ def test_iam_test_retries_a_bounded_number_of_times_with_the_new_key() -> None:
     stranger = FakeIam({}, arn="arn:aws:sts::123456789012:user/moto")
     with pytest.raises(RotationTestFailedError, match="not as user ci"):
         IamAccessKeyStrategy(stranger, sleep=lambda _: None).test(_ctx(CURRENT_KEY, pending))
+
+
+def test_the_sample_rotation_failed_event_becomes_a_failure_notice(repo_root: Any) -> None:
+    from opswire.notifications.notice import render_notice_email, render_notice_slack
+    from opswire.rotation.monitor import failure_notice
+
+    event = json.loads(
+        (repo_root / "events/eventbridge/secretsmanager-rotation-failed.json").read_text()
+    )
+    notice = failure_notice(event, None)
+    assert notice.title == "Secret rotation failed: opswire/rotated/example-api-key"
+    assert dict(notice.facts)["Failed step"] == "testSecret"
+    assert notice.link is not None and "name=opswire%2Frotated%2Fexample-api-key&" in notice.link
+    slack = render_notice_slack(notice.model_copy(update={"summary": "<!channel> & co"}))
+    assert "&lt;!channel&gt; &amp; co" in json.dumps(slack)
+    assert "[FAILURE]" in render_notice_email(notice).subject

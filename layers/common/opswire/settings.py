@@ -78,7 +78,8 @@ def load_function_settings[S: _Settings](model: type[S]) -> S:
     """Like ``load_settings``, cached per Lambda function name: functions that share one model
     with different environments (the rotation functions) keep their own values when they run
     in one process, as on the local platform."""
-    return _load_for_function(model, os.environ.get("AWS_LAMBDA_FUNCTION_NAME", ""))
+    settings: S = _load_for_function(model, os.environ.get("AWS_LAMBDA_FUNCTION_NAME", ""))
+    return settings
 
 
 @cache

@@ -4,7 +4,8 @@ Passwords never travel in SQL text: ``ALTER ROLE ... PASSWORD`` receives a SCRAM
 verifier computed here, so neither the server log (``log_statement``) nor an error message can
 show the password. Identifiers are quoted with pg8000's ``identifier``. ``DbLogin.ssl`` requires
 TLS with certificate and host name verification (``ssl_ca_bundle``, else the default trust
-store); without it TLS is used unverified when the server offers it (like libpq's ``prefer``). pg8000 is imported on first use, not with this module.
+store); without it TLS is used unverified when the server offers it (like libpq's
+``prefer``). pg8000 is imported on first use, not with this module.
 """
 
 import base64

@@ -34,10 +34,15 @@ def is_scheduled(event: dict[str, Any]) -> bool:
     return event.get("detail-type") == "Scheduled Event" and event.get("source") == "aws.events"
 
 
+def secret_name(name_or_arn: str) -> str:
+    """The secret's name (an ARN ends with -<6 random characters> after the name)."""
+    if ":secret:" not in name_or_arn:
+        return name_or_arn
+    return name_or_arn.split(":secret:", 1)[1].rsplit("-", 1)[0]
+
+
 def secret_console_url(region: str, name_or_arn: str) -> str:
-    name = name_or_arn.split(":secret:", 1)[-1]
-    if ":secret:" in name_or_arn:
-        name = name.rsplit("-", 1)[0]  # the ARN ends with -<6 random characters>
+    name = secret_name(name_or_arn)
     return (
         f"https://{region}.console.aws.amazon.com/secretsmanager/secret"
         f"?name={quote(name, safe='')}&region={region}"
@@ -55,7 +60,7 @@ def failure_notice(event: dict[str, Any], status: SecretStatus | None) -> Notice
     region = str(detail.get("awsRegion") or parsed.region)
     error = str(detail.get("errorMessage") or "no error message in the event")
     step_match = _STEP.search(error)
-    name = status.name if status else secret_id.split(":secret:", 1)[-1]
+    name = status.name if status else secret_name(secret_id)
     facts: list[tuple[str, str]] = [
         ("Secret", secret_id),
         ("Failed step", step_match.group(1) if step_match else "unknown"),
