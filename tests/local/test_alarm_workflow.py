@@ -12,7 +12,7 @@ from tests.conftest import EVENTS
 from tests.local.conftest import PlatformFactory
 
 SNS_SAMPLES = sorted((EVENTS / "sns").glob("*.json"))
-EVENTBRIDGE_SAMPLES = sorted((EVENTS / "eventbridge").glob("*.json"))
+EVENTBRIDGE_SAMPLES = sorted((EVENTS / "eventbridge").glob("alarm-*.json"))
 ALARM_ACTION_SAMPLES = sorted((EVENTS / "lambda-action").glob("*.json"))
 
 
