@@ -3,6 +3,8 @@
     opswire local send SOURCE -e FILE [-e FILE ...] [--header 'Name: value'] [--json]
     opswire local up [--port N]
     opswire demo [--json]
+    opswire silence add | list | remove          (see opswire_local.silence_cli)
+    opswire secrets status | rotate SECRET_ID    (see opswire_local.secrets_cli)
 
 Handlers log to ``.opswire/local.log`` (stdout belongs to the report); ``OPSWIRE_STATE_DIR``
 moves that directory (log, Slack outbox, address of a running ``local up``).
@@ -19,8 +21,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
+from opswire_local import secrets_cli, silence_cli
 from opswire_local.platform import LocalPlatform, PlatformOptions, combine
-from opswire_local.silence_cli import register as register_silence_commands
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,7 +73,8 @@ def _parser() -> argparse.ArgumentParser:
     _common_options(demo, time_scale=False)
     demo.set_defaults(run=_run_demo)
 
-    register_silence_commands(commands)
+    silence_cli.register(commands)
+    secrets_cli.register(commands)
     return parser
 
 

@@ -29,6 +29,7 @@ from typing import Any
 from unittest import mock
 from urllib.parse import parse_qsl, urlencode
 
+from opswire_local import secrets_rotation
 from opswire_local.lambda_runtime import FunctionSpec, InProcessLambdaRuntime, install_moto_patch
 from opswire_local.sinks import SlackOutbox
 from opswire_local.template import (
@@ -226,6 +227,7 @@ class LocalPlatform:
         stack.enter_context(_patch_sns_lambda_delivery(self))
         stack.enter_context(_scale_step_functions_time(self.options.time_scale))
         stack.enter_context(atomic_dynamodb_writes())
+        stack.enter_context(secrets_rotation.rotation_semantics(self))
         self.outbox.start()
         stack.callback(self.outbox.stop)
         self._create_stack()
@@ -268,6 +270,7 @@ class LocalPlatform:
             "AWS::SSM::Parameter": self._create_ssm_parameter,
             "AWS::SecretsManager::Secret": self._create_secret,
             "AWS::Serverless::HttpApi": self._create_http_api,
+            "AWS::SecretsManager::RotationSchedule": self._create_rotation_schedule,
         }
         for logical_id in creation_order(self.template):
             resource = self.template.resources[logical_id]
@@ -398,25 +401,26 @@ class LocalPlatform:
         )
         return PhysicalResource(ref=name, attributes={"Type": properties.get("Type", "String")})
 
-    def _create_secret(self, logical_id: str, resource: dict[str, Any]) -> PhysicalResource:
-        import secrets as token_source
-
-        import boto3
-
-        properties = self._resolve(resource.get("Properties") or {})
-        name = properties.get("Name") or self._name(logical_id)
-        value = properties.get("SecretString")
-        if value is None:
-            length = int((properties.get("GenerateSecretString") or {}).get("PasswordLength", 32))
-            value = token_source.token_urlsafe(length)[:length]
-        arn = boto3.client("secretsmanager", region_name=REGION).create_secret(
-            Name=name, SecretString=value
-        )["ARN"]
-        return PhysicalResource(ref=arn, attributes={"Id": arn})
-
     def _create_http_api(self, logical_id: str, resource: dict[str, Any]) -> PhysicalResource:
         # Its URL (https://<id>.execute-api...) is rewritten to the local gateway in environments.
         return PhysicalResource(ref=f"{_LOCAL_API_ID}{logical_id.lower()}")
+
+    # ---- secrets (opswire_local.secrets_rotation) ---------------------------------------------
+    def _create_secret(self, logical_id: str, resource: dict[str, Any]) -> PhysicalResource:
+        return secrets_rotation.create_secret(self, logical_id, resource)
+
+    def _create_rotation_schedule(
+        self, logical_id: str, resource: dict[str, Any]
+    ) -> PhysicalResource:
+        return secrets_rotation.create_rotation_schedule(self, logical_id, resource)
+
+    def resolve(self, value: Any) -> Any:
+        """Resolve intrinsic functions against the running stack (parameters, resources)."""
+        return self._resolve(value)
+
+    def emit_event(self, event: dict[str, Any]) -> None:
+        """An AWS service puts ``event`` on the default bus: the template's rules get it."""
+        self._put_event(event)
 
     def _create_function(self, logical_id: str, resource: dict[str, Any]) -> PhysicalResource:
         import boto3

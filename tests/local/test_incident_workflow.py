@@ -2,6 +2,7 @@
 problem, deduplicated, flapping collapsed, silenced, resolved in place, reminded, acknowledged."""
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 
 import boto3
@@ -27,6 +28,20 @@ REMINDING = {
 
 def _start(start_platform: PlatformFactory, routing: dict, **options: object) -> LocalPlatform:  # type: ignore[type-arg]
     return start_platform(ssm_parameters={"AlarmRoutingParameter": json.dumps(routing)}, **options)
+
+
+def _until_all_executions_end(platform: LocalPlatform, timeout: float = 60.0) -> list:  # type: ignore[type-arg]
+    """Let time pass until no execution is left (reminder loops end by themselves)."""
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    machine = platform.state_machines["AlarmHandlingStateMachine"]
+    deadline = time.monotonic() + timeout
+    reports = []
+    while time.monotonic() < deadline:
+        reports.append(platform.wait(0.5))
+        running = sfn.list_executions(stateMachineArn=machine, statusFilter="RUNNING")
+        if not running["executions"]:
+            return reports
+    raise AssertionError(f"executions still running after {timeout}s")
 
 
 def _slack_posts(platform: LocalPlatform) -> list[dict]:  # type: ignore[type-arg]
@@ -120,7 +135,7 @@ def test_an_unacknowledged_alarm_is_reminded_and_escalated(start_platform: Platf
     platform = _start(start_platform, REMINDING, time_scale=0.01)
 
     opened = platform.send("sns:AlarmTopic", ALARM.read_bytes())
-    later = platform.wait(3.0)
+    later = _until_all_executions_end(platform)
 
     assert opened.executions[0]["waiting_in"] == "WaitToRemind"
     assert len(platform.outbox.conversation()) == 1  # reminders are thread replies
@@ -128,7 +143,7 @@ def test_an_unacknowledged_alarm_is_reminded_and_escalated(start_platform: Platf
     assert len(root["replies"]) == 3  # max_reminders
     escalation_mails = [m for m in _emails(later) if "lead@example.com" in m["recipient"]]
     assert len(escalation_mails) == 1
-    assert [e["status"] for e in later.executions] == ["SUCCEEDED"]
+    assert [e["status"] for r in later for e in r.executions] == ["SUCCEEDED"]
     sqs = boto3.client("sqs", region_name=REGION)
     dlq = sqs.get_queue_url(QueueName="opswire-local-NotificationDeadLetterQueue")["QueueUrl"]
     assert "Messages" not in sqs.receive_message(QueueUrl=dlq)
@@ -140,11 +155,11 @@ def test_an_acknowledged_alarm_is_not_reminded(start_platform: PlatformFactory) 
     body, headers = slack_interaction(open_incident_id(platform), user="ann")
 
     answer = platform.send("http:POST /slack/interactions", body, headers=headers)
-    later = platform.wait(1.0)
+    later = _until_all_executions_end(platform)
 
     assert opened.executions[0]["waiting_in"] == "WaitToRemind"
     assert answer.http is not None and answer.http["status"] == 200
-    assert [e["status"] for e in later.executions] == ["SUCCEEDED"]
+    assert [e["status"] for r in later for e in r.executions] == ["SUCCEEDED"]
     assert not any("still in alarm" in m["text"].lower() for m in platform.outbox.messages)
     (root,) = platform.outbox.conversation()
     assert ["Acknowledged by" in reply["text"] for reply in root["replies"]] == [True]

@@ -52,3 +52,55 @@ class IncidentConflictError(RetryableError):
 
 class IncidentNotFoundError(PermanentError):
     """The incident (or that episode of it) is not stored."""
+
+
+# ---- secret rotation (opswire.rotation) -------------------------------------------------------
+# Messages name secrets, steps, versions and SDK error codes, never a secret value.
+
+
+class RotationError(PermanentError):
+    """A rotation step cannot go on (Secrets Manager reports the rotation as failed)."""
+
+
+class RotationNotEnabledError(RotationError):
+    """The secret's rotation is switched off (``RotationEnabled`` is false)."""
+
+
+class RotationTokenError(RotationError):
+    """The ClientRequestToken is not a version of the secret, or not the AWSPENDING one."""
+
+
+class RotationConfigurationError(ConfigurationError, RotationError):
+    """The secret's JSON or tags do not describe a rotation opswire can run."""
+
+
+class RotationTestFailedError(RotationError):
+    """testSecret: the pending credentials do not work; AWSCURRENT is left as it was."""
+
+
+class SecretStoreError(PermanentError):
+    """Secrets Manager refused a call (access denied, invalid request, ...)."""
+
+
+class SecretStoreRetryableError(RetryableError):
+    """Secrets Manager throttled or failed transiently."""
+
+
+class IamError(PermanentError):
+    """IAM or STS refused a call made for an access-key rotation."""
+
+
+class IamRetryableError(RetryableError):
+    """IAM or STS throttled, failed transiently, or does not know a new key yet."""
+
+
+class DatabaseError(PermanentError):
+    """The database refused a statement or a login for a reason other than the password."""
+
+
+class DatabaseAuthenticationError(DatabaseError):
+    """The database refused the credentials (wrong password, unknown role)."""
+
+
+class DatabaseUnavailableError(RetryableError):
+    """The database could not be reached (network, TLS handshake, timeout)."""

@@ -5,6 +5,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from types_boto3_dynamodb import DynamoDBClient
+    from types_boto3_iam import IAMClient
+    from types_boto3_secretsmanager import SecretsManagerClient
     from types_boto3_ses import SESClient
     from types_boto3_stepfunctions import SFNClient
 
@@ -30,8 +32,24 @@ def dynamodb_client() -> "DynamoDBClient":
     return boto3.client("dynamodb")
 
 
+@cache
+def secretsmanager_client() -> "SecretsManagerClient":
+    import boto3
+
+    return boto3.client("secretsmanager")
+
+
+@cache
+def iam_client() -> "IAMClient":
+    import boto3
+
+    return boto3.client("iam")
+
+
 def clear_client_cache() -> None:
     """Forget cached clients (the local platform calls this when it starts a new stack)."""
     sfn_client.cache_clear()
     ses_client.cache_clear()
     dynamodb_client.cache_clear()
+    secretsmanager_client.cache_clear()
+    iam_client.cache_clear()

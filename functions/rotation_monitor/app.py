@@ -1,0 +1,19 @@
+"""Rotation monitor: Secrets Manager RotationFailed events and the daily sweep -> Slack + email."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from opswire.observability import logger
+from opswire.rotation.service import handle_monitor_event
+from opswire.settings import RotationMonitorSettings, load_settings
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    result = handle_monitor_event(event, load_settings(RotationMonitorSettings))
+    logger.info(
+        "rotation monitor done",
+        extra={"kind": result["kind"], "notified": len(result["notified"])},
+    )
+    return result

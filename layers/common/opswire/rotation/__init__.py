@@ -1,0 +1,8 @@
+"""Secret rotation: one protocol engine (``engine``) and one strategy per kind of secret.
+
+``engine.run_step`` implements the Secrets Manager rotation protocol (createSecret, setSecret,
+testSecret, finishSecret) with its guards; ``generic``, ``postgres`` and ``iam_keys`` know how to
+make, install and test a new credential; ``status`` and ``monitor`` find overdue or stuck
+rotations and turn failures into notices. Collaborators are ``Protocol``s: the real ones live in
+``opswire.adapters``, unit tests pass fakes.
+"""
