@@ -176,6 +176,8 @@ def _describe_delivery(delivery: dict[str, Any]) -> str:
     if delivery.get("http"):
         http = delivery["http"]
         lines.append(f"  ← HTTP {http['status']} {str(http['body'])[:300]}")
+    if delivery.get("documents"):
+        lines.append(f"  → {len(delivery['documents'])} documents to the local OpenSearch sink")
     if delivery.get("invocation"):
         lines.append(f"  ← {json.dumps(delivery['invocation']['payload'])[:300]}")
     lines.extend(f"  ! {error}" for error in delivery["errors"])
