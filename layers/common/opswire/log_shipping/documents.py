@@ -168,5 +168,5 @@ def _add_platform_fields(document: dict[str, Any], kind: str, request_id: str, l
 
 
 def _snake(name: str) -> str:
-    """``durationMs`` -> ``duration_ms``."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+    """``durationMs`` -> ``duration_ms``, ``maxMemoryUsedMB`` -> ``max_memory_used_mb``."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
