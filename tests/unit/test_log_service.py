@@ -122,8 +122,8 @@ def test_when_the_bucket_cannot_be_written_the_invocation_fails_for_lambda_to_re
 
 def test_replay_reships_dead_letters_and_keeps_what_fails_again() -> None:
     store = FakeStore()
-    deliver(subscription_event(['{"n": 1}', '{"n": "one"}', '{"n": "two"}']),
-            FakeBulk(item_script={"e1": [MAPPING_ERROR], "e2": [MAPPING_ERROR]}), store)  # fmt: skip
+    failing = FakeBulk(item_script={"e1": [MAPPING_ERROR], "e2": [MAPPING_ERROR]})
+    deliver(subscription_event(['{"n": 1}', '{"n": "one"}', '{"n": "two"}']), failing, store)
     (original,) = store.objects
     store.objects[original] += b"this line is not a record\n"
     bulk = FakeBulk(item_script={"e2": [MAPPING_ERROR]})  # e1's mapping was fixed meanwhile

@@ -161,7 +161,7 @@ def test_a_413_splits_the_batch_until_the_halves_fit() -> None:
 
 
 def test_a_single_document_refused_with_413_is_dead_lettered() -> None:
-    to_ship = items(2, size=10) + [encode_item("index", "i", "id-2", {"message": "y" * 500})]
+    to_ship = [*items(2, size=10), encode_item("index", "i", "id-2", {"message": "y" * 500})]
     bulk = FakeBulk(max_body_bytes=300)
 
     report, _ = run(bulk, to_ship)
