@@ -18,10 +18,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = load_settings(LogSubscriberSettings)
     rules = SubscriptionRules.from_settings(settings)
     outcome = subscribe_created_group(event, CloudWatchLogsSubscriptions(), rules)
+    subscribed = outcome is not None and outcome.action == "subscribed"
+    metrics.add_metric(name="LogGroupsSubscribed", unit=MetricUnit.Count, value=int(subscribed))
     if outcome is None:
         logger.info("not a successful CreateLogGroup call: nothing to do")
         return {"log_group": None, "action": "ignored", "reason": "not a CreateLogGroup"}
-    if outcome.action == "subscribed":
-        metrics.add_metric(name="LogGroupsSubscribed", unit=MetricUnit.Count, value=1)
     logger.info("new log group", extra={"outcome": outcome.model_dump()})
     return outcome.model_dump(mode="json")

@@ -3,6 +3,7 @@
     opswire local send SOURCE -e FILE [-e FILE ...] [--header 'Name: value'] [--json]
     opswire local up [--port N]
     opswire demo [--json]
+    opswire logs replay | subscribe ...   (see opswire_local.logs_cli)
 
 Handlers log to ``.opswire/local.log`` (stdout belongs to the report); ``OPSWIRE_STATE_DIR``
 moves that directory (log, Slack outbox, address of a running ``local up``).
@@ -19,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
+from opswire_local.logs_cli import add_logs_commands
 from opswire_local.platform import LocalPlatform, PlatformOptions, combine
 
 
@@ -65,6 +67,8 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--json", action="store_true", help="print one JSON object")
     _common_options(demo)
     demo.set_defaults(run=_run_demo)
+
+    add_logs_commands(commands)  # opswire logs replay | subscribe (logs_cli.py)
     return parser
 
 

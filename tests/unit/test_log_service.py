@@ -191,7 +191,7 @@ def test_rules_include_exclude_and_never_the_shipper_itself() -> None:
 
 
 def test_created_group_from_the_cloudtrail_event_is_subscribed() -> None:
-    event = json.loads((EVENTS / "eventbridge" / "cloudtrail-create-log-group.json").read_text())
+    event = json.loads((EVENTS / "cloudtrail" / "create-log-group.json").read_text())
     logs = FakeLogs([])
 
     outcome = subscribe_created_group(event, logs, RULES)
