@@ -133,7 +133,11 @@ class FakeOpenSearch:
                 items.append({op: self._item(op, action, json.loads(source_line))})
         took = int((time.monotonic() - started) * 1000)
         errors = any("error" in next(iter(item.values())) for item in items)
-        return _json({"took": took, "errors": errors, "items": items}, 200)
+        answer = {"took": took, "errors": errors, "items": items}
+        filter_path = request.args.get("filter_path")
+        if filter_path:
+            answer = filter_response(answer, [p.split(".") for p in filter_path.split(",")])
+        return _json(answer, 200)
 
     def handle_template(self, request: Request) -> Response:
         denied = self._authenticate(request, request.get_data())
@@ -283,7 +287,10 @@ class FakeOpenSearch:
             return "X-Amz-Content-SHA256 does not match the body"
         signed = found["signed"].split(";")
         headers = {name: request.headers.get(name, "") for name in signed}
-        aws_request = AWSRequest(method=request.method, url=request.url, data=raw, headers=headers)
+        # The query string as sent (werkzeug's request.url decodes it), as AWS canonicalizes it.
+        query = request.query_string.decode()
+        url = f"{request.scheme}://{request.host}{request.path}" + (f"?{query}" if query else "")
+        aws_request = AWSRequest(method=request.method, url=url, data=raw, headers=headers)
         aws_request.context["timestamp"] = request.headers.get("X-Amz-Date", "")
         signer = SigV4Auth(Credentials(key, secret, token), found["service"], found["region"])
         canonical = signer.canonical_request(aws_request)
@@ -291,6 +298,28 @@ class FakeOpenSearch:
         if not hmac.compare_digest(expected, found["signature"]):
             return "The request signature we calculated does not match the signature you provided"
         return None
+
+
+def filter_response(value: Any, paths: list[list[str]]) -> Any:
+    """OpenSearch's ``filter_path``: keep only matching paths (``*`` matches any key; arrays
+    apply the paths to each element; objects left empty are dropped)."""
+    if isinstance(value, list):
+        kept = [filter_response(item, paths) for item in value]
+        return [item for item in kept if item not in (None, {}, [])]
+    if not isinstance(value, dict):
+        return None
+    out = {}
+    for key, item in value.items():
+        rests = [path[1:] for path in paths if path and path[0] in ("*", key)]
+        if not rests:
+            continue
+        if any(not rest for rest in rests):
+            out[key] = item
+            continue
+        filtered = filter_response(item, rests)
+        if filtered not in (None, {}, []):
+            out[key] = filtered
+    return out
 
 
 def _json(document: Any, status: int) -> Response:

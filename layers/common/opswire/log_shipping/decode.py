@@ -2,12 +2,10 @@
 
 import base64
 import binascii
-import gzip
+import json
 import zlib
 from dataclasses import dataclass
 from typing import Any
-
-import orjson
 
 from opswire.errors import LogPayloadError
 
@@ -43,10 +41,10 @@ def raw_data(event: dict[str, Any]) -> str:
 def decode_subscription(event: dict[str, Any]) -> Subscription:
     data = raw_data(event)
     try:
-        document = orjson.loads(gzip.decompress(base64.b64decode(data, validate=True)))
+        document = json.loads(_gunzip(base64.b64decode(data, validate=True)))
     except (binascii.Error, OSError, EOFError, zlib.error) as exc:
         raise LogPayloadError(f"awslogs.data is not base64 gzip: {exc}") from exc
-    except orjson.JSONDecodeError as exc:
+    except (ValueError, UnicodeDecodeError) as exc:
         raise LogPayloadError(f"awslogs.data is not JSON: {exc}") from exc
     if not isinstance(document, dict):
         raise LogPayloadError("awslogs.data does not hold a JSON object")
@@ -64,3 +62,17 @@ def decode_subscription(event: dict[str, Any]) -> Subscription:
         )
     except (KeyError, TypeError) as exc:
         raise LogPayloadError(f"awslogs.data lacks a field: {exc}") from exc
+
+
+def _gunzip(compressed: bytes) -> bytes:
+    """gzip.decompress grows its buffer step by step (a 6 MiB payload peaks at ~20 MiB); the
+    gzip trailer holds the size (mod 2**32), so one buffer of that size is enough."""
+    if len(compressed) < 18 or compressed[:2] != b"\x1f\x8b":
+        raise OSError("not a gzip stream")
+    size = int.from_bytes(compressed[-4:], "little")
+    return zlib.decompress(compressed, wbits=31, bufsize=max(size, 1024))
+
+
+# The outer document is parsed with the stdlib on purpose: orjson (yyjson) allocates a value
+# pool of several times the input size up front (a 6 MiB payload peaks at ~80 MiB), while each
+# message, small, is parsed with orjson (documents.py).
