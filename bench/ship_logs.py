@@ -45,7 +45,7 @@ GROUP = "/aws/lambda/orders-api"
 TARGET_SPEEDUP = 3.0
 
 
-# ---- the bulk endpoint (own process) ------------------------------------------------------------
+# ---- the bulk endpoint (own process) -------------------------------------------------------------
 class _Stats:
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -99,7 +99,8 @@ def _serve(port_queue: Any) -> None:
             body = gzip.decompress(raw) if self.headers.get("Content-Encoding") == "gzip" else raw
             lines = body.splitlines()
             items = []
-            for number, (action_line, source_line) in enumerate(zip(lines[::2], lines[1::2])):
+            pairs = zip(lines[::2], lines[1::2], strict=True)
+            for number, (action_line, source_line) in enumerate(pairs):
                 ((op, action),) = json.loads(action_line).items()
                 items.append(
                     {op: {"_index": action["_index"], "_id": action["_id"], "_version": 1,
@@ -137,7 +138,7 @@ def _post(url: str) -> None:
         response.read()
 
 
-# ---- the payload ----------------------------------------------------------------------------------
+# ---- the payload ---------------------------------------------------------------------------------
 def subscription_payload(count: int) -> dict[str, Any]:
     start = 1_795_554_312_000
     events = []
@@ -224,7 +225,7 @@ def baseline_ship(event: dict[str, Any], client: Any) -> None:
     helpers.bulk(client, baseline_documents(event))
 
 
-# ---- running ----------------------------------------------------------------------------------------
+# ---- running -------------------------------------------------------------------------------------
 @contextlib.contextmanager
 def quiet() -> Iterator[None]:
     saved = sys.stdout

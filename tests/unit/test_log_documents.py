@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from opswire.errors import LogPayloadError
@@ -19,9 +20,15 @@ TS = 1795554312481  # 2026-11-24T21:05:12.481Z
 
 
 def build(message: str, timestamp: int = TS) -> dict[str, Any]:
-    return DocumentBuilder(SOURCE, "logs-{group}-{date}").build(
-        {"id": "1", "timestamp": timestamp, "message": message}
+    """The document as the shipper sends it (the source line of its bulk item)."""
+    invalid: list[dict[str, Any]] = []
+    builder = DocumentBuilder(SOURCE, "logs-{group}-{date}")
+    (item,) = builder.bulk_items(
+        [{"id": "1", "timestamp": timestamp, "message": message}], "index", invalid
     )
+    assert invalid == [] and item.doc_id == "1"
+    document: dict[str, Any] = orjson.loads(item.source)
+    return document
 
 
 def sample_messages(name: str) -> list[str]:
@@ -127,6 +134,25 @@ def test_a_json_message_that_is_not_a_string_keeps_the_raw_line_as_message() -> 
 )
 def test_log_group_names_are_normalized_for_index_names(group: str, expected: str) -> None:
     assert normalize_log_group(group) == expected
+
+
+def test_items_carry_action_lines_with_index_and_event_id() -> None:
+    builder = DocumentBuilder(SOURCE, "logs-{group}-{date}")
+    events = [
+        {"id": "a", "timestamp": TS, "message": "one"},
+        {"id": 7, "timestamp": str(TS + 3 * 3600 * 1000), "message": None},
+        {"timestamp": TS, "message": "no id"},
+    ]
+    invalid: list[dict[str, Any]] = []
+
+    first, second = builder.bulk_items(events, "create", invalid)
+
+    assert first.line.splitlines()[0] == (
+        b'{"create":{"_index":"logs-aws-lambda-orders-api-2026.11.24","_id":"a"}}'
+    )
+    assert (second.index, second.doc_id) == ("logs-aws-lambda-orders-api-2026.11.25", "7")
+    assert orjson.loads(second.source)["message"] == ""
+    assert [problem["event"] for problem in invalid] == [events[2]]
 
 
 def test_daily_index_from_the_event_time_in_utc() -> None:

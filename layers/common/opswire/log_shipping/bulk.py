@@ -37,7 +37,7 @@ class BulkItem:
 
 
 @cache
-def _action_prefix(op: BulkOp, index: str) -> bytes:
+def action_prefix(op: BulkOp, index: str) -> bytes:
     return b'{"' + op.encode() + b'":{"_index":' + orjson.dumps(index) + b',"_id":'
 
 
@@ -53,7 +53,7 @@ def encode_item(op: BulkOp, index: str, doc_id: str, document: dict[str, Any]) -
 
 def encode_source(op: BulkOp, index: str, doc_id: str, source: bytes) -> BulkItem:
     """An item from an already serialized document (replay of a dead letter)."""
-    line = b"".join((_action_prefix(op, index), orjson.dumps(doc_id), b"}}\n", source, b"\n"))
+    line = b"".join((action_prefix(op, index), orjson.dumps(doc_id), b"}}\n", source, b"\n"))
     return BulkItem(op, index, doc_id, line)
 
 

@@ -8,7 +8,7 @@ import orjson
 from pydantic import BaseModel
 
 from opswire.errors import LogPayloadError
-from opswire.log_shipping.bulk import BulkItem, BulkOp, encode_item
+from opswire.log_shipping.bulk import BulkItem, BulkOp
 from opswire.log_shipping.dead_letters import DeadLetterStore, dead_letter_key, undecodable_key
 from opswire.log_shipping.decode import Subscription, decode_subscription
 from opswire.log_shipping.documents import DocumentBuilder, LogSource
@@ -114,19 +114,13 @@ def _items(
         owner=subscription.owner,
         region=options.region,
     )
+    rejected: list[dict[str, Any]] = []
     builder = DocumentBuilder(source, options.index_pattern)
-    op = options.op
-    for event in subscription.log_events:
-        try:
-            timestamp = int(event["timestamp"])
-            doc_id = str(event["id"])
-            document = builder.build(event)
-        except (KeyError, TypeError, ValueError) as exc:
-            record = {
-                "gave_up": "permanent",
-                "error": {"status": None, "type": "invalid_log_event", "reason": repr(exc)},
-                "event": event,
-            }
-            invalid.append(orjson.dumps(record, default=str) + b"\n")
-            continue
-        yield encode_item(op, builder.index_for(timestamp), doc_id, document)
+    yield from builder.bulk_items(subscription.log_events, options.op, rejected)
+    for problem in rejected:
+        record = {
+            "gave_up": "permanent",
+            "error": {"status": None, "type": "invalid_log_event", "reason": problem["reason"]},
+            "event": problem["event"],
+        }
+        invalid.append(orjson.dumps(record, default=str) + b"\n")
