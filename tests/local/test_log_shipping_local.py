@@ -182,3 +182,48 @@ def test_logs_subscribe_covers_existing_groups_but_never_the_shipper(
         ]
         == []
     )
+
+
+def test_logs_replay_local_goes_through_the_running_platform(
+    start_platform: PlatformFactory,
+    opensearch: FakeOpenSearch,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import threading
+    from http.server import ThreadingHTTPServer
+
+    from opswire_local import gateway
+
+    platform = start_platform()
+    events = [json.dumps({"message": "m", "n": 1}), json.dumps({"message": "m", "n": "one"})]
+    platform.send(f"logs:{DEMO_GROUP}", json.dumps(events).encode())
+    assert len(dead_letter_records(platform)) == 1
+    for mapping in opensearch.mappings.values():
+        mapping["json.n"] = "keyword"
+    # What `opswire local up` serves: the control endpoint `local send` and `logs replay` use.
+    server = ThreadingHTTPServer(("127.0.0.1", 0), gateway._handler_class(platform))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    state_file = gateway._state_file(platform.options.state_path)
+    state_file.parent.mkdir(parents=True, exist_ok=True)
+    state_file.write_text(json.dumps({"url": f"http://127.0.0.1:{server.server_address[1]}"}))
+    monkeypatch.setenv("OPSWIRE_STATE_DIR", str(platform.options.state_path))
+    try:
+        code = main(["logs", "replay", "--local", "--json"])
+    finally:
+        server.shutdown()
+        state_file.unlink()
+
+    assert code == 0
+    replayed = last_json_document(capsys.readouterr().out)
+    assert (replayed["objects"], replayed["indexed"]) == (1, 1)
+    assert dead_letter_records(platform) == []
+
+
+def test_logs_replay_local_without_a_running_platform_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("OPSWIRE_STATE_DIR", str(tmp_path))
+
+    assert main(["logs", "replay", "--local"]) == 1
+    assert "no `opswire local up` is running" in capsys.readouterr().out
