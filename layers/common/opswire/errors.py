@@ -85,4 +85,8 @@ class LogSubscriptionRetryableError(RetryableError):
 
 
 class LogSubscriptionError(PermanentError):
-    """CloudWatch Logs refused a subscription filter (limit of two per group, missing group...)."""
+    """CloudWatch Logs refused a subscription filter (limit of two per group, bad pattern...)."""
+
+
+class LogGroupNotFoundError(LogSubscriptionError):
+    """The log group is gone (deleted between its creation and the subscription)."""

@@ -3,7 +3,11 @@
 from collections.abc import Iterator
 
 from opswire.adapters.aws import logs_client
-from opswire.errors import LogSubscriptionError, LogSubscriptionRetryableError
+from opswire.errors import (
+    LogGroupNotFoundError,
+    LogSubscriptionError,
+    LogSubscriptionRetryableError,
+)
 
 _RETRYABLE = frozenset(
     {"ThrottlingException", "ServiceUnavailableException", "OperationAbortedException"}
@@ -42,4 +46,6 @@ class CloudWatchLogsSubscriptions:
             message = f"PutSubscriptionFilter on {log_group} failed: {code}"
             if code in _RETRYABLE:
                 raise LogSubscriptionRetryableError(message) from exc
+            if code == "ResourceNotFoundException":
+                raise LogGroupNotFoundError(message) from exc
             raise LogSubscriptionError(message) from exc

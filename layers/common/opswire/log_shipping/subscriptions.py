@@ -12,14 +12,15 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel
 
+from opswire.errors import LogGroupNotFoundError
 from opswire.settings import LogSubscriberSettings
 
 _GLOB_CHARS = "*?["
 
 
 class LogGroupSubscriptions(Protocol):
-    """CloudWatch Logs. ``subscribe`` raises ``LogSubscriptionRetryableError`` or
-    ``LogSubscriptionError``."""
+    """CloudWatch Logs. ``subscribe`` raises ``LogSubscriptionRetryableError``,
+    ``LogGroupNotFoundError`` or ``LogSubscriptionError``."""
 
     def log_groups(self, prefix: str) -> Iterator[str]: ...
 
@@ -124,10 +125,13 @@ def _apply(
         return SubscriptionOutcome(log_group=log_group, action="skipped", reason=reason)
     if dry_run:
         return SubscriptionOutcome(log_group=log_group, action="would subscribe")
-    api.subscribe(
-        log_group,
-        filter_name=rules.filter_name,
-        filter_pattern=rules.filter_pattern,
-        destination_arn=rules.destination_arn,
-    )
+    try:
+        api.subscribe(
+            log_group,
+            filter_name=rules.filter_name,
+            filter_pattern=rules.filter_pattern,
+            destination_arn=rules.destination_arn,
+        )
+    except LogGroupNotFoundError:
+        return SubscriptionOutcome(log_group=log_group, action="skipped", reason="no such group")
     return SubscriptionOutcome(log_group=log_group, action="subscribed")
