@@ -8,7 +8,6 @@ only works with ``RequestsHttpConnection``).
 """
 
 import json
-import logging
 import zlib
 from typing import TYPE_CHECKING, Any
 
@@ -21,11 +20,11 @@ from opswire.errors import (
     OpenSearchRetryableError,
 )
 from opswire.log_shipping.shipper import BulkResult, ItemFailure
+from opswire.observability import logger
 
 if TYPE_CHECKING:
     from opensearchpy import OpenSearch
 
-_log = logging.getLogger("opswire.opensearch")
 # Only what the shipper reads: a 5,000-item answer shrinks from ~1.2 MB to ~120 kB (parsing the
 # full answer with orjson costs ~20 MB of transient memory). Every item keeps its `status`, so
 # positions still match the request.
@@ -143,8 +142,12 @@ class OpenSearchBulkTransport:
             status = getattr(exc, "status_code", None)
             text = str(getattr(exc, "info", "")) + str(getattr(exc, "error", ""))
             if status != 400 or "already exists" not in text:
-                _log.warning("index template %s not installed: %s", name, _describe(exc))
-                return
+                logger.warning(
+                    "index template not installed", extra={"template": name, "why": _describe(exc)}
+                )
+                if status not in (401, 403):
+                    return  # unreachable or 5xx: try again on the next invocation
+                # Refused: asking again in every invocation would not change the answer.
         self._installed_templates.add(name)
 
 
