@@ -5,6 +5,7 @@
     opswire demo [--json]
     opswire silence add | list | remove          (see opswire_local.silence_cli)
     opswire secrets status | rotate SECRET_ID    (see opswire_local.secrets_cli)
+    opswire logs replay | subscribe ...          (see opswire_local.logs_cli)
 
 Handlers log to ``.opswire/local.log`` (stdout belongs to the report); ``OPSWIRE_STATE_DIR``
 moves that directory (log, Slack outbox, address of a running ``local up``).
@@ -21,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from opswire_local import secrets_cli, silence_cli
+from opswire_local import logs_cli, secrets_cli, silence_cli
 from opswire_local.platform import LocalPlatform, PlatformOptions, combine
 
 
@@ -75,6 +76,7 @@ def _parser() -> argparse.ArgumentParser:
 
     silence_cli.register(commands)
     secrets_cli.register(commands)
+    logs_cli.add_logs_commands(commands)
     return parser
 
 
@@ -205,6 +207,8 @@ def _describe_delivery(delivery: dict[str, Any]) -> str:
     if delivery.get("http"):
         http = delivery["http"]
         lines.append(f"  ← HTTP {http['status']} {str(http['body'])[:300]}")
+    if delivery.get("documents"):
+        lines.append(f"  → {len(delivery['documents'])} documents to the local OpenSearch sink")
     if delivery.get("invocation"):
         lines.append(f"  ← {json.dumps(delivery['invocation']['payload'])[:300]}")
     lines.extend(f"  ! {error}" for error in delivery["errors"])

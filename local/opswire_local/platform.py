@@ -138,6 +138,8 @@ class DeliveryReport:
     http: dict[str, Any] | None = None
     invocation: dict[str, Any] | None = None
     errors: list[str] = field(default_factory=list)
+    # Documents the log shipper wrote to the local OpenSearch sink during this delivery.
+    documents: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -156,6 +158,7 @@ class DeliveryReport:
             "http": self.http,
             "invocation": self.invocation,
             "errors": self.errors,
+            "documents": self.documents,
             "ok": self.ok,
         }
 
@@ -170,6 +173,7 @@ def combine(reports: list[DeliveryReport]) -> dict[str, Any]:
         "http": http[-1] if len(http) == 1 else (http or None),
         "invocations": [r.invocation for r in reports if r.invocation is not None],
         "errors": [e for r in reports for e in r.errors],
+        "documents": [d for r in reports for d in r.documents],
         "deliveries": [r.to_json() for r in reports],
     }
 
@@ -201,6 +205,7 @@ class LocalPlatform:
                 "AWS_SECRET_ACCESS_KEY": "testing",
                 "POWERTOOLS_TRACE_DISABLED": "true",
                 "POWERTOOLS_DEV": "false",
+                "LOG_SINK_PATH": str(self.log_sink_path),
             }
         )
 
@@ -244,6 +249,7 @@ class LocalPlatform:
             **self.template.parameter_defaults(),
             **LOCAL_PARAMETER_DEFAULTS,
             **self._local_slack_parameters(),
+            **log_shipping_parameters(),
             **self.options.parameters,
         }
         self._resolver = resolver = Resolver(
@@ -564,6 +570,7 @@ class LocalPlatform:
         slack_mark = len(self.outbox.messages)
         email_mark = len(self._sent_emails())
         error_mark = len(self.async_errors)
+        sink_mark = self._log_sink_size()
         try:
             action(report)
         except DeliveryError as exc:
@@ -571,6 +578,7 @@ class LocalPlatform:
         report.executions = self._wait_for_executions(before, report)
         report.notifications = self.outbox.messages[slack_mark:] + self._sent_emails()[email_mark:]
         report.errors.extend(self.async_errors[error_mark:])
+        report.documents = self._log_sink_documents(sink_mark)
         return report
 
     def _deliver(
@@ -589,7 +597,7 @@ class LocalPlatform:
             method, _, path = name.strip().partition(" ")
             report.http = self._http_request(method, path.strip() or "/", body or b"", headers)
         elif kind == "logs":
-            self._deliver_logs(name, _require(body, source))
+            self._deliver_logs(name, _require(body, source), report)
         else:
             raise DeliveryError(
                 f"unknown SOURCE {source!r}: use sns:<TopicLogicalId>, eventbridge, "
@@ -663,15 +671,16 @@ class LocalPlatform:
         else:
             self.invoke_async(rule.target, target_input)
 
-    def invoke_async(self, function_name: str, event: Any) -> None:
-        """Asynchronous invocation: retried as configured, then sent to the function's DLQ."""
+    def invoke_async(self, function_name: str, event: Any) -> Any:
+        """Asynchronous invocation: retried as configured, then sent to the function's DLQ.
+        Returns the handler's result (None when every attempt failed)."""
         import boto3
 
         spec = self.runtime.spec(function_name)
         for _attempt in range(spec.max_async_retries + 1):
             payload, errored = self.runtime.invoke(function_name, event)
             if not errored:
-                return
+                return json.loads(payload)
         error = json.loads(payload)
         message = f"{spec.logical_id} failed: {error['errorType']}: {error['errorMessage']}"
         if spec.dead_letter_arn:
@@ -690,6 +699,7 @@ class LocalPlatform:
             )
             message += f" (event sent to dead-letter queue {queue_name})"
         self.async_errors.append(message)
+        return None
 
     def _invoke_function(self, logical_id: str, body: bytes | None) -> dict[str, Any]:
         spec = self.functions.get(logical_id)
@@ -726,7 +736,7 @@ class LocalPlatform:
             return http_api_response(json.loads(payload))
         return {"status": 404, "headers": {}, "body": '{"message":"Not Found"}'}
 
-    def _deliver_logs(self, log_group: str, body: bytes) -> None:
+    def _deliver_logs(self, log_group: str, body: bytes, report: DeliveryReport) -> None:
         """Deliver log events to the functions subscribed to ``log_group`` (gzip + base64)."""
         subscriptions = [s for s in self.log_subscriptions if s.log_group == log_group]
         if not subscriptions:
@@ -738,7 +748,40 @@ class LocalPlatform:
         if isinstance(document, list):
             document = {"logEvents": document}
         for subscription in subscriptions:
-            self.invoke_async(subscription.function, cloudwatch_logs_event(subscription, document))
+            result = self.invoke_async(
+                subscription.function, cloudwatch_logs_event(subscription, document)
+            )
+            if result is not None:
+                function = self.runtime.spec(subscription.function).logical_id
+                report.invocation = {"function": function, "errored": False, "payload": result}
+
+    # ---- log shipping: the local OpenSearch sink (issue 4) ---------------------------------------
+    @property
+    def log_sink_path(self) -> Path:
+        """ShipLogsFunction writes ``_bulk`` NDJSON here when OPENSEARCH_ENDPOINT is empty."""
+        return self.options.state_path / "opensearch-sink.ndjson"
+
+    def _log_sink_size(self) -> int:
+        return self.log_sink_path.stat().st_size if self.log_sink_path.is_file() else 0
+
+    def _log_sink_documents(self, offset: int) -> list[dict[str, Any]]:
+        """The documents written to the sink since ``offset``: ``{_index, _id, document}``."""
+        if self._log_sink_size() <= offset:
+            return []
+        with self.log_sink_path.open("rb") as sink:
+            sink.seek(offset)
+            lines = sink.read().splitlines()
+        documents = []
+        for action_line, source_line in zip(lines[::2], lines[1::2], strict=False):
+            ((_op, action),) = json.loads(action_line).items()
+            documents.append(
+                {
+                    "_index": action["_index"],
+                    "_id": action["_id"],
+                    "document": json.loads(source_line),
+                }
+            )
+        return documents
 
     # ---- waiting and reading back ---------------------------------------------------------------
     def _execution_arns(self) -> set[str]:
@@ -1023,6 +1066,17 @@ def cloudwatch_logs_event(
     }
     data = base64.b64encode(gzip.compress(json.dumps(message).encode())).decode()
     return {"awslogs": {"data": data}}
+
+
+def log_shipping_parameters() -> dict[str, str]:
+    """``opswire local send logs:...`` ships into ``OPENSEARCH_ENDPOINT`` when the CLI's
+    environment sets it (auth ``OPENSEARCH_AUTH``, default none); else into the local sink."""
+    import os
+
+    return {
+        "OpenSearchEndpoint": os.environ.get("OPENSEARCH_ENDPOINT", ""),
+        "OpenSearchAuth": os.environ.get("OPENSEARCH_AUTH") or "none",
+    }
 
 
 def _email_notification(message: Any) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from werkzeug import Request, Response
 
 from opswire_local.platform import LocalPlatform
 from opswire_local.template import REGION
-from tests.integration.conftest import (
+from tests.integration.rotation_support import (
     begin_rotation,
     create_secret,
     function_arn,

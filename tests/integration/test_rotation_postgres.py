@@ -4,7 +4,7 @@ TLS, alternating users; the function runs in-process behind moto's Secrets Manag
 import uuid
 
 from opswire_local.platform import LocalPlatform
-from tests.integration.conftest import (
+from tests.integration.rotation_support import (
     PostgresServer,
     begin_rotation,
     create_secret,

@@ -9,7 +9,7 @@ import boto3
 
 from opswire_local.platform import LocalPlatform
 from opswire_local.template import REGION
-from tests.integration.conftest import (
+from tests.integration.rotation_support import (
     CapturedLogs,
     PostgresServer,
     begin_rotation,

@@ -104,3 +104,49 @@ class DatabaseAuthenticationError(DatabaseError):
 
 class DatabaseUnavailableError(RetryableError):
     """The database could not be reached (network, TLS handshake, timeout)."""
+
+
+# ---- log shipping (issue 4) -------------------------------------------------------------------
+class LogPayloadError(PermanentError):
+    """A CloudWatch Logs subscription payload that is not gzip + base64 JSON of the known shape."""
+
+
+class OpenSearchRetryableError(RetryableError):
+    """OpenSearch answered 429 or 5xx, timed out or could not be reached: retry later."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class OpenSearchRequestError(PermanentError):
+    """OpenSearch refused the whole request (4xx other than 413/429): retrying will not help."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class BulkRequestTooLargeError(OpenSearchRequestError):
+    """HTTP 413: the bulk body is larger than the cluster accepts; split it and send the halves."""
+
+
+class OpenSearchNotConfiguredError(ConfigurationError):
+    """No OpenSearch endpoint and no local sink: documents go to the dead-letter bucket."""
+
+
+class DeadLetterWriteError(RetryableError):
+    """The dead-letter bucket could not be written: the invocation fails so Lambda retries it
+    (shipping again is harmless: document ids are deterministic)."""
+
+
+class LogSubscriptionRetryableError(RetryableError):
+    """CloudWatch Logs throttled or failed transiently while putting a subscription filter."""
+
+
+class LogSubscriptionError(PermanentError):
+    """CloudWatch Logs refused a subscription filter (limit of two per group, bad pattern...)."""
+
+
+class LogGroupNotFoundError(LogSubscriptionError):
+    """The log group is gone (deleted between its creation and the subscription)."""

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from types_boto3_dynamodb import DynamoDBClient
     from types_boto3_iam import IAMClient
+    from types_boto3_logs import CloudWatchLogsClient
+    from types_boto3_s3 import S3Client
     from types_boto3_secretsmanager import SecretsManagerClient
     from types_boto3_ses import SESClient
     from types_boto3_stepfunctions import SFNClient
@@ -46,6 +48,20 @@ def iam_client() -> "IAMClient":
     return boto3.client("iam")
 
 
+@cache
+def s3_client() -> "S3Client":
+    import boto3
+
+    return boto3.client("s3")
+
+
+@cache
+def logs_client() -> "CloudWatchLogsClient":
+    import boto3
+
+    return boto3.client("logs")
+
+
 def clear_client_cache() -> None:
     """Forget cached clients (the local platform calls this when it starts a new stack)."""
     sfn_client.cache_clear()
@@ -53,3 +69,9 @@ def clear_client_cache() -> None:
     dynamodb_client.cache_clear()
     secretsmanager_client.cache_clear()
     iam_client.cache_clear()
+    s3_client.cache_clear()
+    logs_client.cache_clear()
+    # Log shipping destinations hold OpenSearch clients (and credentials): per stack too.
+    from opswire.adapters.log_destinations import clear_destination_cache
+
+    clear_destination_cache()

@@ -1,0 +1,16 @@
+"""Log shipping: CloudWatch Logs subscription deliveries -> OpenSearch ``_bulk``, nothing lost.
+
+``decode``        the gzip + base64 subscription payload -> one ``Subscription``
+``documents``     log events -> documents (structured JSON, Lambda platform lines, plain text)
+``bulk``          documents -> ``_bulk`` NDJSON items, batches split by byte size
+``shipper``       the bulk loop: item-level results, retries with backoff and jitter within the
+                  remaining time, dead letters for what cannot be indexed
+``dead_letters``  the NDJSON records of the dead-letter bucket and their object keys
+``service``       one subscription delivery end to end (what the handler calls)
+``replay``        dead-letter objects -> OpenSearch again
+``subscriptions`` which log groups to subscribe (include/exclude globs)
+``index_template`` the index template installed on first use
+
+Collaborators (the bulk endpoint, the dead-letter store, the clock, CloudWatch Logs) are
+``typing.Protocol`` types; ``opswire.adapters`` implements them.
+"""

@@ -1,0 +1,176 @@
+"""``opswire logs``: re-ship dead letters and subscribe existing log groups.
+
+    opswire logs replay (--stack NAME | --function NAME | --local) [--prefix P] [--max-objects N]
+                        [--all] [--json]
+    opswire logs subscribe --pattern GLOB [--pattern ...] [--exclude GLOB ...]
+                           (--stack NAME | --destination-arn ARN) [--filter-name NAME]
+                           [--filter-pattern P] [--dry-run] [--json]
+
+``replay`` invokes the stack's ShipLogsFunction with ``{"replay": {...}}``: the dead letters are
+shipped from inside the stack, with the function's role and network (an OpenSearch domain in a
+VPC is reachable from there, not from a laptop). ``--local`` does the same in a running
+``opswire local up``. ``subscribe`` puts the subscription filter that SubscribeLogGroupFunction
+puts on new groups on the groups that exist already. AWS credentials and region come from the
+usual boto3 sources (``AWS_PROFILE``, ``AWS_REGION`` ...).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+_MAX_REPLAY_ROUNDS = 1000
+
+
+def add_logs_commands(commands: Any) -> None:
+    """Register ``opswire logs ...`` on the top-level subparsers of ``opswire_local.cli``."""
+    logs = commands.add_parser("logs", help="log shipping: replay dead letters, subscribe groups")
+    logs_commands = logs.add_subparsers(title="logs commands")
+
+    replay = logs_commands.add_parser("replay", help="re-ship the dead-letter bucket's objects")
+    target = replay.add_mutually_exclusive_group(required=True)
+    target.add_argument("--stack", help="deployed stack name (uses its ShipLogsFunctionName)")
+    target.add_argument("--function", help="name or ARN of the ShipLogsFunction")
+    target.add_argument("--local", action="store_true", help="the running `opswire local up`")
+    replay.add_argument("--prefix", default="dead-letters/", help="only keys under this prefix")
+    replay.add_argument("--max-objects", type=int, default=100, help="objects per invocation")
+    replay.add_argument("--all", action="store_true", help="invoke again while objects remain")
+    replay.add_argument("--json", action="store_true", help="print one JSON object")
+    replay.set_defaults(run=run_replay)
+
+    subscribe = logs_commands.add_parser(
+        "subscribe", help="subscribe existing log groups that match to the shipper"
+    )
+    subscribe.add_argument(
+        "--pattern", action="append", required=True, metavar="GLOB",
+        help="log group name glob, e.g. '/aws/lambda/*' (repeatable)",
+    )  # fmt: skip
+    subscribe.add_argument("--exclude", action="append", default=[], metavar="GLOB")
+    destination = subscribe.add_mutually_exclusive_group(required=True)
+    destination.add_argument("--stack", help="deployed stack name (uses its ShipLogsFunctionArn)")
+    destination.add_argument("--destination-arn", help="ARN of the ShipLogsFunction")
+    subscribe.add_argument("--filter-name", help="default: <stack>-ship-logs or opswire-ship-logs")
+    subscribe.add_argument("--filter-pattern", default="", help="CloudWatch Logs filter pattern")
+    subscribe.add_argument("--dry-run", action="store_true", help="only list what would change")
+    subscribe.add_argument("--json", action="store_true", help="print one JSON object")
+    subscribe.set_defaults(run=run_subscribe)
+
+
+# ---- replay -------------------------------------------------------------------------------------
+def run_replay(args: argparse.Namespace) -> int:
+    request = {"replay": {"prefix": args.prefix, "max_objects": args.max_objects}}
+    rounds: list[dict[str, Any]] = []
+    for _ in range(_MAX_REPLAY_ROUNDS):
+        answer = _replay_local(request) if args.local else _replay_deployed(args, request)
+        if "error" in answer:
+            _print(answer, as_json=args.json)
+            return 1
+        rounds.append(answer)
+        if not (args.all and answer.get("more_remaining") and answer.get("objects")):
+            break
+    total: dict[str, Any] = {
+        key: sum(int(r.get(key, 0)) for r in rounds)
+        for key in ("objects", "documents", "indexed", "dead_lettered", "unreadable_kept")
+    }
+    total["more_remaining"] = bool(rounds[-1].get("more_remaining"))
+    total["new_dead_letter_objects"] = [o for r in rounds for o in r["new_dead_letter_objects"]]
+    total["invocations"] = len(rounds)
+    _print(total, as_json=args.json)
+    return 0
+
+
+def _replay_deployed(args: argparse.Namespace, request: dict[str, Any]) -> dict[str, Any]:
+    import boto3
+
+    function = args.function or _stack_output(args.stack, "ShipLogsFunctionName")
+    response = boto3.client("lambda").invoke(
+        FunctionName=function, InvocationType="RequestResponse", Payload=json.dumps(request)
+    )
+    payload = json.loads(response["Payload"].read() or b"null")
+    if response.get("FunctionError"):
+        return {"error": f"{function} failed: {payload}"}
+    return dict(payload)
+
+
+def _replay_local(request: dict[str, Any]) -> dict[str, Any]:
+    from opswire_local.gateway import running_platform_url, send_to_running_platform
+
+    state = Path(os.environ.get("OPSWIRE_STATE_DIR") or Path.cwd() / ".opswire")
+    url = running_platform_url(state)
+    if url is None:
+        return {
+            "error": "no `opswire local up` is running: a local stack's dead-letter bucket "
+            "lives only while the platform runs (start it, send, then replay)"
+        }
+    body = json.dumps(request).encode()
+    result = send_to_running_platform(url, "function:ShipLogsFunction", [(None, body)], {})
+    invocations = result.get("invocations") or []
+    if not result.get("ok") or not invocations:
+        return {"error": f"replay failed: {result.get('errors')}"}
+    return dict(invocations[-1]["payload"])
+
+
+# ---- subscribe ----------------------------------------------------------------------------------
+def run_subscribe(args: argparse.Namespace) -> int:
+    from opswire.adapters.log_subscriptions import CloudWatchLogsSubscriptions
+    from opswire.errors import OpswireError
+    from opswire.log_shipping.subscriptions import SubscriptionRules, subscribe_existing_groups
+
+    destination = args.destination_arn or _stack_output(args.stack, "ShipLogsFunctionArn")
+    filter_name = args.filter_name or (
+        f"{args.stack}-ship-logs" if args.stack else "opswire-ship-logs"
+    )
+    rules = SubscriptionRules(
+        include=tuple(args.pattern),
+        exclude=tuple(args.exclude),
+        destination_arn=destination,
+        filter_name=filter_name,
+        filter_pattern=args.filter_pattern,
+    )
+    try:
+        outcomes = subscribe_existing_groups(
+            CloudWatchLogsSubscriptions(), rules, dry_run=args.dry_run
+        )
+    except OpswireError as exc:
+        _print({"error": str(exc)}, as_json=args.json)
+        return 1
+    changed = [o for o in outcomes if o.action != "skipped"]
+    skipped = [
+        o for o in outcomes if o.action == "skipped" and o.reason != "matches no include pattern"
+    ]
+    result = {
+        "destination_arn": destination,
+        "filter_name": filter_name,
+        "subscribed" if not args.dry_run else "would_subscribe": [o.log_group for o in changed],
+        "skipped": [{"log_group": o.log_group, "reason": o.reason} for o in skipped],
+        "examined": len(outcomes),
+    }
+    _print(result, as_json=args.json)
+    return 0
+
+
+# ---- helpers ------------------------------------------------------------------------------------
+def _stack_output(stack: str, key: str) -> str:
+    import boto3
+
+    described = boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]
+    for output in described.get("Outputs", []):
+        if output["OutputKey"] == key:
+            return str(output["OutputValue"])
+    raise SystemExit(f"opswire: stack {stack!r} has no output {key!r}")
+
+
+def _print(result: dict[str, Any], *, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(result, indent=2, default=str))
+        return
+    for key, value in result.items():
+        if isinstance(value, list):
+            print(f"{key}: {len(value)}")
+            for item in value:
+                print(f"  {item if isinstance(item, str) else json.dumps(item)}")
+        else:
+            print(f"{key}: {value}")
