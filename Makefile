@@ -99,7 +99,13 @@ build: .tools/sam
 	@$(need_py313)
 	PATH="$(dir $(PY313)):$$PATH" $(SAM) build
 
-pytest: .venv
+# Real GitHub webhook payloads for the deployment tests (tests/octokit.py), pinned, gitignored.
+OCTOKIT_INDEX := tests/.octokit/node_modules/@octokit/webhooks-examples/api.github.com/index.json
+$(OCTOKIT_INDEX):
+	npm install --prefix tests/.octokit --no-save --no-audit --no-fund \
+		@octokit/webhooks-examples@7.6.1
+
+pytest: .venv $(OCTOKIT_INDEX)
 	$(VENV)/bin/pytest -q
 
 bench: .venv

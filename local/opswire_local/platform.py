@@ -29,7 +29,7 @@ from typing import Any
 from unittest import mock
 from urllib.parse import parse_qsl, urlencode
 
-from opswire_local import secrets_rotation
+from opswire_local import deploy_local, secrets_rotation, waits
 from opswire_local.lambda_runtime import FunctionSpec, InProcessLambdaRuntime, install_moto_patch
 from opswire_local.sinks import SlackOutbox
 from opswire_local.template import (
@@ -233,6 +233,7 @@ class LocalPlatform:
         stack.enter_context(_scale_step_functions_time(self.options.time_scale))
         stack.enter_context(atomic_dynamodb_writes())
         stack.enter_context(secrets_rotation.rotation_semantics(self))
+        stack.enter_context(deploy_local.ecs_rollout_semantics())
         self.outbox.start()
         stack.callback(self.outbox.stop)
         self._create_stack()
@@ -313,6 +314,7 @@ class LocalPlatform:
         app_secret = parameters.get("SlackAppSecretName")
         if app_secret:
             secrets.create_secret(Name=app_secret, SecretString=json.dumps(LOCAL_SLACK_APP))
+        deploy_local.seed_secrets(secrets, parameters)
 
     def _verify_email_identities(self, parameters: dict[str, str]) -> None:
         import boto3
@@ -401,10 +403,13 @@ class LocalPlatform:
 
         properties = self._resolve(resource.get("Properties") or {})
         name = properties.get("Name") or self._name(logical_id)
-        value = self.options.ssm_parameters.get(logical_id, properties["Value"])
+        given = deploy_local.default_ssm_parameters(self.options.root, self.options.ssm_parameters)
+        value = given.get(logical_id, properties["Value"])
         boto3.client("ssm", region_name=REGION).put_parameter(
             Name=name, Value=value, Type=properties.get("Type", "String")
         )
+        if logical_id == deploy_local.DEPLOY_CONFIG_LOGICAL_ID:
+            deploy_local.create_targets(value)
         return PhysicalResource(ref=name, attributes={"Type": properties.get("Type", "String")})
 
     def _create_http_api(self, logical_id: str, resource: dict[str, Any]) -> PhysicalResource:
@@ -850,9 +855,29 @@ class LocalPlatform:
             executionArn=execution_arn, maxResults=1000
         )["events"]
         last = max(history, key=lambda event: event["id"]) if history else None
+        if last is not None and waits.waits_for_task_token(last):
+            return waits.task_state_name(history)  # parked until SendTaskSuccess/Failure
         if last is None or last["type"] != "WaitStateEntered":
             return None
-        return str(last["stateEnteredEventDetails"]["name"])
+        details = last["stateEnteredEventDetails"]
+        if self._wait_due_soon(execution_arn, details, last["timestamp"]):
+            return None  # a short polling Wait (deployments): still running
+        return str(details["name"])
+
+    def _wait_due_soon(self, execution_arn: str, details: Any, entered: Any) -> bool:
+        import boto3
+
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        machine = sfn.describe_execution(executionArn=execution_arn)["stateMachineArn"]
+        definition = json.loads(sfn.describe_state_machine(stateMachineArn=machine)["definition"])
+        return waits.due_soon(
+            definition,
+            str(details["name"]),
+            str(details.get("input") or ""),
+            entered,
+            self.options.time_scale,
+            datetime.now(UTC),
+        )
 
     def _sync_local_silences(self) -> None:
         """Silences made with ``opswire silence add`` locally live in the state directory's

@@ -150,3 +150,36 @@ class LogSubscriptionError(PermanentError):
 
 class LogGroupNotFoundError(LogSubscriptionError):
     """The log group is gone (deleted between its creation and the subscription)."""
+
+
+# ---- deployments (issue 6) --------------------------------------------------------------------
+class DeploymentError(PermanentError):
+    """A deployment step cannot go on: the workflow rolls back (when something was changed)."""
+
+
+class DeploymentStoreError(PermanentError):
+    """DynamoDB refused a deployment-table call."""
+
+
+class DeploymentStoreRetryableError(RetryableError):
+    """DynamoDB throttled, or the record changed between our read and our conditional write."""
+
+
+class EcsError(DeploymentError):
+    """ECS refused a call (unknown cluster/service/container, access denied, bad input)."""
+
+
+class EcsRetryableError(RetryableError):
+    """ECS throttled or failed transiently."""
+
+
+class AlarmsFiringError(DeploymentError):
+    """Pre-flight: alarms of the target are in ALARM and no override was given."""
+
+
+class GitHubRetryableError(RetryableError):
+    """The GitHub API answered 429/5xx or could not be reached."""
+
+
+class GitHubApiError(PermanentError):
+    """The GitHub API refused the call (401/403/404/422)."""

@@ -216,3 +216,47 @@ _PLACEHOLDERS = re.compile(r"\{(\w*)\}")
 
 def _split_patterns(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+# ---- deployments (issue 6) --------------------------------------------------------------------
+class DeployWebhookSettings(_Settings):
+    """GithubWebhookFunction."""
+
+    github_webhook_secret_name: str = Field(min_length=1)
+    deploy_config_parameter: str = Field(min_length=1)
+    deployment_table_name: str = Field(min_length=1)
+    deployment_state_machine_arn: str = Field(min_length=1)
+    config_max_age_seconds: int = Field(default=60, ge=0)
+    secret_max_age_seconds: int = Field(default=300, ge=0)
+
+
+class DeployTaskSettings(_Settings):
+    """DeployTaskFunction (every step of the deployment workflow)."""
+
+    deploy_config_parameter: str = Field(min_length=1)
+    deployment_table_name: str = Field(min_length=1)
+    config_max_age_seconds: int = Field(default=60, ge=0)
+    slack_app_secret_name: str = ""
+    slack_api_url: str = "https://slack.com/api/"
+    slack_default_channel: str = ""
+    slack_timeout_seconds: int = Field(default=10, ge=1, le=60)
+    sender_email: str = Field(min_length=3)
+    alert_email: str = ""
+    ack_secret_name: str = ""
+    ack_base_url: str = ""
+    github_token_secret_name: str = ""
+    """Secret holding a GitHub token (repo:status); empty = no commit statuses."""
+    github_api_url: str = "https://api.github.com"
+    secret_max_age_seconds: int = Field(default=300, ge=0)
+
+    @property
+    def recipients(self) -> list[str]:
+        return [address.strip() for address in self.alert_email.split(",") if address.strip()]
+
+
+class DeployApprovalSettings(_Settings):
+    """DeployApprovalFunction (approve/reject links)."""
+
+    deployment_table_name: str = Field(min_length=1)
+    ack_secret_name: str = Field(min_length=1)
+    secret_max_age_seconds: int = Field(default=300, ge=0)

@@ -1,0 +1,83 @@
+"""HttpApi: approve or reject a deployment from the signed link in the approvers' email.
+
+GET  /deployments/{deployment_id}/{decision}?approver=..&exp=..&sig=..   confirmation page
+POST /deployments/{deployment_id}/{decision}                            decide
+Direct invoke {"operation": "history|status|approve|reject", ...}: `opswire deploy` locally.
+"""
+
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from opswire.deployments.approval import ApprovalAnswer, confirmation_page, decide, verify_link
+from opswire.observability import logger
+from opswire.settings import DeployApprovalSettings, load_settings
+
+app = APIGatewayHttpResolver()
+
+
+@app.get("/deployments/<deployment_id>/<decision>")
+def confirm(deployment_id: str, decision: str) -> Response[str]:
+    params = app.current_event.query_string_parameters or {}
+    return _response(confirmation_page(deployment_id, decision, params, _key(), _now()))
+
+
+@app.post("/deployments/<deployment_id>/<decision>")
+def decide_route(deployment_id: str, decision: str) -> Response[str]:
+    from opswire.adapters.deploy_workflow import TaskTokens
+    from opswire.adapters.deployment_store import DeploymentStore
+
+    event = app.current_event
+    params: dict[str, str | None] = dict(event.query_string_parameters or {})
+    params.update(dict(parse_qsl(event.decoded_body or "")))
+    verified = verify_link(deployment_id, decision, params, _key(), _now())
+    if isinstance(verified, ApprovalAnswer):
+        return _response(verified)
+    settings = load_settings(DeployApprovalSettings)
+    answer = decide(
+        deployment_id,
+        "approve" if decision == "approve" else "reject",
+        verified,
+        DeploymentStore(settings.deployment_table_name),
+        TaskTokens(),
+        _now(),
+    )
+    return _response(answer)
+
+
+def _key() -> str:
+    from opswire.adapters.secrets import get_secret_string
+
+    settings = load_settings(DeployApprovalSettings)
+    return get_secret_string(settings.ack_secret_name, max_age=settings.secret_max_age_seconds)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _response(answer: ApprovalAnswer) -> Response[str]:
+    html = answer.message.startswith("<!doctype")
+    return Response(
+        status_code=answer.status,
+        content_type="text/html; charset=utf-8" if html else "text/plain; charset=utf-8",
+        body=answer.message,
+        headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if "operation" in event:  # `opswire deploy ...` on a local stack (direct Invoke)
+        from opswire.adapters.deploy_workflow import TaskTokens
+        from opswire.adapters.deployment_store import DeploymentStore
+        from opswire.deployments.approval import operate
+
+        settings = load_settings(DeployApprovalSettings)
+        store = DeploymentStore(settings.deployment_table_name)
+        return operate(event, store, TaskTokens(), _now())
+    return app.resolve(event, context)

@@ -1,0 +1,20 @@
+"""Workflow task: one step of the deployment workflow (the input names the step)."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from opswire.deployments.workflow import Deps, run_step
+from opswire.observability import logger
+from opswire.settings import DeployTaskSettings, load_settings
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    from opswire.adapters.deploy_notify import build_deps
+
+    settings = load_settings(DeployTaskSettings)
+    logger.info("deployment step", extra={"step": event.get("step")})
+    deps: Deps = build_deps(settings, now=lambda: datetime.now(UTC))
+    return run_step(event, deps)

@@ -1,0 +1,142 @@
+"""The deployment table: webhook deliveries (conditional writes) and deployment records.
+
+One table, key ``pk``: ``delivery#<X-GitHub-Delivery>`` items (expire after 30 days) and
+``deployment#<id>`` records (the history). Values are plain JSON in attribute ``doc`` so that the
+record model stays in the domain (opswire.deployments.record).
+"""
+
+import json
+import time
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from opswire.adapters.aws import dynamodb_client
+from opswire.errors import DeploymentStoreError, DeploymentStoreRetryableError
+
+_DELIVERY_TTL_SECONDS = 30 * 86400
+_RETRYABLE = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "InternalServerError",
+        "RequestLimitExceeded",
+        "TransactionConflictException",
+    }
+)
+
+
+def _translate(exc: ClientError, what: str) -> Exception:
+    code = exc.response.get("Error", {}).get("Code", "Unknown")
+    if code in _RETRYABLE:
+        return DeploymentStoreRetryableError(f"{what}: {code}")
+    return DeploymentStoreError(f"{what}: {code}")
+
+
+class DeploymentStore:
+    def __init__(self, table_name: str) -> None:
+        self.table_name = table_name
+
+    # ---- deliveries ----------------------------------------------------------------------------
+    def record(self, delivery_id: str, event: str, repository: str) -> bool:
+        now = int(time.time())
+        try:
+            dynamodb_client().put_item(
+                TableName=self.table_name,
+                Item={
+                    "pk": {"S": f"delivery#{delivery_id}"},
+                    "event": {"S": event},
+                    "repository": {"S": repository},
+                    "received_at": {"N": str(now)},
+                    "ttl": {"N": str(now + _DELIVERY_TTL_SECONDS)},
+                },
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise _translate(exc, "recording the delivery") from exc
+        return True
+
+    def forget(self, delivery_id: str) -> None:
+        try:
+            dynamodb_client().delete_item(
+                TableName=self.table_name, Key={"pk": {"S": f"delivery#{delivery_id}"}}
+            )
+        except ClientError as exc:
+            raise _translate(exc, "forgetting the delivery") from exc
+
+    # ---- deployment records --------------------------------------------------------------------
+    def get(self, deployment_id: str) -> dict[str, Any] | None:
+        try:
+            item = (
+                dynamodb_client()
+                .get_item(
+                    TableName=self.table_name,
+                    Key={"pk": {"S": f"deployment#{deployment_id}"}},
+                    ConsistentRead=True,
+                )
+                .get("Item")
+            )
+        except ClientError as exc:
+            raise _translate(exc, "reading the deployment") from exc
+        if not item:
+            return None
+        document: dict[str, Any] = json.loads(item["doc"]["S"])
+        return document
+
+    def put(self, deployment_id: str, document: dict[str, Any], expected_version: int) -> None:
+        """Write the record if nobody else wrote it since version ``expected_version``
+        (0 = it must not exist yet)."""
+        version = expected_version + 1
+        document = {**document, "version": version}
+        names = {"#v": "version"}
+        if expected_version == 0:
+            condition = "attribute_not_exists(pk)"
+            values: dict[str, Any] = {}
+            names = {}
+        else:
+            condition = "#v = :expected"
+            values = {":expected": {"N": str(expected_version)}}
+        arguments: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Item": {
+                "pk": {"S": f"deployment#{deployment_id}"},
+                "doc": {"S": json.dumps(document, sort_keys=True)},
+                "version": {"N": str(version)},
+                "created_at": {"S": str(document.get("created_at", ""))},
+            },
+            "ConditionExpression": condition,
+        }
+        if names:
+            arguments["ExpressionAttributeNames"] = names
+        if values:
+            arguments["ExpressionAttributeValues"] = values
+        try:
+            dynamodb_client().put_item(**arguments)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                raise DeploymentStoreRetryableError(
+                    f"deployment {deployment_id} changed concurrently"
+                ) from exc
+            raise _translate(exc, "writing the deployment") from exc
+
+    def history(self, limit: int = 50) -> list[dict[str, Any]]:
+        """Recent deployment records, newest first (a scan: the table holds few items)."""
+        documents: list[dict[str, Any]] = []
+        arguments: dict[str, Any] = {
+            "TableName": self.table_name,
+            "FilterExpression": "begins_with(pk, :prefix)",
+            "ExpressionAttributeValues": {":prefix": {"S": "deployment#"}},
+        }
+        try:
+            while True:
+                page = dynamodb_client().scan(**arguments)
+                documents.extend(json.loads(item["doc"]["S"]) for item in page.get("Items", []))
+                if "LastEvaluatedKey" not in page:
+                    break
+                arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        except ClientError as exc:
+            raise _translate(exc, "listing deployments") from exc
+        documents.sort(key=lambda d: str(d.get("created_at", "")), reverse=True)
+        return documents[:limit]

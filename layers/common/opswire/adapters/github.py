@@ -1,0 +1,78 @@
+"""GitHub: webhook secrets (current + previous) and commit statuses through the REST API."""
+
+import json
+import urllib.error
+import urllib.request
+
+from botocore.exceptions import ClientError
+
+from opswire.adapters.aws import secretsmanager_client
+from opswire.errors import ConfigurationError, GitHubApiError, GitHubRetryableError
+
+
+def webhook_secrets(secret_name: str) -> list[str]:
+    """AWSCURRENT and, while a change is under way, AWSPREVIOUS (asked for by stage: moto and
+    AWS differ on the default version after a stage move). Never logged."""
+    values = []
+    for stage in ("AWSCURRENT", "AWSPREVIOUS"):
+        try:
+            response = secretsmanager_client().get_secret_value(
+                SecretId=secret_name, VersionStage=stage
+            )
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "Unknown")
+            if stage == "AWSPREVIOUS" and code == "ResourceNotFoundException":
+                continue
+            raise ConfigurationError(f"webhook secret {secret_name!r}: {code}") from exc
+        value = str(response.get("SecretString") or "").strip()
+        if value:
+            values.append(value)
+    return values
+
+
+class GitHubStatuses:
+    """``POST /repos/{owner}/{repo}/statuses/{sha}`` with a token (the token is never logged)."""
+
+    def __init__(self, token: str, api_url: str = "https://api.github.com", timeout: int = 10):
+        self._token = token
+        self._api_url = api_url.rstrip("/")
+        self._timeout = timeout
+
+    def set_status(
+        self,
+        repository: str,
+        sha: str,
+        state: str,
+        description: str,
+        context: str,
+        target_url: str = "",
+    ) -> None:
+        body: dict[str, str] = {
+            "state": state,
+            "description": description[:140],
+            "context": context,
+        }
+        if target_url:
+            body["target_url"] = target_url
+        request = urllib.request.Request(
+            f"{self._api_url}/repos/{repository}/statuses/{sha}",
+            data=json.dumps(body).encode(),
+            method="POST",
+            headers={
+                "Authorization": f"Bearer {self._token}",
+                "Accept": "application/vnd.github+json",
+                "X-GitHub-Api-Version": "2022-11-28",
+                "Content-Type": "application/json",
+                "User-Agent": "opswire",
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self._timeout) as response:
+                response.read()
+        except urllib.error.HTTPError as exc:
+            message = f"GitHub status for {repository}@{sha[:12]}: HTTP {exc.code}"
+            if exc.code == 429 or exc.code >= 500:
+                raise GitHubRetryableError(message) from exc
+            raise GitHubApiError(message) from exc
+        except (urllib.error.URLError, TimeoutError, OSError) as exc:
+            raise GitHubRetryableError(f"GitHub API not reachable: {exc}") from exc

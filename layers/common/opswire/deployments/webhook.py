@@ -1,0 +1,214 @@
+"""POST /webhooks/github: verify, filter, deduplicate, start the deployment workflow.
+
+Order matters: the size limit and the signature come first (an unsigned request learns nothing
+about our config), then the JSON, then the config, then the delivery record (a conditional
+write) and only then the workflow start, whose execution name derives from the delivery id.
+Bad input never yields a 5xx; only our own dependencies failing do (GitHub redelivers then).
+"""
+
+import hashlib
+import hmac
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+from opswire.deployments.config import DeployConfig, DeployRule
+
+_SIGNATURE = re.compile(r"^sha256=([0-9a-fA-F]{64})$")
+_DELIVERY = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+
+
+@dataclass(frozen=True)
+class WebhookAnswer:
+    status: int
+    body: dict[str, Any]
+
+
+class DeployRequest(BaseModel):
+    """What the workflow starts with (its execution input)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    deployment_id: str
+    delivery_id: str
+    repository: str
+    event: str
+    ref: str
+    sha: str
+    image_tag: str
+    environment: str
+    requester: str
+
+
+class DeliveryLog(Protocol):
+    def record(self, delivery_id: str, event: str, repository: str) -> bool:
+        """Conditional write; False when the delivery was recorded before."""
+        ...
+
+    def forget(self, delivery_id: str) -> None:
+        """Remove the record (the workflow could not be started: let GitHub redeliver)."""
+        ...
+
+
+class WorkflowStarter(Protocol):
+    def start(self, name: str, request: DeployRequest) -> bool:
+        """Start an execution named ``name``; False when one with that name exists."""
+        ...
+
+
+def signature_is_valid(body: bytes, header: str | None, secrets: Sequence[str]) -> bool:
+    """``X-Hub-Signature-256: sha256=<hex>`` against each secret, all compared in constant
+    time (the previous secret stays valid during a change). SHA-1 ``X-Hub-Signature`` alone
+    is never accepted."""
+    match = _SIGNATURE.fullmatch((header or "").strip())
+    if match is None:
+        return False
+    given = match.group(1).lower()
+    valid = False
+    for secret in secrets:
+        if not secret:
+            continue
+        expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        valid |= hmac.compare_digest(expected, given)
+    return valid
+
+
+def execution_name(delivery_id: str) -> str:
+    """The execution name: a function of the delivery id only (a duplicate cannot start twice)."""
+    return f"gh-{delivery_id}"[:80]
+
+
+def match_rule(event: str, payload: Mapping[str, Any], config: DeployConfig) -> DeployRule | str:
+    """The first rule this event matches, or the reason it is ignored."""
+    repository = str((payload.get("repository") or {}).get("full_name") or "")
+    if not repository:
+        return "the payload names no repository"
+    rules = [r for r in config.rules if r.repository.lower() == repository.lower()]
+    if not rules:
+        return f"repository {repository} is not in the deploy config"
+    rules = [r for r in rules if r.event == event]
+    if not rules:
+        return f"event {event!r} does not deploy {repository}"
+    for rule in rules:
+        reason = _rule_refuses(rule, event, payload)
+        if reason is None:
+            return rule
+    return reason or "no rule matches"
+
+
+def _rule_refuses(rule: DeployRule, event: str, payload: Mapping[str, Any]) -> str | None:
+    if event == "push":
+        ref = str(payload.get("ref") or "")
+        if payload.get("deleted"):
+            return f"{ref} was deleted"
+        if not ref.startswith("refs/heads/"):
+            return f"{ref} is not a branch"
+        if rule.branch and ref != f"refs/heads/{rule.branch}":
+            return f"{ref} is not refs/heads/{rule.branch}"
+        return None
+    if event == "release":
+        if payload.get("action") != "published":
+            return f"release action {payload.get('action')!r} is not 'published'"
+        return None
+    if event == "workflow_run":
+        run = payload.get("workflow_run") or {}
+        if payload.get("action") != "completed" or run.get("conclusion") != "success":
+            return "workflow_run is not completed with success"
+        if rule.branch and run.get("head_branch") != rule.branch:
+            return f"workflow_run branch {run.get('head_branch')!r} is not {rule.branch!r}"
+        if rule.workflow and run.get("name") != rule.workflow:
+            return f"workflow {run.get('name')!r} is not {rule.workflow!r}"
+        return None
+    return f"event {event!r} is not deployable"
+
+
+def deploy_request(
+    delivery_id: str, event: str, payload: Mapping[str, Any], rule: DeployRule
+) -> DeployRequest:
+    if event == "push":
+        ref = str(payload.get("ref"))
+        sha = str(payload.get("after") or (payload.get("head_commit") or {}).get("id") or "")
+        tag = ""
+        requester = (payload.get("pusher") or {}).get("name") or ""
+    elif event == "release":
+        release = payload.get("release") or {}
+        tag = str(release.get("tag_name") or "")
+        ref = f"refs/tags/{tag}"
+        sha = str(release.get("target_commitish") or "")
+        requester = (release.get("author") or {}).get("login") or ""
+    else:
+        run = payload.get("workflow_run") or {}
+        ref = f"refs/heads/{run.get('head_branch') or ''}"
+        sha = str(run.get("head_sha") or "")
+        tag = ""
+        requester = (run.get("actor") or {}).get("login") or ""
+    requester = requester or (payload.get("sender") or {}).get("login") or "unknown"
+    branch = ref.removeprefix("refs/heads/") if ref.startswith("refs/heads/") else ""
+    image_tag = rule.image_tag.format(sha=sha, short_sha=sha[:12], tag=tag, branch=branch)
+    return DeployRequest(
+        deployment_id=execution_name(delivery_id),
+        delivery_id=delivery_id,
+        repository=str(payload["repository"]["full_name"]),
+        event=event,
+        ref=ref,
+        sha=sha,
+        image_tag=image_tag,
+        environment=rule.environment,
+        requester=str(requester),
+    )
+
+
+def handle_webhook(
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    secrets: Callable[[], Sequence[str]],
+    config: Callable[[], DeployConfig],
+    deliveries: DeliveryLog,
+    workflow: WorkflowStarter,
+) -> WebhookAnswer:
+    """``headers`` with lower-case names; ``body`` the raw bytes GitHub signed."""
+    deploy_config = config()
+    if len(body) > deploy_config.max_body_bytes:
+        return WebhookAnswer(413, {"message": "payload too large"})
+    if not signature_is_valid(body, headers.get("x-hub-signature-256"), secrets()):
+        return WebhookAnswer(401, {"message": "missing or invalid X-Hub-Signature-256"})
+    event = (headers.get("x-github-event") or "").strip()
+    delivery_id = (headers.get("x-github-delivery") or "").strip()
+    if not event or not _DELIVERY.fullmatch(delivery_id):
+        return WebhookAnswer(400, {"message": "missing X-GitHub-Event or X-GitHub-Delivery"})
+    try:
+        payload = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return WebhookAnswer(400, {"message": "the body is not JSON"})
+    if not isinstance(payload, dict):
+        return WebhookAnswer(400, {"message": "the body is not a JSON object"})
+    if event == "ping":
+        return WebhookAnswer(200, {"message": "pong", "zen": payload.get("zen")})
+    rule = match_rule(event, payload, deploy_config)
+    if isinstance(rule, str):
+        return WebhookAnswer(202, {"message": "ignored", "reason": rule})
+    try:
+        request = deploy_request(delivery_id, event, payload, rule)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        return WebhookAnswer(202, {"message": "ignored", "reason": f"unusable payload: {exc}"})
+    if not deliveries.record(delivery_id, event, request.repository):
+        return WebhookAnswer(200, {"message": "duplicate delivery", "delivery": delivery_id})
+    try:
+        started = workflow.start(execution_name(delivery_id), request)
+    except Exception:
+        deliveries.forget(delivery_id)  # a redelivery must not be taken for a duplicate
+        raise
+    return WebhookAnswer(
+        202,
+        {
+            "message": "deployment started" if started else "deployment already started",
+            "deployment_id": request.deployment_id,
+            "environment": request.environment,
+            "image_tag": request.image_tag,
+        },
+    )

@@ -1,0 +1,456 @@
+"""The deployment workflow's steps (statemachines/deployment.asl.json calls one per Task).
+
+Every step takes the workflow state and returns it updated; the state machine keeps it whole.
+Collaborators come in as ``Deps`` (Protocols), so tests can run the steps against moto.
+Stages are recorded on the deployment record and posted into one Slack thread per deployment.
+"""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from opswire.deployments.config import DeployConfig, EcsTarget, EnvironmentConfig
+from opswire.deployments.webhook import DeployRequest
+from opswire.errors import AlarmsFiringError, DeploymentError, TaskInputError
+
+Phase = Literal["deploy", "rollback"]
+_COMMIT_SHA = re.compile(r"^[0-9a-f]{40}$")
+Rollout = Literal["IN_PROGRESS", "COMPLETED", "FAILED"]
+
+
+class DeployState(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    request: DeployRequest
+    env: EnvironmentConfig | None = None
+    phase: Phase = "deploy"
+    previous_task_definition: str = ""
+    task_definition: str = ""
+    intended_task_definition: str = ""
+    polls: int = 0
+    max_polls: int = 1
+    rollout: Rollout = "IN_PROGRESS"
+    rollout_reason: str = ""
+    bake_remaining: int = 0
+    bake_wait: int = 1
+    wait_seconds: int = 1
+    approval_timeout_seconds: int = 3600
+    approval: dict[str, Any] | None = None
+    override_alarms: str = ""
+    error: dict[str, Any] | None = None
+    outcome: str = ""
+    detail: str = ""
+
+
+class Store(Protocol):
+    def get(self, deployment_id: str) -> dict[str, Any] | None: ...
+    def put(self, deployment_id: str, document: dict[str, Any], expected_version: int) -> None: ...
+
+
+class Ecs(Protocol):
+    def describe_service(self, cluster: str, service: str) -> dict[str, Any]: ...
+    def register_with_image(self, task_definition: str, container: str, image: str) -> str: ...
+    def update_service(self, cluster: str, service: str, task_definition: str) -> None: ...
+
+
+class ThreadPoster(Protocol):
+    def post(self, channel: str, text: str, thread_ts: str | None) -> tuple[str, str]:
+        """Post ``text``; return (channel id, ts) of the message."""
+        ...
+
+
+class Mailer(Protocol):
+    def send(self, recipients: list[str], subject: str, text: str) -> None: ...
+
+
+class CommitStatus(Protocol):
+    def set_status(
+        self,
+        repository: str,
+        sha: str,
+        state: str,
+        description: str,
+        context: str,
+        target_url: str = "",
+    ) -> None: ...
+
+
+@dataclass
+class Deps:
+    store: Store
+    config: Callable[[], DeployConfig]
+    ecs: Ecs
+    alarms_in_alarm: Callable[[list[str]], list[str]]
+    slack: ThreadPoster | None = None
+    slack_channel: str = ""
+    mailer: Mailer | None = None
+    notify_emails: tuple[str, ...] = ()
+    github: CommitStatus | None = None
+    approval_links: Callable[[str, str, str], str] | None = None
+    """(deployment_id, decision, approver) -> signed, expiring URL."""
+    now: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+
+# ---- helpers ------------------------------------------------------------------------------------
+def _env(state: DeployState) -> EnvironmentConfig:
+    if state.env is None:
+        raise TaskInputError("the state has no environment: Start did not run")
+    return state.env
+
+
+def _ecs_target(state: DeployState) -> EcsTarget:
+    target = _env(state).target
+    if not isinstance(target, EcsTarget):
+        raise DeploymentError(f"target type {target.type!r} is not supported by this workflow yet")
+    return target
+
+
+def _record(deps: Deps, state: DeployState) -> dict[str, Any]:
+    record = deps.store.get(state.request.deployment_id)
+    if record is None:
+        raise TaskInputError(f"no record of deployment {state.request.deployment_id}")
+    return record
+
+
+def _save(deps: Deps, record: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    version = int(record.get("version", 0))
+    record = {**record, **changes, "updated_at": deps.now().isoformat()}
+    deps.store.put(record["deployment_id"], record, version)
+    record["version"] = version + 1
+    return record
+
+
+def _stage(deps: Deps, state: DeployState, status: str, message: str, **changes: Any) -> None:
+    """Record a stage on the deployment and post it into the deployment's Slack thread."""
+    record = _record(deps, state)
+    stages = [
+        *record.get("stages", []),
+        {"at": deps.now().isoformat(), "status": status, "message": message},
+    ]
+    slack = dict(record.get("slack") or {})
+    if deps.slack is not None and deps.slack_channel:
+        request = state.request
+        text = (
+            message
+            if slack.get("ts")
+            else (
+                f"Deployment {request.deployment_id}: {request.repository} {request.ref} "
+                f"({request.sha[:12]}) -> {request.environment}\n{message}"
+            )
+        )
+        channel = slack.get("channel") or (state.env.slack_channel if state.env else "")
+        channel, ts = deps.slack.post(channel or deps.slack_channel, text, slack.get("ts"))
+        if not slack.get("ts"):
+            slack = {"channel": channel, "ts": ts}
+    _save(deps, record, status=status, stages=stages, slack=slack, **changes)
+
+
+def _github(deps: Deps, state: DeployState, github_state: str, description: str) -> None:
+    # A release names its target branch, not a commit: statuses need a commit SHA.
+    if deps.github is not None and _COMMIT_SHA.fullmatch(state.request.sha):
+        deps.github.set_status(
+            state.request.repository,
+            state.request.sha,
+            github_state,
+            description,
+            f"opswire/deploy/{state.request.environment}",
+        )
+
+
+# ---- steps --------------------------------------------------------------------------------------
+def start(state: DeployState, deps: Deps) -> DeployState:
+    """Resolve the environment and target from the config; create the deployment record."""
+    config = deps.config()
+    env = config.environments.get(state.request.environment)
+    if env is None:
+        raise DeploymentError(f"environment {state.request.environment!r} is not configured")
+    state = state.model_copy(
+        update={
+            "env": env,
+            "approval_timeout_seconds": env.approval_timeout_seconds,
+            "wait_seconds": env.poll_seconds,
+            "max_polls": max(1, env.rollout_timeout_seconds // env.poll_seconds),
+        }
+    )
+    if deps.store.get(state.request.deployment_id) is None:
+        now = deps.now().isoformat()
+        request = state.request
+        deps.store.put(
+            request.deployment_id,
+            {
+                **request.model_dump(mode="json"),
+                "created_at": now,
+                "updated_at": now,
+                "status": "started",
+                "stages": [],
+                "target": env.target.model_dump(mode="json"),
+                "approvers": list(env.approvers),
+                "approval_required": env.approval_required,
+            },
+            0,
+        )
+    _stage(
+        deps,
+        state,
+        "started",
+        f"Deploying image tag {state.request.image_tag} (requested by {state.request.requester}).",
+    )
+    _github(deps, state, "pending", f"deploying to {state.request.environment}")
+    return state
+
+
+def preflight(state: DeployState, deps: Deps) -> DeployState:
+    """Alarms of the target already in ALARM stop the deploy unless an override is given."""
+    firing = deps.alarms_in_alarm(_env(state).alarms)
+    if firing and not state.override_alarms:
+        raise AlarmsFiringError(f"alarms in ALARM before deploying: {', '.join(firing)}")
+    if firing:
+        _stage(
+            deps,
+            state,
+            "preflight",
+            f"Alarms in ALARM overridden ({state.override_alarms}): {', '.join(firing)}",
+            alarm_override={"reason": state.override_alarms, "alarms": firing},
+        )
+    else:
+        _stage(deps, state, "preflight", "Pre-flight: no watched alarm is firing.")
+    return state
+
+
+def request_approval(state: DeployState, task_token: str, deps: Deps) -> DeployState:
+    """Store the task token on the record and ask the approvers (Slack thread, email links)."""
+    env = _env(state)
+    record = _record(deps, state)
+    expires = deps.now().timestamp() + env.approval_timeout_seconds
+    lines = [
+        f"Approval needed from one of: {', '.join(env.approvers)} "
+        f"(not {state.request.requester}). `opswire deploy approve "
+        f"{state.request.deployment_id}` or the links in the email."
+    ]
+    _save(deps, record, task_token=task_token, approval_expires=int(expires))
+    _stage(deps, state, "awaiting_approval", lines[0])
+    if deps.mailer is not None and deps.approval_links is not None:
+        for approver in env.approvers:
+            if "@" not in approver:
+                continue
+            approve = deps.approval_links(state.request.deployment_id, "approve", approver)
+            reject = deps.approval_links(state.request.deployment_id, "reject", approver)
+            deps.mailer.send(
+                [approver],
+                f"[opswire] approve deployment of {state.request.repository} to "
+                f"{state.request.environment}?",
+                f"{state.request.repository} {state.request.ref} ({state.request.sha[:12]}) "
+                f"-> {state.request.environment}, image tag {state.request.image_tag}.\n\n"
+                f"Approve: {approve}\nReject: {reject}\n",
+            )
+    return state
+
+
+def register(state: DeployState, deps: Deps) -> DeployState:
+    target = _ecs_target(state)
+    service = deps.ecs.describe_service(target.cluster, target.service)
+    previous = str(service["taskDefinition"])
+    image = f"{target.image_repository}:{state.request.image_tag}"
+    new = deps.ecs.register_with_image(previous, target.container, image)
+    _stage(
+        deps,
+        state,
+        "registered",
+        f"Registered {_short(new)} with {image}.",
+        previous_task_definition=previous,
+        task_definition=new,
+    )
+    return state.model_copy(update={"previous_task_definition": previous, "task_definition": new})
+
+
+def update(state: DeployState, deps: Deps) -> DeployState:
+    """Point the service at the intended revision: the new one, or the previous one when rolling
+    back; the rollout check then waits for exactly that revision."""
+    target = _ecs_target(state)
+    intended = state.task_definition if state.phase == "deploy" else state.previous_task_definition
+    if not intended:
+        raise DeploymentError("nothing to roll back to: no previous task definition")
+    deps.ecs.update_service(target.cluster, target.service, intended)
+    verb = "Updating" if state.phase == "deploy" else "Rolling back"
+    _stage(
+        deps,
+        state,
+        "updating" if state.phase == "deploy" else "rolling_back",
+        f"{verb} {target.service} to {_short(intended)}.",
+    )
+    return state.model_copy(
+        update={
+            "intended_task_definition": intended,
+            "polls": 0,
+            "rollout": "IN_PROGRESS",
+            "rollout_reason": "",
+        }
+    )
+
+
+def check_rollout(state: DeployState, deps: Deps) -> DeployState:
+    """COMPLETED only when the PRIMARY deployment runs the intended revision and its rollout is
+    COMPLETED; FAILED when ECS rolled back (PRIMARY on another revision), the rollout failed,
+    or the rollout timeout passed."""
+    target = _ecs_target(state)
+    service = deps.ecs.describe_service(target.cluster, target.service)
+    primary = next(
+        (d for d in service.get("deployments", []) if d.get("status") == "PRIMARY"), None
+    )
+    polls = state.polls + 1
+    rollout: Rollout = "IN_PROGRESS"
+    reason = "rollout in progress"
+    if primary is None:
+        reason = "no PRIMARY deployment yet"
+    elif primary.get("taskDefinition") != state.intended_task_definition:
+        rollout, reason = (
+            "FAILED",
+            (
+                f"PRIMARY deployment runs {_short(str(primary.get('taskDefinition')))}, "
+                f"not {_short(state.intended_task_definition)} (ECS rolled back)"
+            ),
+        )
+    elif primary.get("rolloutState") == "FAILED":
+        rollout, reason = "FAILED", str(primary.get("rolloutStateReason") or "rollout FAILED")
+    elif primary.get("rolloutState") == "COMPLETED":
+        rollout, reason = (
+            "COMPLETED",
+            f"{_short(state.intended_task_definition)} is PRIMARY and COMPLETED",
+        )
+    if rollout == "IN_PROGRESS" and polls >= state.max_polls:
+        rollout, reason = "FAILED", f"rollout not COMPLETED after {polls} checks"
+    if rollout != "IN_PROGRESS":
+        _stage(deps, state, f"rollout_{rollout.lower()}", f"Rollout {rollout}: {reason}.")
+    bake = _env(state).bake_seconds
+    return state.model_copy(
+        update={
+            "polls": polls,
+            "rollout": rollout,
+            "rollout_reason": reason,
+            "bake_remaining": bake,
+            "bake_wait": max(1, min(bake, state.wait_seconds)),
+        }
+    )
+
+
+def check_bake(state: DeployState, deps: Deps) -> DeployState:
+    """After ``bake_wait`` seconds: any watched alarm in ALARM fails the deployment."""
+    firing = deps.alarms_in_alarm(_env(state).alarms)
+    if firing:
+        raise AlarmsFiringError(f"alarms in ALARM while baking: {', '.join(firing)}")
+    remaining = max(0, state.bake_remaining - state.bake_wait)
+    if remaining == 0:
+        _stage(deps, state, "baked", f"Baked {_env(state).bake_seconds}s with no alarm firing.")
+    return state.model_copy(
+        update={
+            "bake_remaining": remaining,
+            "bake_wait": max(1, min(remaining, state.wait_seconds)),
+        }
+    )
+
+
+def start_rollback(state: DeployState, deps: Deps) -> DeployState:
+    error = state.error or {}
+    _stage(
+        deps,
+        state,
+        "failed",
+        f"Deployment failed ({error.get('Error', 'error')}: {_cause(error)}); rolling back.",
+    )
+    return state.model_copy(update={"phase": "rollback", "detail": _cause(error)})
+
+
+def finish(state: DeployState, deps: Deps) -> DeployState:
+    """The final stage: record, Slack, email, GitHub status. ``state.outcome`` is set by the
+    state machine: succeeded, rolled_back, rollback_failed, rejected, blocked, failed."""
+    outcome = state.outcome or "failed"
+    detail = (
+        state.detail
+        or _cause(state.error or {})
+        or (_approval_text(state.approval) if outcome == "rejected" else "")
+    )
+    request = state.request
+    text = {
+        "succeeded": f"Deployed {request.image_tag} to {request.environment}.",
+        "rolled_back": f"Deployment failed and was rolled back (verified): {detail}",
+        "rollback_failed": f"Deployment failed and the ROLLBACK FAILED: {detail}",
+        "rejected": f"Deployment not approved: {detail}",
+        "blocked": f"Deployment blocked before any change: {detail}",
+    }.get(outcome, f"Deployment failed: {detail}")
+    if deps.store.get(request.deployment_id) is not None:
+        _stage(deps, state, outcome, text, task_token="", outcome=outcome)
+    _github(deps, state, "success" if outcome == "succeeded" else "failure", text[:140])
+    recipients = [*deps.notify_emails, *(state.env.notify_emails if state.env else [])]
+    if deps.mailer is not None and recipients:
+        deps.mailer.send(
+            list(dict.fromkeys(recipients)),
+            f"[opswire] deployment {outcome}: {request.repository} -> {request.environment}",
+            f"{text}\n\nDeployment {request.deployment_id}\n{request.repository} {request.ref} "
+            f"({request.sha}) image tag {request.image_tag}\n",
+        )
+    return state.model_copy(update={"outcome": outcome, "detail": detail})
+
+
+def _approval_text(approval: dict[str, Any] | None) -> str:
+    if not approval:
+        return "approval timed out"
+    return f"rejected by {approval.get('by', 'unknown')}"
+
+
+def _cause(error: dict[str, Any]) -> str:
+    cause = str(error.get("Cause") or "")
+    if cause.startswith("{"):
+        import json
+
+        try:
+            return str(json.loads(cause).get("errorMessage") or cause)
+        except ValueError:
+            return cause
+    return cause
+
+
+def _short(task_definition: str) -> str:
+    return task_definition.rsplit("/", 1)[-1]
+
+
+STEPS: dict[str, Callable[[DeployState, Deps], DeployState]] = {
+    "start": start,
+    "preflight": preflight,
+    "register": register,
+    "update": update,
+    "check_rollout": check_rollout,
+    "check_bake": check_bake,
+    "start_rollback": start_rollback,
+    "finish": finish,
+}
+
+
+class StepInput(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    step: str = Field(min_length=1)
+    state: DeployState
+    task_token: str = ""
+
+
+def run_step(event: dict[str, Any], deps: Deps) -> dict[str, Any]:
+    from pydantic import ValidationError
+
+    try:
+        step_input = StepInput.model_validate(event)
+    except ValidationError as exc:
+        raise TaskInputError(f"deployment step input: {exc.error_count()} problems") from exc
+    if step_input.step == "request_approval":
+        if not step_input.task_token:
+            raise TaskInputError("request_approval needs task_token")
+        result = request_approval(step_input.state, step_input.task_token, deps)
+    else:
+        step = STEPS.get(step_input.step)
+        if step is None:
+            raise TaskInputError(f"unknown deployment step {step_input.step!r}")
+        result = step(step_input.state, deps)
+    return result.model_dump(mode="json")

@@ -1,0 +1,97 @@
+"""``opswire local send`` of a signed GitHub webhook, and ``opswire deploy ...`` against a running
+``opswire local up``, as a user runs them (subprocesses, the example deploy config)."""
+
+import hashlib
+import hmac
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from opswire_local.deploy_local import LOCAL_GITHUB_WEBHOOK_SECRET
+from tests.local import test_cli
+from tests.local.test_cli import json_report, opswire
+from tests.octokit import example
+
+pytestmark = pytest.mark.local
+# The fixtures of test_cli: a state dir, the CLI environment, a running `opswire local up`.
+state_dir = test_cli.state_dir
+cli_env = test_cli.cli_env
+running_platform = test_cli.running_platform
+ROUTE = "http:POST /webhooks/github"
+
+
+def signed_file(tmp_path: Path, name: str, payload: dict[str, object]) -> tuple[Path, str]:
+    body = json.dumps(payload).encode()
+    path = tmp_path / name
+    path.write_bytes(body)
+    digest = hmac.new(LOCAL_GITHUB_WEBHOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    return path, f"X-Hub-Signature-256: sha256={digest}"
+
+
+def send_webhook(
+    env: dict[str, str], path: Path, signature: str, event: str, delivery: str
+) -> subprocess.CompletedProcess[str]:
+    return opswire(
+        "local", "send", ROUTE, "-e", str(path), "--json",
+        "--header", f"X-GitHub-Event: {event}", "--header", signature,
+        "--header", f"X-GitHub-Delivery: {delivery}",
+        env=env,
+    )  # fmt: skip
+
+
+def test_local_send_runs_a_configured_push_to_a_completed_deployment(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    path, signature = signed_file(tmp_path, "push.json", example("push", ref="refs/heads/master"))
+    result = send_webhook(cli_env, path, signature, "push", "cli-push-1")
+    assert result.returncode == 0, result.stderr
+    report = json_report(result)
+    assert report["http"]["status"] == 202
+    [execution] = report["executions"]
+    assert execution["status"] == "SUCCEEDED"
+    assert execution["output"]["outcome"] == "succeeded"
+    slack = [n for n in report["notifications"] if n["channel"] == "slack"]
+    assert len(slack) >= 6 and len({n.get("thread_ts") for n in slack[1:]}) == 1
+    assert slack[-1]["text"].startswith("Deployed ")
+    assert [n["subject"] for n in report["notifications"] if n["channel"] == "email"] == [
+        "[opswire] deployment succeeded: Codertocat/Hello-World -> staging"
+    ]
+
+
+def test_deploy_cli_history_status_and_approval_in_a_running_local_up(
+    running_platform: tuple[subprocess.Popen[str], str],
+    cli_env: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    path, signature = signed_file(tmp_path, "release.json", example("release", action="published"))
+    sent = json_report(send_webhook(cli_env, path, signature, "release", "cli-rel-1"))
+    [waiting] = sent["executions"]
+    assert waiting["waiting_in"] == "RequestApproval (task token)"
+
+    history = opswire("deploy", "history", "--json", env=cli_env)
+    assert history.returncode == 0, history.stdout + history.stderr
+    [listed] = json.loads(history.stdout)["deployments"]
+    assert listed["deployment_id"] == "gh-cli-rel-1"
+    assert listed["status"] == "awaiting_approval"
+
+    status = opswire("deploy", "status", "gh-cli-rel-1", env=cli_env)
+    assert status.returncode == 0
+    assert "awaiting_approval" in status.stdout and "task_token" not in status.stdout
+
+    own = opswire("deploy", "approve", "gh-cli-rel-1", "--as", "Codertocat", env=cli_env)
+    assert own.returncode == 1
+    assert "Codertocat is not an approver of prod" in own.stdout
+
+    approved = opswire("deploy", "approve", "gh-cli-rel-1", "--as", "monalisa", "--json",
+                       env=cli_env)  # fmt: skip
+    assert approved.returncode == 0, approved.stdout
+    answer = json.loads(approved.stdout)
+    assert answer["status"] == 200
+    [done] = answer["executions"]
+    assert done["status"] == "SUCCEEDED" and done["output"]["outcome"] == "succeeded"
+
+    final = json.loads(opswire("deploy", "status", "gh-cli-rel-1", "--json", env=cli_env).stdout)
+    assert final["deployment"]["status"] == "succeeded"
+    assert final["deployment"]["decided_by"] == "monalisa"
