@@ -6,6 +6,7 @@
     opswire silence add | list | remove          (see opswire_local.silence_cli)
     opswire secrets status | rotate SECRET_ID    (see opswire_local.secrets_cli)
     opswire logs replay | subscribe ...          (see opswire_local.logs_cli)
+    opswire provision plan | apply | status FILE (see opswire_local.provision_cli)
 
 Handlers log to ``.opswire/local.log`` (stdout belongs to the report); ``OPSWIRE_STATE_DIR``
 moves that directory (log, Slack outbox, address of a running ``local up``).
@@ -22,7 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from opswire_local import logs_cli, secrets_cli, silence_cli
+from opswire_local import logs_cli, provision_cli, secrets_cli, silence_cli
 from opswire_local.platform import LocalPlatform, PlatformOptions, combine
 
 
@@ -77,6 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     silence_cli.register(commands)
     secrets_cli.register(commands)
     logs_cli.add_logs_commands(commands)
+    provision_cli.register(commands)
     return parser
 
 

@@ -300,17 +300,26 @@ class BucketDriver:
         return names
 
     def posture(self, resource: Resource, current: dict[str, Any]) -> list[str]:
+        """What every bucket must have, as far as its spec does not say otherwise explicitly."""
         problems = []
+        d = resource.desired
         block = current.get("public_access_block", {})
         off = sorted(flag for flag, on in block.items() if not on)
-        if off:
+        if off and all(d.get("public_access_block", {True: True}).values()):
             problems.append(f"public access not blocked: {', '.join(off)} off")
         if current.get("encryption", {}).get("algorithm") not in ("AES256", "aws:kms"):
             problems.append("default encryption is off")
-        if current.get("ownership") != "BucketOwnerEnforced":
+        if (
+            current.get("ownership") != "BucketOwnerEnforced"
+            and d.get("ownership", "BucketOwnerEnforced") == "BucketOwnerEnforced"
+        ):
             problems.append("object ownership is not BucketOwnerEnforced (ACLs still apply)")
         statements = (current.get("policy") or {}).get("Statement", [])
-        if not any(
+        wants_tls = any(
+            s.get("Sid") == "DenyInsecureTransport"
+            for s in (d.get("policy") or {}).get("Statement", [])
+        )
+        if wants_tls and not any(
             s.get("Effect") == "Deny"
             and s.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false"
             for s in statements
@@ -420,7 +429,8 @@ class EcrDriver:
         return names
 
     def posture(self, resource: Resource, current: dict[str, Any]) -> list[str]:
-        return [] if current["scan_on_push"] else ["scan on push is off"]
+        wanted = resource.desired.get("scan_on_push", True)
+        return [] if current["scan_on_push"] or not wanted else ["scan on push is off"]
 
 
 # ---- IAM --------------------------------------------------------------------------------------
