@@ -239,3 +239,27 @@ def test_alarms_and_subscriptions_point_at_the_stack(drivers: Any) -> None:
         "alarm:demo-errors",
         "log_group:/demo/app",
     ]
+
+
+def test_sdk_errors_become_typed_errors_with_their_cause(drivers: Any) -> None:
+    from botocore.exceptions import ClientError
+
+    from opswire.adapters.provisioning import EcrDriver, _errors
+    from opswire.errors import ProvisioningError, ProvisioningRetryableError
+    from opswire.provisioning.resources import Resource
+
+    ecr = boto3.client("ecr", region_name=REGION)
+    ecr.create_repository(repositoryName="taken/repo")
+    with pytest.raises(ProvisioningError, match="CreateRepository taken/repo failed") as caught:
+        EcrDriver(CTX).create(
+            Resource(
+                "ecr_repository",
+                "taken/repo",
+                {"tag_mutability": "IMMUTABLE", "scan_on_push": True, "lifecycle_policy": None},
+            ),
+            {SPEC_TAG: "demo"},
+        )
+    assert isinstance(caught.value.__cause__, ClientError)
+    throttled = ClientError({"Error": {"Code": "ThrottlingException"}}, "CreateKey")
+    with pytest.raises(ProvisioningRetryableError), _errors("CreateKey", "k"):
+        raise throttled

@@ -67,9 +67,10 @@ def plan_notice(request: "TaskInput", spec: ProjectSpec, settings: ProvisioningS
     elif request.notice == "approval":
         title = f"Approval needed: provisioning {spec.name}"
         reason = _approval_reason(made) if made else "approval required"
+        # The task token stays out of the message: the CLI reads it from the execution history.
         summary = (
-            f"{reason}. Approve with `opswire provision approve --token {request.task_token}` "
-            "(or reject with --reject)."
+            f"{reason}. Approve with `opswire provision approve <execution ARN>` "
+            f"(execution {request.execution_id}; reject with --reject)."
         )
         severity = "warning"
     elif request.notice == "done":
