@@ -58,6 +58,8 @@ def test_customer_support_agent_apply_is_complete_then_a_no_op(drivers: Any) -> 
     assert role["Path"] == "/opswire/customer-support-agent/"
     attached = iam.list_attached_role_policies(RoleName=role["RoleName"])["AttachedPolicies"]
     assert [p["PolicyName"] for p in attached] == ["customer-support-agent-read-knowledge"]
+    profile = iam.get_instance_profile(InstanceProfileName="customer-support-agent-ec2-host")
+    assert [r["RoleName"] for r in profile["InstanceProfile"]["Roles"]] == [role["RoleName"]]
     ecr = boto3.client("ecr", region_name=REGION)
     repos = ecr.describe_repositories()["repositories"]
     assert sorted(r["repositoryName"] for r in repos) == [

@@ -214,3 +214,37 @@ def test_cli_apply_locally_then_the_plan_is_empty(
     result = json.loads(capsys.readouterr().out)
     assert result["status"] == "SUCCEEDED" and len(result["applied"]) == 5
     assert {i["action"] for i in result["plan_after"]["items"]} == {"unchanged"}
+
+
+def test_log_subscription_alarm_and_rotation_use_the_stack(
+    start_platform: PlatformFactory,
+) -> None:
+    platform, target, sfn = setup(start_platform)
+    machine = platform.state_machines["ProvisioningStateMachine"]
+    spec = parse_spec(
+        {
+            "name": "wired",
+            "log_groups": [
+                {"name": "/wired/app", "retention_days": 7, "subscribe_to_shipper": True}
+            ],
+            "secrets": [{"name": "wired/api-key", "rotation_days": 30}],
+            "alarms": [
+                {"name": "wired-errors", "namespace": "Wired", "metric": "Errors", "threshold": 1}
+            ],
+        }
+    )
+    result = start_and_follow(sfn, machine, spec, 60, approve=False, name="wired-1")
+    assert result["status"] == "SUCCEEDED", result
+    outputs = local_outputs(platform)
+    logs = boto3.client("logs", region_name=REGION)
+    filters = logs.describe_subscription_filters(logGroupName="/wired/app")["subscriptionFilters"]
+    assert [f["destinationArn"] for f in filters] == [outputs["ShipLogsFunctionArn"]]
+    cw = boto3.client("cloudwatch", region_name=REGION)
+    alarm = cw.describe_alarms(AlarmNames=["wired-errors"])["MetricAlarms"][0]
+    assert alarm["AlarmActions"] == [outputs["AlarmTopicArn"]]
+    secret = boto3.client("secretsmanager", region_name=REGION).describe_secret(
+        SecretId="wired/api-key"
+    )
+    assert secret["RotationLambdaARN"] == outputs["SecretRotationFunctionArn"]
+    assert secret["RotationRules"]["AutomaticallyAfterDays"] == 30
+    assert not make_plan(target, spec).has_changes

@@ -562,7 +562,9 @@ class RoleDriver:
                 for p in page["AttachedPolicies"]
             ]
             tags = _tag_dict(iam.list_role_tags(RoleName=name).get("Tags", []))
+            profiles = iam.list_instance_profiles_for_role(RoleName=name)["InstanceProfiles"]
         return {
+            "instance_profile": any(p["InstanceProfileName"] == name for p in profiles),
             "path": role.get("Path", "/"),
             "trust": _doc(role["AssumeRolePolicyDocument"]),
             "policies": sorted(attached),
@@ -584,6 +586,30 @@ class RoleDriver:
             )
             for arn in d["policies"]:
                 iam_client().attach_role_policy(RoleName=resource.name, PolicyArn=arn)
+            if d.get("instance_profile"):
+                self._add_profile(resource, tags)
+
+    def _add_profile(self, resource: Resource, tags: dict[str, str]) -> None:
+        iam = iam_client()
+        try:
+            iam.create_instance_profile(
+                InstanceProfileName=resource.name,
+                Path=resource.desired["path"],
+                Tags=_tag_list(tags),
+            )
+        except ClientError as exc:
+            if _code(exc) != "EntityAlreadyExists":
+                raise
+        iam.add_role_to_instance_profile(InstanceProfileName=resource.name, RoleName=resource.name)
+
+    def _remove_profile(self, name: str) -> None:
+        iam = iam_client()
+        try:
+            iam.remove_role_from_instance_profile(InstanceProfileName=name, RoleName=name)
+            iam.delete_instance_profile(InstanceProfileName=name)
+        except ClientError as exc:
+            if _code(exc) != "NoSuchEntity":
+                raise
 
     def update(self, resource: Resource, current: dict[str, Any]) -> None:
         iam = iam_client()
@@ -601,6 +627,11 @@ class RoleDriver:
                     iam.attach_role_policy(RoleName=name, PolicyArn=arn)
                 for arn in set(current["policies"]) - set(d["policies"]):
                     iam.detach_role_policy(RoleName=name, PolicyArn=arn)
+            if "instance_profile" in d and d["instance_profile"] != current["instance_profile"]:
+                if d["instance_profile"]:
+                    self._add_profile(resource, d.get("tags", {}))
+                else:
+                    self._remove_profile(name)
             if "tags" in d:
                 iam.tag_role(RoleName=name, Tags=_tag_list(d["tags"]))
 
@@ -614,6 +645,14 @@ class RoleDriver:
                 ):
                     for p in page["AttachedPolicies"]:
                         iam.detach_role_policy(RoleName=name, PolicyArn=p["PolicyArn"])
+                for profile in iam.list_instance_profiles_for_role(RoleName=name)[
+                    "InstanceProfiles"
+                ]:
+                    iam.remove_role_from_instance_profile(
+                        InstanceProfileName=profile["InstanceProfileName"], RoleName=name
+                    )
+                    if profile["InstanceProfileName"] == name:  # ours: same name
+                        iam.delete_instance_profile(InstanceProfileName=name)
                 for policy_name in iam.list_role_policies(RoleName=name)["PolicyNames"]:
                     iam.delete_role_policy(RoleName=name, PolicyName=policy_name)
                 iam.delete_role(RoleName=name)

@@ -379,6 +379,7 @@ def expand(spec: ProjectSpec, ctx: Context) -> list[Resource]:
                     },
                     "policies": sorted(policy_arn(ctx, spec.name, n) for n in role.policies),
                     "max_session_seconds": role.max_session_seconds,
+                    "instance_profile": role.wants_instance_profile,
                     "description": role.description or f"{spec.name}: {role.name}",
                     "tags": spec_tags(spec),
                 },

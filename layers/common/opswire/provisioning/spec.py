@@ -293,6 +293,9 @@ class Role(_Model):
     policies: tuple[str, ...] = ()
     """Managed policies from ``policies``."""
     max_session_seconds: int = Field(default=3600, ge=3600, le=43200)
+    instance_profile: bool | None = None
+    """An instance profile of the same name holding the role (what EC2 needs); default: yes
+    when the trusted service is ec2.amazonaws.com."""
 
     @field_validator("name")
     @classmethod
@@ -300,6 +303,12 @@ class Role(_Model):
         if not _IAM.match(value):
             raise ValueError(f"{value!r} is not a valid IAM role name")
         return value
+
+    @property
+    def wants_instance_profile(self) -> bool:
+        if self.instance_profile is not None:
+            return self.instance_profile
+        return self.trust.service == "ec2.amazonaws.com"
 
 
 class ProjectSpec(_Model):
