@@ -1,6 +1,7 @@
 """Provisioning against moto: plan, idempotent apply, a changed spec, undo after a failure
 mid-apply, posture verification and tagging, for both example specs."""
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -265,3 +266,59 @@ def test_sdk_errors_become_typed_errors_with_their_cause(drivers: Any) -> None:
     throttled = ClientError({"Error": {"Code": "ThrottlingException"}}, "CreateKey")
     with pytest.raises(ProvisioningRetryableError), _errors("CreateKey", "k"):
         raise throttled
+
+
+def test_a_create_that_fails_halfway_removes_what_it_made(drivers: Any) -> None:
+    from opswire.errors import ProvisioningError
+    from opswire.provisioning.engine import apply_resource, find
+
+    spec = example("customer-support-agent")
+    # The role step alone, before its policy exists: CreateRole succeeds, AttachRolePolicy fails.
+    role = find(spec, CTX, "role", "customer-support-agent-ec2-host")
+    with pytest.raises(ProvisioningError, match="CreateRole customer-support-agent-ec2-host"):
+        apply_resource(spec, CTX, role, "exec-h", drivers(spec))
+    iam = boto3.client("iam", region_name=REGION)
+    assert iam.list_roles(PathPrefix="/opswire/")["Roles"] == []
+    # in order it works, and a retried step of the same execution finishes what exists
+    results = apply_all(spec, CTX, "exec-h", drivers(spec))
+    assert [r.action for r in results][-1] == "create"
+
+
+def test_a_retried_step_finishes_its_own_half_made_resource(drivers: Any) -> None:
+    from opswire.provisioning.engine import apply_resource, find
+
+    spec = example("customer-support-agent")
+    for resource in ("bucket", "policy"):
+        name = spec.buckets[0].name if resource == "bucket" else spec.policies[0].name
+        apply_resource(spec, CTX, find(spec, CTX, resource, name), "exec-r", drivers(spec))
+    # what a step that died right after CreateRole leaves: the role, tagged, nothing attached
+    iam = boto3.client("iam", region_name=REGION)
+    iam.create_role(
+        RoleName="customer-support-agent-ec2-host",
+        Path="/opswire/customer-support-agent/",
+        AssumeRolePolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "sts:AssumeRole",
+                        "Principal": {"Service": "ec2.amazonaws.com"},
+                    }
+                ],
+            }
+        ),
+        Tags=[{"Key": SPEC_TAG, "Value": spec.name}, {"Key": EXECUTION_TAG, "Value": "exec-r"}],
+    )
+    role = find(spec, CTX, "role", "customer-support-agent-ec2-host")
+    result = apply_resource(spec, CTX, role, "exec-r", drivers(spec))
+    assert (result.action, result.created) == ("create", True)
+    attached = iam.list_attached_role_policies(RoleName=role.name)["AttachedPolicies"]
+    assert [p["PolicyName"] for p in attached] == ["customer-support-agent-read-knowledge"]
+    undone = undo(spec, CTX, "exec-r", drivers(spec))
+    assert not undone.failed, undone.failed
+    assert sorted(undone.deleted) == [
+        f"bucket:{BUCKET}",
+        "policy:customer-support-agent-read-knowledge",
+        "role:customer-support-agent-ec2-host",
+    ]

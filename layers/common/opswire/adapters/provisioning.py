@@ -272,6 +272,14 @@ class BucketDriver:
         s3 = s3_client()
         name = resource.name
         with _errors("DeleteBucket", name):
+            # The bucket goes anyway: its policy first, so that none of its Deny statements
+            # (this spec's or anyone's) stands in the way of emptying it.
+            try:
+                s3.delete_bucket_policy(Bucket=name)
+            except ClientError as exc:
+                if _code(exc) != "NoSuchBucket":
+                    raise
+                return
             paginator = s3.get_paginator("list_object_versions")
             for page in paginator.paginate(Bucket=name):
                 objects = [
@@ -279,7 +287,13 @@ class BucketDriver:
                     for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
                 ]
                 if objects:
-                    s3.delete_objects(Bucket=name, Delete={"Objects": objects})  # type: ignore[typeddict-item]
+                    answer = s3.delete_objects(Bucket=name, Delete={"Objects": objects})  # type: ignore[typeddict-item]
+                    if answer.get("Errors"):
+                        first = answer["Errors"][0]
+                        raise ProvisioningError(
+                            f"emptying bucket {name} failed: {first.get('Code')} "
+                            f"on {first.get('Key')} ({len(answer['Errors'])} objects)"
+                        )
             try:
                 s3.delete_bucket(Bucket=name)
             except ClientError as exc:
