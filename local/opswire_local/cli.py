@@ -7,6 +7,7 @@
     opswire secrets status | rotate SECRET_ID    (see opswire_local.secrets_cli)
     opswire logs replay | subscribe ...          (see opswire_local.logs_cli)
     opswire deploy history | status | approve | reject   (see opswire_local.deploy_cli)
+    opswire provision plan | apply | status FILE (see opswire_local.provision_cli)
 
 Handlers log to ``.opswire/local.log`` (stdout belongs to the report); ``OPSWIRE_STATE_DIR``
 moves that directory (log, Slack outbox, address of a running ``local up``).
@@ -23,7 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from opswire_local import deploy_cli, logs_cli, secrets_cli, silence_cli
+from opswire_local import deploy_cli, logs_cli, provision_cli, secrets_cli, silence_cli
 from opswire_local.platform import LocalPlatform, PlatformOptions, combine
 
 
@@ -79,6 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     secrets_cli.register(commands)
     logs_cli.add_logs_commands(commands)
     deploy_cli.register(commands)
+    provision_cli.register(commands)
     return parser
 
 

@@ -183,3 +183,29 @@ class GitHubRetryableError(RetryableError):
 
 class GitHubApiError(PermanentError):
     """The GitHub API refused the call (401/403/404/422)."""
+
+
+# ---- provisioning (issue 7) -------------------------------------------------------------------
+class SpecValidationError(PermanentError):
+    """A project spec that does not validate; ``problems`` lists every one as ``where: what``."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("invalid project spec: " + "; ".join(problems))
+        self.problems = problems
+
+
+class ProvisioningError(PermanentError):
+    """AWS refused a provisioning call (access denied, invalid request, name taken...)."""
+
+
+class ProvisioningRetryableError(RetryableError):
+    """AWS throttled or failed transiently during provisioning: the step is retried."""
+
+
+class ResourceConflictError(ProvisioningError):
+    """A resource with the spec's name exists but belongs to something else (another account's
+    bucket name, another spec's tag): opswire never takes it over."""
+
+
+class PostureViolationError(PermanentError):
+    """Posture verification found resources that are not as the spec requires."""

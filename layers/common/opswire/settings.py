@@ -260,3 +260,31 @@ class DeployApprovalSettings(_Settings):
     deployment_table_name: str = Field(min_length=1)
     ack_secret_name: str = Field(min_length=1)
     secret_max_age_seconds: int = Field(default=300, ge=0)
+
+
+# ---- provisioning (issue 7) -------------------------------------------------------------------
+class ProvisioningSettings(_Settings):
+    """The provisioning functions. ``PROVISION_TASKS`` says which workflow tasks this function
+    runs (plan/verify read, apply/undo write, notify posts), so each gets only its permissions."""
+
+    provision_tasks: str = Field(default="plan,apply,verify,undo,notify")
+    aws_region: str = Field(
+        default="us-east-1", validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION")
+    )
+    alarm_topic_arn: str = ""
+    log_destination_arn: str = ""
+    rotation_function_arn: str = ""
+    slack_webhook_secret_name: str = ""
+    slack_timeout_seconds: int = Field(default=10, ge=1, le=60)
+    secret_max_age_seconds: int = Field(default=300, ge=0)
+    sender_email: str = ""
+    alert_email: str = ""
+    console_url: str = "https://console.aws.amazon.com/states/home"
+
+    @property
+    def tasks(self) -> frozenset[str]:
+        return frozenset(t.strip() for t in self.provision_tasks.split(",") if t.strip())
+
+    @property
+    def recipients(self) -> list[str]:
+        return [address.strip() for address in self.alert_email.split(",") if address.strip()]

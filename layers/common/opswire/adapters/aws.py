@@ -75,3 +75,7 @@ def clear_client_cache() -> None:
     from opswire.adapters.log_destinations import clear_destination_cache
 
     clear_destination_cache()
+    # Provisioning's ECR, KMS and CloudWatch clients (issue 7): per stack too.
+    from opswire.adapters.provisioning import clear_provisioning_clients
+
+    clear_provisioning_clients()

@@ -1,0 +1,129 @@
+"""The provisioning workflow's tasks (``statemachines/provisioning.asl.json``): one function per
+task, called by the handler with the task input. The spec travels as JSON in the execution's
+state (the CLI reads the YAML); the plan this execution made travels with it, and undo uses it.
+"""
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from opswire.errors import PostureViolationError, TaskInputError
+from opswire.provisioning.engine import (
+    ApplyResult,
+    Drivers,
+    Plan,
+    PostureFinding,
+    UndoResult,
+    apply_resource,
+    find,
+    plan,
+    undo,
+    verify,
+)
+from opswire.provisioning.resources import Context, expand
+from opswire.provisioning.spec import ProjectSpec, parse_spec
+from opswire.settings import ProvisioningSettings
+
+Task = Literal["plan", "apply", "verify", "undo", "notify"]
+
+
+class TaskInput(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    task: Task
+    spec: dict[str, Any]
+    execution_id: str = "manual"
+    kind: str = ""
+    name: str = ""
+    plan: Plan | None = None
+    findings: list[PostureFinding] = []
+    results: list[ApplyResult] = []
+    undo: UndoResult | None = None
+    error: dict[str, Any] | None = None
+    notice: Literal["plan", "approval", "done", "failed"] = "plan"
+    task_token: str | None = None
+
+
+def context_for(settings: ProvisioningSettings, account: str) -> Context:
+    return Context(
+        account=account,
+        region=settings.aws_region,
+        partition="aws-cn" if settings.aws_region.startswith("cn-") else "aws",
+        alarm_topic_arn=settings.alarm_topic_arn,
+        log_destination_arn=settings.log_destination_arn,
+        rotation_function_arn=settings.rotation_function_arn,
+    )
+
+
+def default_drivers(ctx: Context, spec: ProjectSpec) -> Drivers:
+    from opswire.adapters.provisioning import aws_drivers
+
+    return aws_drivers(ctx, spec.name)
+
+
+def run_task(
+    event: dict[str, Any],
+    settings: ProvisioningSettings,
+    account: str,
+    drivers: Drivers | None = None,
+) -> dict[str, Any]:
+    """One workflow task. Raises the typed errors the ASL's Retry/Catch name."""
+    try:
+        request = TaskInput.model_validate(event)
+    except ValueError as exc:
+        raise TaskInputError(f"provisioning task input: {exc}") from exc
+    if request.task not in settings.tasks:
+        raise TaskInputError(f"this function does not run the {request.task!r} task")
+    spec = parse_spec(request.spec)
+    ctx = context_for(settings, account)
+    if request.task == "notify":
+        return notify(request, spec, settings)
+    chosen = drivers or default_drivers(ctx, spec)
+    if request.task == "plan":
+        made = plan(spec, ctx, chosen)
+        return {
+            "spec": spec.model_dump(mode="json"),
+            "plan": made.model_dump(mode="json"),
+            "summary": made.summary,
+            "has_changes": made.has_changes,
+            "needs_approval": made.needs_approval and made.has_changes,
+            "resources": [{"kind": r.kind, "name": r.name} for r in expand(spec, ctx)],
+        }
+    if request.task == "apply":
+        resource = find(spec, ctx, request.kind, request.name)
+        return apply_resource(spec, ctx, resource, request.execution_id, chosen).model_dump(
+            mode="json"
+        )
+    if request.task == "verify":
+        findings = verify(spec, ctx, chosen)
+        if findings:
+            raise PostureViolationError(
+                "; ".join(f"{f.kind}:{f.name}: {f.problem}" for f in findings)
+            )
+        return {"ok": True, "findings": []}
+    result = undo(spec, ctx, request.execution_id, chosen, before=request.plan)
+    return result.model_dump(mode="json")
+
+
+def notify(request: TaskInput, spec: ProjectSpec, settings: ProvisioningSettings) -> dict[str, Any]:
+    from opswire.provisioning.report import plan_notice
+
+    notice = plan_notice(request, spec, settings)
+    if not settings.slack_webhook_secret_name or not settings.sender_email:
+        raise TaskInputError("notify needs SLACK_WEBHOOK_SECRET_NAME and SENDER_EMAIL")
+    from opswire.adapters.secrets import get_secret_string
+    from opswire.adapters.ses import SesEmailSender
+    from opswire.adapters.slack import SlackWebhook
+    from opswire.notifications.notice import send_notice
+
+    url = get_secret_string(
+        settings.slack_webhook_secret_name, max_age=settings.secret_max_age_seconds
+    )
+    results = send_notice(
+        notice,
+        SlackWebhook(url, settings.slack_timeout_seconds),
+        SesEmailSender(),
+        settings.sender_email,
+        settings.recipients,
+    )
+    return {"notified": [r.model_dump(mode="json") for r in results]}

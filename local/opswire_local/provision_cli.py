@@ -1,0 +1,318 @@
+"""``opswire provision``: plan, apply and check a project spec (docs/provisioning.md).
+
+    opswire provision plan FILE [--json]            the diff: + create, ~ update, = unchanged,
+                                                    - would-delete (read-only, your credentials)
+    opswire provision apply FILE [--wait S] [--approve] [--json]
+                                                    start the provisioning workflow and follow it
+    opswire provision status FILE [--json]          posture and drift of what the spec declares
+    opswire provision approve EXECUTION_ARN [--reject]   answer a workflow waiting for approval
+    ... --local                                     the same on the local platform (moto)
+
+Deployed, the commands use boto3 with the usual credential chain (``--profile``, ``--region``)
+and read the stack's outputs (``--stack``, default ``opswire``). ``plan`` and ``status`` read
+the account directly; ``apply`` starts the stack's ProvisioningStateMachine. Locally, the stack of
+template.yaml starts in-process; ``apply --local`` runs the whole workflow there, then shows the
+plan again (no changes when it worked).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+STATE_MACHINE = "ProvisioningStateMachine"
+
+
+def register(commands: Any) -> None:
+    """Add ``provision`` to the ``opswire`` command (``commands``: the subparsers object)."""
+    provision = commands.add_parser("provision", help="plan, apply, check a project spec")
+    sub = provision.add_subparsers(title="provision commands")
+    for name, run, text in (
+        ("plan", run_plan, "show what applying the spec would change"),
+        ("apply", run_apply, "run the provisioning workflow for the spec"),
+        ("status", run_status, "posture and drift of the spec's resources"),
+    ):
+        command = sub.add_parser(name, help=text)
+        command.add_argument("file", metavar="FILE", type=Path, help="the project spec (YAML)")
+        _options(command)
+        command.set_defaults(run=run)
+        if name == "apply":
+            command.add_argument("--wait", type=float, default=600.0, help="seconds to follow")
+            command.add_argument(
+                "--approve", action="store_true", help="approve when the workflow asks"
+            )
+    approve = sub.add_parser("approve", help="approve (or --reject) a waiting execution")
+    approve.add_argument("execution", metavar="EXECUTION_ARN")
+    approve.add_argument("--reject", action="store_true")
+    _options(approve)
+    approve.set_defaults(run=run_approve)
+
+
+def _options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--local", action="store_true", help="use the local platform")
+    parser.add_argument("--stack", default="opswire", help="stack name (deployed)")
+    parser.add_argument("--profile", default=None, help="AWS profile (deployed)")
+    parser.add_argument("--region", default=None, help="AWS region (deployed)")
+    parser.add_argument("--root", type=Path, default=None, help="project directory (local)")
+    parser.add_argument(
+        "--parameter", action="append", default=[], metavar="Name=value",
+        help="override a template parameter (local)",
+    )  # fmt: skip
+    parser.add_argument("--time-scale", type=float, default=0.05, help=argparse.SUPPRESS)
+
+
+# ---- over any session (deployed or the local platform) ---------------------------------------
+class Target:
+    """Where the spec goes: clients, the provisioning context and the state machine."""
+
+    def __init__(self, session: Any, outputs: dict[str, str], account: str) -> None:
+        from opswire.provisioning.resources import Context
+
+        self.session = session
+        self.outputs = outputs
+        self.context = Context(
+            account=account,
+            region=session.region_name,
+            partition="aws",
+            alarm_topic_arn=outputs.get("AlarmTopicArn", ""),
+            log_destination_arn=outputs.get("ShipLogsFunctionArn", ""),
+            rotation_function_arn=outputs.get("SecretRotationFunctionArn", ""),
+        )
+
+    def drivers(self, spec_name: str) -> Any:
+        from opswire.adapters.provisioning import aws_drivers
+
+        return aws_drivers(self.context, spec_name)
+
+
+def load(path: Path) -> Any:
+    from opswire.provisioning.spec import load_spec
+
+    return load_spec(path.read_text(encoding="utf-8"))
+
+
+def make_plan(target: Target, spec: Any) -> Any:
+    from opswire.provisioning.engine import plan
+
+    return plan(spec, target.context, target.drivers(spec.name))
+
+
+def posture(target: Target, spec: Any) -> list[dict[str, Any]]:
+    from opswire.provisioning.engine import verify
+
+    return [
+        f.model_dump(mode="json") for f in verify(spec, target.context, target.drivers(spec.name))
+    ]
+
+
+def start_and_follow(
+    sfn: Any, machine_arn: str, spec: Any, wait: float, approve: bool, name: str | None = None
+) -> dict[str, Any]:
+    """Start the workflow, answer its approval when asked to, wait for the end."""
+    import uuid
+
+    # The execution name is the execution id every created resource is tagged with.
+    started = sfn.start_execution(
+        stateMachineArn=machine_arn,
+        name=name or f"{spec.name}-{uuid.uuid4().hex[:12]}",
+        input=json.dumps({"spec": spec.model_dump(mode="json")}),
+    )
+    arn = started["executionArn"]
+    deadline = time.monotonic() + wait
+    answered = False
+    while True:
+        described = sfn.describe_execution(executionArn=arn)
+        if described["status"] != "RUNNING":
+            break
+        token = approval_token(sfn, arn)
+        if token and not answered:
+            if not approve:
+                return {"execution": arn, "status": "WAITING_FOR_APPROVAL"}
+            sfn.send_task_success(taskToken=token, output=json.dumps({"approved": True}))
+            answered = True
+        if time.monotonic() > deadline:
+            return {"execution": arn, "status": "RUNNING"}
+        time.sleep(0.2)
+    return outcome(sfn, arn)
+
+
+def outcome(sfn: Any, arn: str) -> dict[str, Any]:
+    """Status, applied resources, or the error and what undo did, of a finished execution."""
+    described = sfn.describe_execution(executionArn=arn)
+    output = json.loads(described.get("output") or "null")
+    result: dict[str, Any] = {"execution": arn, "status": described["status"]}
+    if described["status"] == "SUCCEEDED" and isinstance(output, dict):
+        result["applied"] = output.get("applied", [])
+        return result
+    history = sfn.get_execution_history(executionArn=arn, reverseOrder=True)["events"]
+    failed = next((e for e in history if "executionFailedEventDetails" in e), None)
+    if failed:
+        result["error"] = failed["executionFailedEventDetails"].get("error")
+        result["cause"] = failed["executionFailedEventDetails"].get("cause")
+    undone = next(
+        (e for e in history if e.get("stateExitedEventDetails", {}).get("name") == "Undo"),
+        None,
+    )
+    if undone:
+        state = json.loads(undone["stateExitedEventDetails"].get("output") or "{}")
+        result["undone"] = (state.get("undone") or {}).get("result")
+    return result
+
+
+def approval_token(sfn: Any, execution_arn: str) -> str | None:
+    """The token of a pending WaitForApproval task, from the execution's history."""
+    events = sfn.get_execution_history(executionArn=execution_arn, reverseOrder=True)["events"]
+    for event in events:
+        details = event.get("taskScheduledEventDetails")
+        if details and "waitForTaskToken" in details.get("resource", ""):
+            parameters = json.loads(details.get("parameters") or "{}")
+            token = parameters.get("Payload", {}).get("task_token")
+            return str(token) if token else None
+        if event.get("stateExitedEventDetails", {}).get("name") == "WaitForApproval":
+            return None
+    return None
+
+
+# ---- entry points ----------------------------------------------------------------------------
+def run_plan(args: argparse.Namespace) -> int:
+    from opswire.errors import SpecValidationError
+
+    try:
+        spec = load(args.file)
+        made = _with_target(args, lambda target, _platform: make_plan(target, spec))
+    except SpecValidationError as exc:
+        return _invalid(args, exc)
+    if args.json:
+        print(json.dumps(made.model_dump(mode="json"), indent=2))
+    else:
+        from opswire.provisioning.report import render_plan
+
+        print(render_plan(made))
+    return 0
+
+
+def run_status(args: argparse.Namespace) -> int:
+    from opswire.errors import SpecValidationError
+
+    try:
+        spec = load(args.file)
+        findings = _with_target(args, lambda target, _platform: posture(target, spec))
+    except SpecValidationError as exc:
+        return _invalid(args, exc)
+    if args.json:
+        print(json.dumps({"spec": spec.name, "findings": findings}, indent=2))
+    elif not findings:
+        print(f"{spec.name}: every resource is present, as declared, and its posture is good")
+    else:
+        print(f"{spec.name}: {len(findings)} problem(s)")
+        for f in findings:
+            print(f"! {f['kind']} {f['name']}: {f['problem']}")
+    return 1 if findings else 0
+
+
+def run_apply(args: argparse.Namespace) -> int:
+    from opswire.errors import SpecValidationError
+
+    try:
+        spec = load(args.file)
+    except SpecValidationError as exc:
+        return _invalid(args, exc)
+
+    def apply(target: Target, platform: Any) -> dict[str, Any]:
+        if platform is not None:
+            machine = platform.state_machines[STATE_MACHINE]
+        else:
+            machine = target.outputs.get("ProvisioningStateMachineArn", "")
+            if not machine:
+                raise SystemExit(f"stack {args.stack} has no ProvisioningStateMachineArn output")
+        sfn = target.session.client("stepfunctions")
+        result = start_and_follow(sfn, machine, spec, args.wait, args.approve)
+        if platform is not None:  # one process: show that applying again changes nothing
+            result["plan_after"] = make_plan(target, spec).model_dump(mode="json")
+        return result
+
+    result = _with_target(args, apply)
+    if args.json:
+        print(json.dumps(result, indent=2, default=str))
+    else:
+        print(f"{result['status']}: {result['execution']}")
+        for item in result.get("applied", []):
+            print(f"  {item['action']} {item['kind']} {item['name']}")
+        if result["status"] == "WAITING_FOR_APPROVAL":
+            print(f"  approve with: opswire provision approve {result['execution']}")
+        if result.get("error"):
+            print(f"  {result['error']}: {result.get('cause', '')}")
+        for key in (result.get("undone") or {}).get("deleted", []):
+            print(f"  undone: deleted {key}")
+        if "plan_after" in result:
+            from opswire.provisioning.engine import Plan
+            from opswire.provisioning.report import render_plan
+
+            print(render_plan(Plan.model_validate(result["plan_after"])))
+    return 0 if result["status"] in ("SUCCEEDED", "WAITING_FOR_APPROVAL") else 1
+
+
+def run_approve(args: argparse.Namespace) -> int:
+    def answer(target: Target, _platform: Any) -> dict[str, Any]:
+        sfn = target.session.client("stepfunctions")
+        token = approval_token(sfn, args.execution)
+        if token is None:
+            return {"ok": False, "error": "the execution is not waiting for approval"}
+        if args.reject:
+            sfn.send_task_failure(taskToken=token, error="Rejected", cause="rejected by CLI")
+        else:
+            sfn.send_task_success(taskToken=token, output=json.dumps({"approved": True}))
+        return {"ok": True, "approved": not args.reject}
+
+    result = _with_target(args, answer)
+    print(json.dumps(result) if args.json else ("done" if result["ok"] else result["error"]))
+    return 0 if result["ok"] else 1
+
+
+def _invalid(args: argparse.Namespace, exc: Any) -> int:
+    if args.json:
+        print(json.dumps({"valid": False, "problems": exc.problems}, indent=2))
+    else:
+        print(f"{args.file}: invalid project spec", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  - {problem}", file=sys.stderr)
+    return 2
+
+
+def _with_target(args: argparse.Namespace, work: Any) -> Any:
+    import boto3
+
+    if not args.local:
+        session = boto3.Session(profile_name=args.profile, region_name=args.region)
+        account = session.client("sts").get_caller_identity()["Account"]
+        stacks = session.client("cloudformation").describe_stacks(StackName=args.stack)
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks["Stacks"][0].get("Outputs", [])}
+        return work(Target(session, outputs, account), None)
+
+    from opswire_local.cli import handler_output_to_log, platform_options
+    from opswire_local.platform import LocalPlatform
+    from opswire_local.template import ACCOUNT_ID, REGION
+
+    options = platform_options(args)
+    with handler_output_to_log(options) as out, LocalPlatform(options) as platform:
+        session = boto3.Session(region_name=REGION)
+        result = work(Target(session, local_outputs(platform), ACCOUNT_ID), platform)
+        sys.stdout = out
+    return result
+
+
+def local_outputs(platform: Any) -> dict[str, str]:
+    """The stack outputs provisioning needs, from the local platform's resources."""
+    return {
+        "AlarmTopicArn": platform.topics.get("AlarmTopic", ""),
+        "ShipLogsFunctionArn": platform.resolve({"Fn::GetAtt": ["ShipLogsFunction", "Arn"]}),
+        "SecretRotationFunctionArn": platform.resolve(
+            {"Fn::GetAtt": ["SecretRotationFunction", "Arn"]}
+        ),
+        "ProvisioningStateMachineArn": platform.state_machines.get(STATE_MACHINE, ""),
+    }
