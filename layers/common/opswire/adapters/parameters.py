@@ -1,13 +1,14 @@
 """Configuration documents from SSM Parameter Store (Powertools Parameters, cached)."""
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from opswire.errors import ConfigurationError
 from opswire.models.incident import RoutingConfig
 
 
-def load_routing_config(name: str, max_age: int) -> RoutingConfig:
-    """The alarm routing table stored as JSON in parameter ``name``."""
+def load_json_document[M: BaseModel](name: str, model: type[M], what: str, max_age: int) -> M:
+    """The JSON document in parameter ``name``, validated as ``model``; ``what`` names it in
+    errors ("routing table", "deploy config")."""
     from aws_lambda_powertools.utilities import parameters
 
     try:
@@ -16,11 +17,16 @@ def load_routing_config(name: str, max_age: int) -> RoutingConfig:
         parameters.exceptions.GetParameterError,
         parameters.exceptions.TransformParameterError,
     ) as exc:
-        raise ConfigurationError(f"routing table {name!r} could not be read") from exc
+        raise ConfigurationError(f"{what} {name!r} could not be read") from exc
     try:
-        return RoutingConfig.model_validate(document)
+        return model.model_validate(document)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5]
         )
-        raise ConfigurationError(f"routing table {name!r} is invalid: {problems}") from exc
+        raise ConfigurationError(f"{what} {name!r} is invalid: {problems}") from exc
+
+
+def load_routing_config(name: str, max_age: int) -> RoutingConfig:
+    """The alarm routing table stored as JSON in parameter ``name``."""
+    return load_json_document(name, RoutingConfig, "routing table", max_age)
