@@ -2,9 +2,11 @@
 
 GET  /incidents/{incident_id}/ack?exp=..&sig=..   confirmation page (acknowledges nothing)
 POST /incidents/{incident_id}/ack                 acknowledge (exp/sig in the form or query)
-POST /slack/interactions                          Slack interactivity request URL
+POST /slack/interactions                          Slack interactivity request URL: Acknowledge,
+                                                  and the deployment Approve / Reject buttons
 """
 
+import json
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -14,6 +16,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from opswire.acknowledgement import (
+    ActionHandler,
     HttpAnswer,
     ThreadPoster,
     acknowledge_by_link,
@@ -74,15 +77,47 @@ def slack_interactions() -> Response[str]:
         return slack_signature_is_valid(signing_secret, body, timestamp, signature, now)
 
     event = app.current_event
+    bot = _slack_bot()
+    at = datetime.fromtimestamp(now, UTC)
     answer = slack_interaction(
         event.decoded_body or "",
         event.headers,
         signature_is_valid,
         IncidentStore(settings.incident_table_name),
-        datetime.fromtimestamp(now, UTC),
-        _slack_bot(),
+        at,
+        bot,
+        other_actions=_deployment_buttons(settings.deployment_table_name, bot, at),
     )
     return _response(answer)
+
+
+def _deployment_buttons(
+    table_name: str, bot: ThreadPoster | None, now: datetime
+) -> dict[str, ActionHandler]:
+    """Approve / Reject in a deployment's Slack thread (opswire.deployments.approval)."""
+    from opswire.adapters.slack import SlackBot
+    from opswire.deployments.approval import DECISION_OF_ACTION
+
+    if not table_name or not isinstance(bot, SlackBot):
+        return {}
+
+    def decide(payload: dict[str, Any], action: dict[str, Any]) -> HttpAnswer:
+        from opswire.adapters.deploy_workflow import TaskTokens
+        from opswire.adapters.deployment_store import DeploymentStore
+        from opswire.deployments.approval import decide_from_slack
+
+        answer = decide_from_slack(
+            payload, action, DeploymentStore(table_name), TaskTokens(), bot, now
+        )
+        logger.info(
+            "deployment decision from Slack",
+            extra={"deployment_id": action.get("value"), "status": answer.status},
+        )
+        # Slack shows nothing of a button's HTTP answer: the outcome went to the message (or to
+        # the clicker only). A non-200 would only add Slack's generic error icon.
+        return HttpAnswer(200, "application/json", json.dumps({"text": answer.message}))
+
+    return dict.fromkeys(DECISION_OF_ACTION, decide)
 
 
 def _ack_key() -> str:

@@ -194,13 +194,27 @@ def open_incident_id(platform: LocalPlatform) -> str:
     return f"{newest['key']}-{newest['episode']}"
 
 
-def slack_interaction(incident_id: str, user: str) -> tuple[bytes, dict[str, str]]:
-    """A Slack "Acknowledge" button click as Slack sends it, signed with the local app's secret."""
-    payload = {
+def slack_interaction(
+    value: str,
+    user: str,
+    *,
+    action_id: str = "acknowledge",
+    user_id: str = "U0DEMO",
+    message: tuple[str, str] | None = None,
+) -> tuple[bytes, dict[str, str]]:
+    """A Slack button click as Slack sends it, signed with the local app's secret: by default
+    "Acknowledge" on incident ``value``; ``message`` = (channel id, ts) of the clicked message."""
+    payload: dict[str, Any] = {
         "type": "block_actions",
-        "user": {"id": "U0DEMO", "username": user, "name": user},
-        "actions": [{"action_id": "acknowledge", "value": incident_id, "type": "button"}],
+        "user": {"id": user_id, "username": user, "name": user},
+        "actions": [{"action_id": action_id, "value": value, "type": "button"}],
     }
+    if message is not None:
+        payload["container"] = {
+            "type": "message",
+            "channel_id": message[0],
+            "message_ts": message[1],
+        }
     body = urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
     timestamp = str(int(time.time()))
     digest = hmac.new(

@@ -1,12 +1,13 @@
 """Local stand-ins for the outside world: Slack (an incoming webhook and a small Web API).
 
 The local stack's Slack secrets point at this server, so the notify function runs its real HTTP
-path (slack_sdk over urllib): ``/slack/webhook`` is an incoming webhook; ``/api/chat.postMessage``
-and ``/api/chat.update`` answer like the Slack Web API for a bot token (channel ids, increasing
-``ts``, thread replies, ``message_not_found``). Every call is appended to the outbox (memory and
-a JSON-lines file), with ``method``, ``slack_channel``, ``ts`` and ``thread_ts``, so a report can
-show "posted, replied in thread, updated to resolved". When a real webhook URL is configured,
-webhook messages are also forwarded there and Slack's answer is passed back.
+path (slack_sdk over urllib): ``/slack/webhook`` is an incoming webhook; ``/api/chat.postMessage``,
+``chat.update`` and ``chat.postEphemeral`` answer like the Slack Web API for a bot token (channel
+ids, increasing ``ts``, thread replies, ``message_not_found``), and ``users.info`` knows the users
+given to ``add_user`` (``user_not_found`` for the others). Every call is appended to the outbox
+(memory and a JSON-lines file), with ``method``, ``slack_channel``, ``ts`` and ``thread_ts``, so a
+report can show "posted, replied in thread, updated to resolved". When a real webhook URL is
+configured, webhook messages are also forwarded there and Slack's answer is passed back.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{8,}$")
-_API_METHODS = ("chat.postMessage", "chat.update")
+_API_METHODS = ("chat.postMessage", "chat.update", "chat.postEphemeral", "users.info")
 
 
 @dataclass
@@ -55,6 +56,7 @@ class SlackOutbox:
         # The Web API's state: messages by (channel id, ts), channel names by id.
         self._posted: dict[tuple[str, str], dict[str, Any]] = {}
         self._channel_names: dict[str, str] = {}
+        self._users: dict[str, dict[str, Any]] = {}
         self._last_ts = 0.0
         self._failures: list[_Failure] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
@@ -90,6 +92,15 @@ class SlackOutbox:
                 _Failure(status, error, retry_after if status == 429 else None)
                 for _ in range(count)
             )
+
+    def add_user(self, user_id: str, email: str, name: str = "") -> None:
+        """A workspace member ``users.info`` answers for (with ``profile.email``)."""
+        with self._lock:
+            self._users[user_id] = {
+                "id": user_id,
+                "name": name or email.split("@", 1)[0],
+                "profile": {"email": email},
+            }
 
     def conversation(self) -> list[dict[str, Any]]:
         """The Web API's messages as they look now: each top-level message (after updates)
@@ -146,14 +157,25 @@ class SlackOutbox:
             error = "invalid_auth"
         elif method not in _API_METHODS:
             error = "unknown_method"
+        elif method == "users.info":
+            with self._lock:
+                user = self._users.get(str(arguments.get("user") or ""))
+            # A lookup is not a message: it is answered, not added to the outbox.
+            if user is None:
+                return 200, {"ok": False, "error": "user_not_found"}, {}
+            return 200, {"ok": True, "user": user}, {}
         elif not arguments.get("channel"):
             error = "channel_not_found"
+        elif method == "chat.postEphemeral" and not arguments.get("user"):
+            error = "user_not_found"
         if error is not None:
             self._append_api(method, arguments, None, 200, error)
             return 200, {"ok": False, "error": error}, {}
         channel = str(arguments["channel"])
         if method == "chat.postMessage":
             return 200, self._post_message(channel, arguments), {}
+        if method == "chat.postEphemeral":
+            return 200, self._post_ephemeral(channel, arguments), {}
         return 200, self._update_message(channel, arguments), {}
 
     def _post_message(self, channel: str, arguments: dict[str, Any]) -> dict[str, Any]:
@@ -173,6 +195,20 @@ class SlackOutbox:
             self._posted[(channel_id, ts)] = message
         self._append_api("chat.postMessage", arguments, message, 200, None)
         return {"ok": True, "channel": channel_id, "ts": ts, "message": _public(message)}
+
+    def _post_ephemeral(self, channel: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        """Seen only by ``user``: recorded in the outbox, not part of the conversation."""
+        channel_id = self._channel_id(channel)
+        with self._lock:
+            ts = self._next_ts()
+        message = {
+            "channel_id": channel_id,
+            "ts": ts,
+            "thread_ts": arguments.get("thread_ts") or None,
+            "text": str(arguments.get("text") or ""),
+        }
+        self._append_api("chat.postEphemeral", arguments, message, 200, None)
+        return {"ok": True, "message_ts": ts}
 
     def _update_message(self, channel: str, arguments: dict[str, Any]) -> dict[str, Any]:
         channel_id = self._channel_id(channel)
@@ -221,6 +257,8 @@ class SlackOutbox:
         thread_ts = message["thread_ts"] if message else arguments.get("thread_ts")
         if method == "chat.update":
             recipient = f"{name} (update of {ts})"
+        elif method == "chat.postEphemeral":
+            recipient = f"{name} (only for {arguments.get('user')})"
         elif thread_ts:
             recipient = f"{name} (thread {thread_ts})"
         else:
@@ -261,6 +299,18 @@ class SlackOutbox:
         outbox = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                """Web API methods slack_sdk calls with GET (``users.info``): query arguments."""
+                path, _, query = self.path.partition("?")
+                if not path.startswith("/api/"):
+                    self._answer(404, b"no_service")
+                    return
+                arguments = {k: v[0] for k, v in urllib.parse.parse_qs(query).items()}
+                status, answer, headers = outbox.api_call(
+                    path.removeprefix("/api/"), self.headers.get("Authorization"), arguments
+                )
+                self._answer(status, json.dumps(answer).encode(), "application/json", headers)
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length)

@@ -13,6 +13,8 @@ import boto3
 import pytest
 from pytest_httpserver import HTTPServer
 
+from opswire.deployments.approval import APPROVE_ACTION_ID, REJECT_ACTION_ID
+from opswire_local.demo import slack_interaction
 from opswire_local.deploy_local import LOCAL_GITHUB_WEBHOOK_SECRET
 from opswire_local.platform import DeliveryReport, LocalPlatform
 from opswire_local.template import REGION
@@ -391,6 +393,98 @@ def test_rejection_ends_it_without_deploying(start_platform: PlatformFactory) ->
     assert done["output"]["outcome"] == "rejected"
     assert service("web-prod")["taskDefinition"] == before
     assert "rejected by ops-lead@example.com" in slack_texts(rejected)[-1]
+
+
+def _click(
+    platform: LocalPlatform, action_id: str, deployment_id: str, user_id: str
+) -> DeliveryReport:
+    """A signed click on the Approve / Reject button of the deployment's approval message."""
+    [message] = [
+        m
+        for m in platform.outbox.messages
+        if m["method"] == "chat.postMessage" and m["payload"].get("blocks")
+    ]
+    body, headers = slack_interaction(
+        deployment_id,
+        user_id.lower(),
+        action_id=action_id,
+        user_id=user_id,
+        message=(message["channel_id"], message["ts"]),
+    )
+    return platform.send("http:POST /slack/interactions", body, headers=headers)
+
+
+def _only_for(platform: LocalPlatform, user_id: str) -> list[str]:
+    return [
+        m["text"]
+        for m in platform.outbox.messages
+        if m["method"] == "chat.postEphemeral" and m["payload"]["user"] == user_id
+    ]
+
+
+def test_the_slack_approve_button_resumes_it_for_an_approver_only(
+    start_platform: PlatformFactory,
+) -> None:
+    platform = start_platform(ssm_parameters={"DeployConfigParameter": config(prod=PROD)})
+    platform.outbox.add_user("U0LEAD", "ops-lead@example.com")
+    platform.outbox.add_user("U0MALLORY", "mallory@example.com")
+    before = service("web-prod")["taskDefinition"]
+    deliver(platform, "release", RELEASE, delivery="rel-5")
+    [message] = [m for m in platform.outbox.messages if m["payload"].get("blocks")]
+    [buttons] = [b for b in message["payload"]["blocks"] if b["type"] == "actions"]
+    assert [(e["action_id"], e["value"]) for e in buttons["elements"]] == [
+        (APPROVE_ACTION_ID, "gh-rel-5"),
+        (REJECT_ACTION_ID, "gh-rel-5"),
+    ]
+
+    stranger = _click(platform, APPROVE_ACTION_ID, "gh-rel-5", "U0MALLORY")
+
+    assert stranger.http is not None and stranger.http["status"] == 200
+    assert "not an approver of prod" in _only_for(platform, "U0MALLORY")[0]
+    assert executions(stranger) == [] and service("web-prod")["taskDefinition"] == before
+
+    approved = _click(platform, APPROVE_ACTION_ID, "gh-rel-5", "U0LEAD")
+
+    [done] = executions(approved)
+    assert done["status"] == "SUCCEEDED", done
+    assert done["output"]["approval"]["by"] == "ops-lead@example.com"
+    assert image_of(service("web-prod")["taskDefinition"]).endswith(":0.0.1")
+    [clicked] = [
+        r
+        for root in platform.outbox.conversation()
+        for r in root["replies"]
+        if r["ts"] == message["ts"]
+    ]
+    assert clicked["blocks"] == []  # the buttons are gone
+    assert clicked["text"].startswith(":white_check_mark: Approved by <@U0LEAD>")
+    again = _click(platform, REJECT_ACTION_ID, "gh-rel-5", "U0LEAD")
+    assert executions(again) == []
+    assert "is not waiting for approval" in _only_for(platform, "U0LEAD")[-1]
+
+
+def test_the_pusher_cannot_approve_from_slack_and_reject_ends_it(
+    start_platform: PlatformFactory,
+) -> None:
+    pusher_email = str(PUSH["pusher"]["email"])
+    # The pusher is on the allow-list by Slack id; Slack knows their GitHub email.
+    staging = {"approval_required": True, "approvers": ["U0PUSHER", "U0LEAD"]}
+    platform = start_platform(ssm_parameters={"DeployConfigParameter": config(staging=staging)})
+    platform.outbox.add_user("U0PUSHER", pusher_email)
+    before = service("web-staging")["taskDefinition"]
+    deliver(platform, "push", PUSH, delivery="push-approval")
+
+    own = _click(platform, APPROVE_ACTION_ID, "gh-push-approval", "U0PUSHER")
+
+    assert executions(own) == []
+    assert "requester cannot approve" in _only_for(platform, "U0PUSHER")[0]
+
+    rejected = _click(platform, REJECT_ACTION_ID, "gh-push-approval", "U0LEAD")
+
+    [done] = executions(rejected)
+    assert done["output"]["outcome"] == "rejected"
+    assert done["output"]["approval"]["by"] == "U0LEAD"
+    assert service("web-staging")["taskDefinition"] == before
+    assert "rejected by U0LEAD" in slack_texts(rejected)[-1]
 
 
 def test_an_approval_timeout_ends_it_without_deploying(start_platform: PlatformFactory) -> None:

@@ -63,6 +63,10 @@ class HttpAnswer:
     body: str
 
 
+class ActionHandler(Protocol):
+    def __call__(self, payload: dict[str, Any], action: dict[str, Any]) -> HttpAnswer: ...
+
+
 # ---- email links --------------------------------------------------------------------------------
 def confirmation_page(
     incident_id: str, expires: str | None, signature: str | None, key: str, now: datetime
@@ -147,9 +151,11 @@ def slack_interaction(
     store: Acknowledger,
     now: datetime,
     slack: ThreadPoster | None = None,
+    other_actions: Mapping[str, "ActionHandler"] | None = None,
 ) -> HttpAnswer:
     """A Slack interaction request (``payload=<json>``, signed): the "Acknowledge" button
-    acknowledges its incident; other interactions (link buttons) need no action."""
+    acknowledges its incident; an action in ``other_actions`` (by ``action_id``: the deployment
+    approval buttons) goes to its handler; other interactions (link buttons) need no action."""
     lowered = {name.lower(): value for name, value in headers.items()}
     if not signature_is_valid(
         body, lowered.get("x-slack-request-timestamp"), lowered.get("x-slack-signature")
@@ -161,17 +167,21 @@ def slack_interaction(
         return _json(400, {"text": "expected a form field 'payload' holding JSON"})
     if not isinstance(payload, dict):
         return _json(400, {"text": "the interaction payload is not an object"})
+    routed = other_actions or {}
     actions = payload.get("actions")
     action = next(
         (
             a
             for a in (actions if isinstance(actions, list) else [])
-            if isinstance(a, dict) and a.get("action_id") == ACK_ACTION_ID
+            if isinstance(a, dict)
+            and (a.get("action_id") == ACK_ACTION_ID or a.get("action_id") in routed)
         ),
         None,
     )
     if action is None:
         return _json(200, {"text": "nothing to do"})
+    if action["action_id"] in routed:
+        return routed[action["action_id"]](payload, action)
     incident_id = action.get("value")
     if not isinstance(incident_id, str) or not incident_id:
         return _json(400, {"text": "the Acknowledge button carries no incident id"})

@@ -59,7 +59,11 @@ class EmailSettings(_Settings):
 
 
 class IncidentAckSettings(_Settings):
+    """IncidentAckFunction: acknowledgement links, and the Slack app's interactivity URL (which
+    also receives the deployment Approve / Reject buttons: one URL per Slack app)."""
+
     incident_table_name: str = Field(min_length=1)
+    deployment_table_name: str = ""
     ack_secret_name: str = Field(min_length=1)
     slack_app_secret_name: str = ""
     slack_api_url: str = "https://slack.com/api/"

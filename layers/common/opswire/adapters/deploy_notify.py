@@ -3,6 +3,7 @@ GitHub commit status, ECS, CloudWatch, the deployment table)."""
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from opswire.deployments.workflow import Deps
 from opswire.notifications.render import EmailContent
@@ -13,11 +14,18 @@ class SlackThreadPoster:
     def __init__(self, bot: object) -> None:
         self._bot = bot
 
-    def post(self, channel: str, text: str, thread_ts: str | None) -> tuple[str, str]:
+    def post(
+        self,
+        channel: str,
+        text: str,
+        thread_ts: str | None,
+        blocks: list[dict[str, Any]] | None = None,
+    ) -> tuple[str, str]:
         from opswire.adapters.slack import SlackBot
 
         assert isinstance(self._bot, SlackBot)
-        where = self._bot.post_message(channel=channel, payload={"text": text}, thread_ts=thread_ts)
+        payload: dict[str, Any] = {"text": text, **({"blocks": blocks} if blocks else {})}
+        where = self._bot.post_message(channel=channel, payload=payload, thread_ts=thread_ts)
         return where.channel, where.ts
 
 

@@ -145,13 +145,39 @@ class SlackBot:
             "chat.update", lambda: self._client.chat_update(channel=channel, ts=ts, **payload)
         )
 
+    def post_ephemeral(
+        self, *, channel: str, user: str, text: str, thread_ts: str | None = None
+    ) -> None:
+        """``chat.postEphemeral``: a message only ``user`` sees."""
+        arguments: dict[str, Any] = {"channel": channel, "user": user, "text": text}
+        if thread_ts:
+            arguments["thread_ts"] = thread_ts
+        self._call("chat.postEphemeral", lambda: self._client.chat_postEphemeral(**arguments))
+
+    def email_of(self, user_id: str) -> str:
+        """The member's profile email (``users.info``; the app needs ``users:read.email``),
+        "" for an unknown user."""
+        response = self._call(
+            "users.info",
+            lambda: self._client.users_info(user=user_id),
+            none_on=frozenset({"user_not_found"}),
+        )
+        if response is None:
+            return ""
+        profile = (response.get("user") or {}).get("profile") or {}
+        return str(profile.get("email") or "")
+
     @staticmethod
-    def _call(method: str, call: Callable[[], Any]) -> Any:
+    def _call(method: str, call: Callable[[], Any], none_on: frozenset[str] = frozenset()) -> Any:
+        """``call()``'s response; None for the API errors in ``none_on``."""
         from slack_sdk.errors import SlackApiError, SlackRequestError
 
         try:
             return call()
         except SlackApiError as exc:
+            data = exc.response.data if isinstance(exc.response.data, dict) else {}
+            if data.get("error") in none_on:
+                return None
             raise _api_error(method, exc.response.status_code, exc.response) from exc
         except SlackRequestError as exc:
             raise ConfigurationError(f"Slack {method}: the request is not valid") from exc

@@ -1,22 +1,34 @@
 """Approving or rejecting a deployment that waits in its approval task (waitForTaskToken).
 
-Links in the approvers' email: ``{base}/deployments/{id}/{approve|reject}?approver=&exp=&sig=``
-with ``sig`` = HMAC-SHA256 over ``"{id}.{decision}.{approver}.{exp}"`` (the stack's ack key). GET
-shows a confirmation page (mail scanners follow links); POST decides. The CLI decides directly.
-Rules: the approver is on the environment's allow-list, and is not the requester.
+Three ways in, one rule set (``decide``):
+- links in the approvers' email: ``{base}/deployments/{id}/{approve|reject}?approver=&exp=&sig=``
+  with ``sig`` = HMAC-SHA256 over ``"{id}.{decision}.{approver}.{exp}"`` (the stack's ack key).
+  GET shows a confirmation page (mail scanners follow links); POST decides;
+- the Approve / Reject buttons in the deployment's Slack thread (``decide_from_slack``): the
+  clicking member is the approver when their Slack user id, or the email of their Slack profile,
+  is on the allow-list;
+- ``opswire deploy approve|reject`` (``operate``).
+Rules: the approver is on the environment's allow-list, and is not the requester (by name or, for
+a push, by the pusher's email).
 """
 
 import hashlib
 import hmac
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 from typing import Any, Literal, Protocol
 from urllib.parse import quote, urlencode
 
+from opswire.errors import DeploymentStoreRetryableError, OpswireError
+from opswire.observability import logger
+
 Decision = Literal["approve", "reject"]
+APPROVE_ACTION_ID = "deployment_approve"
+REJECT_ACTION_ID = "deployment_reject"
+DECISION_OF_ACTION: dict[str, Decision] = {APPROVE_ACTION_ID: "approve", REJECT_ACTION_ID: "reject"}
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 _SIG = re.compile(r"^[0-9a-f]{64}$")
 
@@ -111,8 +123,10 @@ def decide(
     store: Store,
     callback: TaskCallback,
     now: datetime,
+    also_known_as: Sequence[str] = (),
 ) -> ApprovalAnswer:
-    """Approve or reject for ``approver``; resumes the workflow through its task token."""
+    """Approve or reject for ``approver`` (``also_known_as``: the same person's other
+    identities, for the requester check); resumes the workflow through its task token."""
     record = store.get(deployment_id)
     if record is None:
         return ApprovalAnswer(404, f"no deployment {deployment_id}")
@@ -126,26 +140,151 @@ def decide(
     approvers = [a.lower() for a in (record.get("approvers") or [])]
     if approver.lower() not in approvers:
         return ApprovalAnswer(403, f"{approver} is not an approver of {record.get('environment')}")
-    if approver.lower() == str(record.get("requester", "")).lower():
+    requester = {str(record.get(k) or "").lower() for k in ("requester", "requester_email")}
+    if {i.lower() for i in (approver, *also_known_as) if i} & (requester - {""}):
         return ApprovalAnswer(403, "the requester cannot approve their own deployment")
     output = {"approved": decision == "approve", "by": approver, "at": now.isoformat()}
     version = int(record.get("version", 0))
     # Claim the decision first (conditional write): two approvers cannot both resume the task.
-    store.put(
-        deployment_id,
-        {
-            **record,
-            "task_token": "",
-            "status": f"{decision}d",
-            "decided_by": approver,
-            "updated_at": now.isoformat(),
-        },
-        version,
-    )
+    try:
+        store.put(
+            deployment_id,
+            {
+                **record,
+                "task_token": "",
+                "status": f"{decision}d",
+                "decided_by": approver,
+                "updated_at": now.isoformat(),
+            },
+            version,
+        )
+    except DeploymentStoreRetryableError:
+        return ApprovalAnswer(409, f"deployment {deployment_id} changed meanwhile: look again")
     if not callback.succeed(token, output):
         return ApprovalAnswer(409, "the approval request has expired")
     verb = "approved" if decision == "approve" else "rejected"
     return ApprovalAnswer(200, f"deployment {deployment_id} {verb} by {approver}")
+
+
+# ---- Slack buttons ------------------------------------------------------------------------------
+class SlackApprovals(Protocol):
+    """The Slack app's bot (opswire.adapters.slack.SlackBot)."""
+
+    def email_of(self, user_id: str) -> str: ...
+    def update_message(self, *, channel: str, ts: str, payload: dict[str, Any]) -> None: ...
+    def post_ephemeral(
+        self, *, channel: str, user: str, text: str, thread_ts: str | None = None
+    ) -> None: ...
+
+
+def approval_blocks(text: str, deployment_id: str) -> list[dict[str, Any]]:
+    """The approval request with Approve / Reject buttons (their value is the deployment id)."""
+    return [
+        {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+        {
+            "type": "actions",
+            "block_id": "deployment_approval",
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": APPROVE_ACTION_ID,
+                    "text": {"type": "plain_text", "text": "Approve"},
+                    "style": "primary",
+                    "value": deployment_id,
+                    "confirm": {
+                        "title": {"type": "plain_text", "text": "Approve the deployment?"},
+                        "text": {"type": "plain_text", "text": f"Deploy {deployment_id} now."},
+                        "confirm": {"type": "plain_text", "text": "Approve"},
+                        "deny": {"type": "plain_text", "text": "Cancel"},
+                    },
+                },
+                {
+                    "type": "button",
+                    "action_id": REJECT_ACTION_ID,
+                    "text": {"type": "plain_text", "text": "Reject"},
+                    "style": "danger",
+                    "value": deployment_id,
+                },
+            ],
+        },
+    ]
+
+
+def decide_from_slack(
+    payload: Mapping[str, Any],
+    action: Mapping[str, Any],
+    store: Store,
+    callback: TaskCallback,
+    slack: SlackApprovals,
+    now: datetime,
+) -> ApprovalAnswer:
+    """A click on Approve / Reject (a verified Slack interaction). On success the clicked
+    message loses its buttons and says who decided; a refusal is shown to the clicker only."""
+    decision = DECISION_OF_ACTION[str(action.get("action_id"))]
+    deployment_id = str(action.get("value") or "")
+    user_id = str(_object(payload.get("user")).get("id") or "")
+    container = _object(payload.get("container"))
+    channel = str(container.get("channel_id") or "")
+    message_ts = str(container.get("message_ts") or "")
+    answer = _slack_decision(deployment_id, decision, user_id, store, callback, slack, now)
+    if not channel or not message_ts:
+        return answer
+    # Best effort: the decision is made (or refused) already; Slack failing to show it must not
+    # turn into an error for the person who clicked.
+    try:
+        if answer.status == 200:
+            verb = "Approved" if decision == "approve" else "Rejected"
+            icon = ":white_check_mark:" if decision == "approve" else ":no_entry:"
+            text = f"{icon} {verb} by <@{user_id}> ({deployment_id})."
+            slack.update_message(
+                channel=channel, ts=message_ts, payload={"text": text, "blocks": []}
+            )
+        else:
+            slack.post_ephemeral(
+                channel=channel,
+                user=user_id,
+                text=answer.message,
+                thread_ts=str(container.get("thread_ts") or message_ts),
+            )
+    except OpswireError as exc:
+        logger.warning("deployment decision not shown in Slack", extra={"reason": str(exc)})
+    return answer
+
+
+def _object(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _slack_decision(
+    deployment_id: str,
+    decision: Decision,
+    user_id: str,
+    store: Store,
+    callback: TaskCallback,
+    slack: SlackApprovals,
+    now: datetime,
+) -> ApprovalAnswer:
+    if not _ID.fullmatch(deployment_id) or not user_id:
+        return ApprovalAnswer(400, "the button carries no deployment id or user")
+    record = store.get(deployment_id)
+    if record is None:
+        return ApprovalAnswer(404, f"no deployment {deployment_id}")
+    approvers = {str(a).lower() for a in (record.get("approvers") or [])}
+    try:
+        email = slack.email_of(user_id)
+    except OpswireError as exc:  # e.g. the app lacks users:read.email: Slack ids still work
+        logger.warning("Slack profile email not available", extra={"reason": str(exc)})
+        email = ""
+    approver = next((i for i in (user_id, email) if i and i.lower() in approvers), "")
+    if not approver:
+        return ApprovalAnswer(
+            403,
+            f"you are not an approver of {record.get('environment')} (the allow-list names "
+            "Slack user ids or the emails of Slack profiles)",
+        )
+    return decide(
+        deployment_id, decision, approver, store, callback, now, also_known_as=(user_id, email)
+    )
 
 
 class HistoryStore(Store, Protocol):

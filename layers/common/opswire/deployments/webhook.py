@@ -42,6 +42,8 @@ class DeployRequest(BaseModel):
     image_tag: str
     environment: str
     requester: str
+    requester_email: str = ""
+    """push: the pusher's email, so the requester cannot approve under that identity either."""
 
 
 class DeliveryLog(Protocol):
@@ -129,11 +131,13 @@ def _rule_refuses(rule: DeployRule, event: str, payload: Mapping[str, Any]) -> s
 def deploy_request(
     delivery_id: str, event: str, payload: Mapping[str, Any], rule: DeployRule
 ) -> DeployRequest:
+    requester_email = ""
     if event == "push":
         ref = str(payload.get("ref"))
         sha = str(payload.get("after") or (payload.get("head_commit") or {}).get("id") or "")
         tag = ""
         requester = (payload.get("pusher") or {}).get("name") or ""
+        requester_email = str((payload.get("pusher") or {}).get("email") or "")
     elif event == "release":
         release = payload.get("release") or {}
         tag = str(release.get("tag_name") or "")
@@ -159,6 +163,7 @@ def deploy_request(
         image_tag=image_tag,
         environment=rule.environment,
         requester=str(requester),
+        requester_email=requester_email,
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from opswire.deployments.approval import approval_blocks
 from opswire.deployments.config import DeployConfig, EcsTarget, EnvironmentConfig
 from opswire.deployments.webhook import DeployRequest
 from opswire.errors import AlarmsFiringError, DeploymentError, TaskInputError
@@ -58,8 +59,14 @@ class Ecs(Protocol):
 
 
 class ThreadPoster(Protocol):
-    def post(self, channel: str, text: str, thread_ts: str | None) -> tuple[str, str]:
-        """Post ``text``; return (channel id, ts) of the message."""
+    def post(
+        self,
+        channel: str,
+        text: str,
+        thread_ts: str | None,
+        blocks: list[dict[str, Any]] | None = None,
+    ) -> tuple[str, str]:
+        """Post ``text`` (with ``blocks``, e.g. buttons); return (channel id, ts) of the message."""
         ...
 
 
@@ -124,16 +131,24 @@ def _save(deps: Deps, record: dict[str, Any], **changes: Any) -> dict[str, Any]:
     return record
 
 
-def _stage(deps: Deps, state: DeployState, status: str, message: str, **changes: Any) -> None:
-    """Record a stage on the deployment and post it into the deployment's Slack thread."""
+def _stage(
+    deps: Deps,
+    state: DeployState,
+    status: str,
+    message: str,
+    approval_buttons: bool = False,
+    **changes: Any,
+) -> None:
+    """Record a stage on the deployment and post it into the deployment's Slack thread
+    (with the Approve / Reject buttons when asked)."""
     record = _record(deps, state)
     stages = [
         *record.get("stages", []),
         {"at": deps.now().isoformat(), "status": status, "message": message},
     ]
     slack = dict(record.get("slack") or {})
+    request = state.request
     if deps.slack is not None and deps.slack_channel:
-        request = state.request
         text = (
             message
             if slack.get("ts")
@@ -143,7 +158,8 @@ def _stage(deps: Deps, state: DeployState, status: str, message: str, **changes:
             )
         )
         channel = slack.get("channel") or (state.env.slack_channel if state.env else "")
-        channel, ts = deps.slack.post(channel or deps.slack_channel, text, slack.get("ts"))
+        blocks = approval_blocks(text, request.deployment_id) if approval_buttons else None
+        channel, ts = deps.slack.post(channel or deps.slack_channel, text, slack.get("ts"), blocks)
         if not slack.get("ts"):
             slack = {"channel": channel, "ts": ts}
     _save(deps, record, status=status, stages=stages, slack=slack, **changes)
@@ -226,13 +242,13 @@ def request_approval(state: DeployState, task_token: str, deps: Deps) -> DeployS
     env = _env(state)
     record = _record(deps, state)
     expires = deps.now().timestamp() + env.approval_timeout_seconds
-    lines = [
+    text = (
         f"Approval needed from one of: {', '.join(env.approvers)} "
-        f"(not {state.request.requester}). `opswire deploy approve "
-        f"{state.request.deployment_id}` or the links in the email."
-    ]
+        f"(not {state.request.requester}): the buttons here, the links in the email, or "
+        f"`opswire deploy approve {state.request.deployment_id}`."
+    )
     _save(deps, record, task_token=task_token, approval_expires=int(expires))
-    _stage(deps, state, "awaiting_approval", lines[0])
+    _stage(deps, state, "awaiting_approval", text, approval_buttons=True)
     if deps.mailer is not None and deps.approval_links is not None:
         for approver in env.approvers:
             if "@" not in approver:
