@@ -2,7 +2,8 @@
 
 GET  /deployments/{deployment_id}/{decision}?approver=..&exp=..&sig=..   confirmation page
 POST /deployments/{deployment_id}/{decision}                            decide
-Direct invoke {"operation": "history|status|approve|reject", ...}: `opswire deploy` locally.
+Direct invoke {"operation": "history|status|approve|reject|override", ...}: `opswire deploy`
+locally (an operator allowed to invoke the function can do the same on a deployed stack).
 """
 
 from datetime import UTC, datetime
@@ -72,12 +73,13 @@ def _response(answer: ApprovalAnswer) -> Response[str]:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    if "operation" in event:  # `opswire deploy ...` on a local stack (direct Invoke)
-        from opswire.adapters.deploy_workflow import TaskTokens
+    if "operation" in event:  # `opswire deploy ...` on a local stack, or an operator's Invoke
+        from opswire.adapters.deploy_workflow import DeploymentWorkflow, TaskTokens
         from opswire.adapters.deployment_store import DeploymentStore
         from opswire.deployments.approval import operate
 
         settings = load_settings(DeployApprovalSettings)
         store = DeploymentStore(settings.deployment_table_name)
-        return operate(event, store, TaskTokens(), _now())
+        workflow = DeploymentWorkflow(settings.deployment_state_machine_arn)
+        return operate(event, store, TaskTokens(), workflow, _now())
     return app.resolve(event, context)

@@ -1,13 +1,15 @@
-"""``opswire deploy history|status|approve|reject``: deployments, on a deployed stack or locally.
+"""``opswire deploy``: deployments, on a deployed stack or locally.
 
     opswire deploy history [--limit N] [--json]
     opswire deploy status ID
     opswire deploy approve ID [--as NAME]
     opswire deploy reject ID [--as NAME]
+    opswire deploy override ID --reason TEXT [--as NAME]
 
 With ``--stack NAME [--region R]`` it reads the stack's deployment table (output
-``DeploymentTableName``) and resumes the waiting approval with SendTaskSuccess, using your AWS
-credentials. Without it, it asks the running ``opswire local up`` (DeployApprovalFunction, direct
+``DeploymentTableName``), resumes the waiting approval with SendTaskSuccess and starts overrides
+on ``DeploymentStateMachineArn``, using your AWS credentials (an override also records your AWS
+identity). Without it, it asks the running ``opswire local up`` (DeployApprovalFunction, direct
 invoke). Approvers are checked the same way in both cases: on the environment's allow-list and
 not the requester. ``--as`` defaults to your login name.
 """
@@ -23,7 +25,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-STACK_OUTPUT = "DeploymentTableName"
+TABLE_OUTPUT = "DeploymentTableName"
+WORKFLOW_OUTPUT = "DeploymentStateMachineArn"
 
 
 def register(commands: Any) -> None:
@@ -34,14 +37,17 @@ def register(commands: Any) -> None:
         ("status", "one deployment with its stages"),
         ("approve", "approve a deployment waiting for approval"),
         ("reject", "reject a deployment waiting for approval"),
+        ("override", "run a deployment blocked by firing alarms again, alarms overridden"),
     ):
         parser = actions.add_parser(name, help=text)
         if name != "history":
             parser.add_argument("deployment_id")
         else:
             parser.add_argument("--limit", type=int, default=20)
-        if name in ("approve", "reject"):
+        if name in ("approve", "reject", "override"):
             parser.add_argument("--as", dest="approver", default=getpass.getuser())
+        if name == "override":
+            parser.add_argument("--reason", required=True, help="why (kept with the deployment)")
         parser.add_argument("--stack", help="a deployed stack (default: `opswire local up`)")
         parser.add_argument("--region")
         parser.add_argument("--json", action="store_true")
@@ -56,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
         request["deployment_id"] = args.deployment_id
     if args.deploy_command in ("approve", "reject"):
         request["approver"] = args.approver
+    if args.deploy_command == "override":
+        request.update(by=args.approver, reason=args.reason)
     result = _deployed(args, request) if args.stack else _local(request)
     _print(args, result)
     if "error" in result:
@@ -66,20 +74,28 @@ def run(args: argparse.Namespace) -> int:
 def _deployed(args: argparse.Namespace, request: dict[str, Any]) -> dict[str, Any]:
     import boto3
 
-    from opswire.adapters.deploy_workflow import TaskTokens
+    from opswire.adapters.deploy_workflow import DeploymentWorkflow, TaskTokens
     from opswire.adapters.deployment_store import DeploymentStore
     from opswire.deployments.approval import operate
 
     if args.region:
         os.environ["AWS_DEFAULT_REGION"] = args.region
-    outputs = boto3.client("cloudformation").describe_stacks(StackName=args.stack)["Stacks"][0]
-    table = next(
-        (o["OutputValue"] for o in outputs.get("Outputs", []) if o["OutputKey"] == STACK_OUTPUT),
-        None,
+    stack = boto3.client("cloudformation").describe_stacks(StackName=args.stack)["Stacks"][0]
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    missing = [name for name in (TABLE_OUTPUT, WORKFLOW_OUTPUT) if name not in outputs]
+    if missing:
+        return {"error": f"stack {args.stack} has no {', '.join(missing)} output"}
+    principal = ""
+    if request["operation"] == "override":
+        principal = str(boto3.client("sts").get_caller_identity()["Arn"])
+    return operate(
+        request,
+        DeploymentStore(outputs[TABLE_OUTPUT]),
+        TaskTokens(),
+        DeploymentWorkflow(outputs[WORKFLOW_OUTPUT]),
+        datetime.now(UTC),
+        principal,
     )
-    if table is None:
-        return {"error": f"stack {args.stack} has no {STACK_OUTPUT} output"}
-    return operate(request, DeploymentStore(table), TaskTokens(), datetime.now(UTC))
 
 
 def _local(request: dict[str, Any]) -> dict[str, Any]:
@@ -98,7 +114,7 @@ def _local(request: dict[str, Any]) -> dict[str, Any]:
     if invocations[-1].get("errored"):
         return {"error": str(payload.get("errorMessage"))}
     # An approval resumes the workflow: show what it did next (stages, Slack, email).
-    if request["operation"] in ("approve", "reject"):
+    if request["operation"] in ("approve", "reject", "override"):
         payload["executions"] = result.get("executions", [])
     return payload
 

@@ -95,3 +95,9 @@ def test_deploy_cli_history_status_and_approval_in_a_running_local_up(
     final = json.loads(opswire("deploy", "status", "gh-cli-rel-1", "--json", env=cli_env).stdout)
     assert final["deployment"]["status"] == "succeeded"
     assert final["deployment"]["decided_by"] == "monalisa"
+
+    # Only a deployment blocked before any change can be run again with an alarm override.
+    override = opswire("deploy", "override", "gh-cli-rel-1", "--as", "monalisa", "--reason",
+                       "hotfix", env=cli_env)  # fmt: skip
+    assert override.returncode == 1
+    assert "was not blocked before deploying (outcome succeeded)" in override.stdout

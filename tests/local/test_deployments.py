@@ -310,6 +310,51 @@ def test_watched_alarm_in_alarm_blocks_the_deploy(start_platform: PlatformFactor
     assert "alarms in ALARM before deploying: web-5xx" in slack_texts(report)[-1]
 
 
+def _operate(platform: LocalPlatform, **request: Any) -> tuple[dict[str, Any], DeliveryReport]:
+    """``opswire deploy ...`` as the CLI sends it to a local stack."""
+    report = platform.send("function:DeployApprovalFunction", json.dumps(request).encode())
+    assert report.invocation is not None, report.errors
+    return dict(report.invocation["payload"]), report
+
+
+def test_an_audited_override_runs_a_blocked_deployment_again(
+    start_platform: PlatformFactory,
+) -> None:
+    platform = start_platform(
+        ssm_parameters={"DeployConfigParameter": config(staging={"alarms": ["web-5xx"]})}
+    )
+    boto3.client("cloudwatch", region_name=REGION).set_alarm_state(
+        AlarmName="web-5xx", StateValue="ALARM", StateReason="test"
+    )
+    blocked = answer(deliver(platform, "push", PUSH, delivery="blocked-1"))["deployment_id"]
+    assert record_of(platform, blocked)["outcome"] == "blocked"
+    no_reason, _ = _operate(platform, operation="override", deployment_id=blocked, by="ann")
+    assert no_reason["status"] == 400
+
+    started, report = _operate(
+        platform, operation="override", deployment_id=blocked, by="ann", reason="hotfix INC-42"
+    )
+
+    assert started["status"] == 202, started
+    assert started["deployment_id"] == f"{blocked}-override-1"
+    [execution] = executions(report)
+    assert execution.get("output", {}).get("outcome") == "succeeded", execution
+    assert image_of(service("web-staging")["taskDefinition"]).endswith(":" + PUSH["after"][:12])
+    rerun = record_of(platform, started["deployment_id"])
+    assert rerun["alarm_override"]["by"] == "ann"
+    assert rerun["alarm_override"]["reason"] == "hotfix INC-42"
+    assert rerun["alarm_override"]["alarms"] == ["web-5xx"]
+    assert any("OVERRIDDEN by ann (hotfix INC-42)" in t for t in slack_texts(report))
+    [audit] = record_of(platform, blocked)["overrides"]
+    assert (audit["by"], audit["deployment_id"]) == ("ann", started["deployment_id"])
+    # Only a blocked deployment can be overridden.
+    again, _ = _operate(
+        platform, operation="override", deployment_id=started["deployment_id"], by="ann",
+        reason="again",
+    )  # fmt: skip
+    assert again["status"] == 409
+
+
 PROD = {"approval_required": True, "approvers": ["ops-lead@example.com", "Codertocat"]}
 
 

@@ -136,11 +136,21 @@ def test_preflight_blocks_unless_an_override_is_recorded() -> None:
     d = deps(alarms=["5xx", "latency"], firing=["5xx"])
     with pytest.raises(AlarmsFiringError, match="5xx"):
         preflight(started(d), d)
-    overridden = started(d).model_copy(update={"override_alarms": "hotfix INC-42"})
-    preflight(overridden, d)
+    override = {"by": "alice", "principal": "", "reason": "hotfix INC-42", "at": "now"}
+    checked = preflight(started(d).model_copy(update={"alarm_override": override}), d)
+    assert checked.overridden_alarms == ["5xx"]
+    # The bake ignores the overridden alarm only: "latency" going off still fails it.
+    baking = checked.model_copy(update={"bake_remaining": 5, "bake_wait": 5})
+    assert check_bake(baking, d).bake_remaining == 0
+    latency = deps(alarms=["5xx", "latency"], firing=["5xx", "latency"])
+    with pytest.raises(AlarmsFiringError, match=r"while baking: latency$"):
+        check_bake(checked, latency)
     record = d.store.get("gh-1")
     assert record is not None
-    assert record["alarm_override"] == {"reason": "hotfix INC-42", "alarms": ["5xx"]}
+    assert record["alarm_override"] == {**override, "alarms": ["5xx"]}
+    messages = [stage["message"] for stage in record["stages"]]
+    assert any("OVERRIDDEN by alice (hotfix INC-42)" in m for m in messages)
+    assert messages[-1].endswith("(overridden, not counted: 5xx).")
 
 
 def test_finish_reports_to_every_recipient_once() -> None:

@@ -259,9 +259,10 @@ class DeployTaskSettings(_Settings):
 
 
 class DeployApprovalSettings(_Settings):
-    """DeployApprovalFunction (approve/reject links)."""
+    """DeployApprovalFunction (approve/reject links; `opswire deploy` on a local stack)."""
 
     deployment_table_name: str = Field(min_length=1)
+    deployment_state_machine_arn: str = Field(min_length=1)
     ack_secret_name: str = Field(min_length=1)
     secret_max_age_seconds: int = Field(default=300, ge=0)
 

@@ -18,7 +18,9 @@ class DeploymentWorkflow:
     def __init__(self, state_machine_arn: str) -> None:
         self._state_machine_arn = state_machine_arn
 
-    def start(self, name: str, request: "DeployRequest") -> bool:
+    def start(
+        self, name: str, request: "DeployRequest", extra_input: dict[str, Any] | None = None
+    ) -> bool:
         """Start execution ``name``; False when an execution of that name exists already."""
         arn = self._state_machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
         try:
@@ -31,7 +33,9 @@ class DeploymentWorkflow:
             sfn_client().start_execution(
                 stateMachineArn=self._state_machine_arn,
                 name=name,
-                input=json.dumps({"request": request.model_dump(mode="json")}),
+                input=json.dumps(
+                    {"request": request.model_dump(mode="json"), **(extra_input or {})}
+                ),
             )
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "ExecutionAlreadyExists":

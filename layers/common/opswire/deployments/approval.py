@@ -19,11 +19,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from html import escape
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 from urllib.parse import quote, urlencode
 
 from opswire.errors import DeploymentStoreRetryableError, OpswireError
 from opswire.observability import logger
+
+if TYPE_CHECKING:
+    from opswire.deployments.webhook import DeployRequest
 
 Decision = Literal["approve", "reject"]
 APPROVE_ACTION_ID = "deployment_approve"
@@ -291,6 +294,70 @@ class HistoryStore(Store, Protocol):
     def history(self, limit: int = 50) -> list[dict[str, Any]]: ...
 
 
+class WorkflowStarter(Protocol):
+    def start(
+        self, name: str, request: "DeployRequest", extra_input: dict[str, Any] | None = None
+    ) -> bool:
+        """Start execution ``name``; False when it exists already."""
+        ...
+
+
+def override_alarms(
+    deployment_id: str,
+    reason: str,
+    by: str,
+    store: Store,
+    workflow: WorkflowStarter,
+    now: datetime,
+    principal: str = "",
+) -> dict[str, Any]:
+    """Run a deployment that firing alarms blocked again, as a new deployment whose pre-flight
+    lets the alarms pass. Audited: who (``by`` and the AWS ``principal`` when known), why and
+    when are kept on both records and said in the new deployment's Slack thread. Approval, the
+    rollout checks and the bake are unchanged (the bake still fails on a firing alarm)."""
+    from opswire.deployments.webhook import DeployRequest
+
+    reason = " ".join(reason.split())
+    if not reason or len(reason) > 300:
+        return {"status": 400, "message": "an override needs a reason (1-300 characters)"}
+    record = store.get(deployment_id)
+    if record is None:
+        return {"status": 404, "message": f"no deployment {deployment_id}"}
+    if record.get("outcome") != "blocked":
+        return {
+            "status": 409,
+            "message": f"deployment {deployment_id} was not blocked before deploying "
+            f"(outcome {record.get('outcome') or record.get('status')}): nothing to override",
+        }
+    approvers = [str(a).lower() for a in (record.get("approvers") or [])]
+    if approvers and by.lower() not in approvers:
+        return {"status": 403, "message": f"{by} is not an approver of {record['environment']}"}
+    count = int(record.get("overrides_started", 0)) + 1
+    new_id = f"{deployment_id}-override-{count}"[-80:]
+    audit = {"by": by, "principal": principal, "reason": reason, "at": now.isoformat()}
+    try:  # claim the override number (conditional write): one new deployment per call
+        store.put(
+            deployment_id,
+            {
+                **record,
+                "overrides_started": count,
+                "overrides": [*record.get("overrides", []), {**audit, "deployment_id": new_id}],
+                "updated_at": now.isoformat(),
+            },
+            int(record.get("version", 0)),
+        )
+    except DeploymentStoreRetryableError:
+        return {"status": 409, "message": f"deployment {deployment_id} changed meanwhile"}
+    fields = {k: record[k] for k in DeployRequest.model_fields if k in record}
+    request = DeployRequest.model_validate({**fields, "deployment_id": new_id})
+    workflow.start(new_id, request, {"alarm_override": audit})
+    return {
+        "status": 202,
+        "message": f"started {new_id}: {deployment_id} again, alarms overridden by {by}",
+        "deployment_id": new_id,
+    }
+
+
 def public_record(record: dict[str, Any]) -> dict[str, Any]:
     """A deployment record without its task token (which would let its holder decide)."""
     return {k: v for k, v in record.items() if k != "task_token"}
@@ -312,10 +379,16 @@ def summary(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def operate(
-    request: Mapping[str, Any], store: HistoryStore, callback: TaskCallback, now: datetime
+    request: Mapping[str, Any],
+    store: HistoryStore,
+    callback: TaskCallback,
+    workflow: WorkflowStarter,
+    now: datetime,
+    principal: str = "",
 ) -> dict[str, Any]:
-    """``opswire deploy history|status|approve|reject`` as one request (the CLI invokes it in
-    a local stack; against a deployed stack it runs with the caller's credentials)."""
+    """``opswire deploy history|status|approve|reject|override`` as one request (the CLI
+    invokes it in a local stack; against a deployed stack it runs with the caller's
+    credentials, and ``principal`` is the caller's AWS identity)."""
     operation = str(request.get("operation", ""))
     deployment_id = str(request.get("deployment_id", ""))
     if operation == "history":
@@ -336,4 +409,14 @@ def operate(
             now,
         )
         return {"status": answer.status, "message": answer.message}
+    if operation == "override":
+        return override_alarms(
+            deployment_id,
+            str(request.get("reason", "")),
+            str(request.get("by", "")),
+            store,
+            workflow,
+            now,
+            principal,
+        )
     return {"error": f"unknown operation {operation!r}"}

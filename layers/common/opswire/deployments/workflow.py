@@ -41,7 +41,11 @@ class DeployState(BaseModel):
     wait_seconds: int = 1
     approval_timeout_seconds: int = 3600
     approval: dict[str, Any] | None = None
-    override_alarms: str = ""
+    alarm_override: dict[str, Any] | None = None
+    """``opswire deploy override``: who (by, principal), why (reason) and when (at)."""
+    overridden_alarms: list[str] = Field(default_factory=list)
+    """Firing at pre-flight and overridden: the bake does not count them (a hotfix for what set
+    them off could never bake otherwise); every other watched alarm still fails the bake."""
     error: dict[str, Any] | None = None
     outcome: str = ""
     detail: str = ""
@@ -222,18 +226,23 @@ def start(state: DeployState, deps: Deps) -> DeployState:
 def preflight(state: DeployState, deps: Deps) -> DeployState:
     """Alarms of the target already in ALARM stop the deploy unless an override is given."""
     firing = deps.alarms_in_alarm(_env(state).alarms)
-    if firing and not state.override_alarms:
-        raise AlarmsFiringError(f"alarms in ALARM before deploying: {', '.join(firing)}")
-    if firing:
+    override = state.alarm_override
+    if firing and not override:
+        raise AlarmsFiringError(
+            f"alarms in ALARM before deploying: {', '.join(firing)} "
+            f"(`opswire deploy override {state.request.deployment_id} --reason ...` to go ahead)"
+        )
+    if firing and override:
         _stage(
             deps,
             state,
             "preflight",
-            f"Alarms in ALARM overridden ({state.override_alarms}): {', '.join(firing)}",
-            alarm_override={"reason": state.override_alarms, "alarms": firing},
+            f"Alarms in ALARM: {', '.join(firing)}; OVERRIDDEN by {override.get('by')} "
+            f"({override.get('reason')}).",
+            alarm_override={**override, "alarms": firing},
         )
-    else:
-        _stage(deps, state, "preflight", "Pre-flight: no watched alarm is firing.")
+        return state.model_copy(update={"overridden_alarms": firing})
+    _stage(deps, state, "preflight", "Pre-flight: no watched alarm is firing.")
     return state
 
 
@@ -354,13 +363,23 @@ def check_rollout(state: DeployState, deps: Deps) -> DeployState:
 
 
 def check_bake(state: DeployState, deps: Deps) -> DeployState:
-    """After ``bake_wait`` seconds: any watched alarm in ALARM fails the deployment."""
-    firing = deps.alarms_in_alarm(_env(state).alarms)
+    """After ``bake_wait`` seconds: a watched alarm in ALARM fails the deployment (except the
+    ones overridden at pre-flight)."""
+    firing = deps.alarms_in_alarm(
+        [a for a in _env(state).alarms if a not in state.overridden_alarms]
+    )
     if firing:
         raise AlarmsFiringError(f"alarms in ALARM while baking: {', '.join(firing)}")
     remaining = max(0, state.bake_remaining - state.bake_wait)
     if remaining == 0:
-        _stage(deps, state, "baked", f"Baked {_env(state).bake_seconds}s with no alarm firing.")
+        ignored = state.overridden_alarms
+        _stage(
+            deps,
+            state,
+            "baked",
+            f"Baked {_env(state).bake_seconds}s with no watched alarm firing"
+            + (f" (overridden, not counted: {', '.join(ignored)})." if ignored else "."),
+        )
     return state.model_copy(
         update={
             "bake_remaining": remaining,
