@@ -1,8 +1,10 @@
-"""``opswire demo``: the alarm workflow's behaviours, one scenario each, on the local platform.
+"""``opswire demo``: the alarm workflow's behaviours and two deployments, one scenario each, on
+the local platform.
 
 Each scenario delivers sample events from ``events/`` (or lets time pass) and states what it
 expects; it passes when nothing failed and exactly the expected Slack calls and emails were seen.
-The demo stack uses a routing table with one-minute reminders, which pass in 3 s (time scale 0.05).
+The demo stack uses a routing table with one-minute reminders, which pass in 3 s (time scale 0.05),
+and the deploy config of ``examples/deploy-config.json`` (moto ECS services).
 """
 
 from __future__ import annotations
@@ -104,6 +106,7 @@ def run_demo(platform: LocalPlatform) -> list[dict[str, Any]]:
     try:
         results = [_run(platform, scenario) for scenario in SCENARIOS]
         results.append(_run_silenced(platform))
+        results.extend(_run_deployments(platform))
     finally:
         if saved_silences is not None:
             silence_file.write_text(saved_silences)
@@ -139,6 +142,65 @@ def _run_silenced(platform: LocalPlatform) -> dict[str, Any]:
         slack_calls=0,
         emails=0,
     )
+
+
+def _run_deployments(platform: LocalPlatform) -> list[dict[str, Any]]:
+    """A signed push deploys to staging; a signed release waits for approval in prod until an
+    approver clicks Approve in the deployment's Slack thread."""
+    from opswire.deployments.approval import APPROVE_ACTION_ID
+
+    pushed = _github(platform, "push", "events/github/push-master.json")
+    push = _result(
+        "GitHub push to master -> ECS staging: new revision PRIMARY + COMPLETED, baked",
+        "7 Slack messages in one thread (one per stage) and 1 email",
+        [pushed],
+        slack_calls=7,
+        emails=1,
+    )
+    released = _github(platform, "release", "events/github/release-published.json")
+    platform.outbox.add_user("U0OPSLEAD", "ops-lead@example.com")
+    [approval] = [
+        m
+        for m in released.notifications
+        if m["channel"] == "slack" and (m.get("payload") or {}).get("blocks")
+    ]
+    body, headers = slack_interaction(
+        approval["payload"]["blocks"][1]["elements"][0]["value"],
+        "ops-lead",
+        action_id=APPROVE_ACTION_ID,
+        user_id="U0OPSLEAD",
+        message=(approval["channel_id"], approval["ts"]),
+    )
+    approved = platform.send("http:POST /slack/interactions", body, headers=headers)
+    release = _result(
+        "GitHub release -> prod waits for approval -> Approve in Slack -> deployed",
+        "3 Slack messages (the last with Approve/Reject) + 1 approval email; the click turns "
+        "the buttons into 'Approved by'; 5 more messages + 1 email",
+        [released, approved],
+        slack_calls=9,
+        emails=2,
+    )
+    return [push, release]
+
+
+def _github(platform: LocalPlatform, event: str, event_file: str) -> DeliveryReport:
+    """A webhook delivery as GitHub signs it (the local stack's webhook secret)."""
+    import hashlib
+    import os
+    import uuid
+
+    from opswire_local.deploy_local import LOCAL_GITHUB_WEBHOOK_SECRET
+
+    body = (platform.options.root / event_file).read_bytes()
+    secret = os.environ.get("GITHUB_WEBHOOK_SECRET") or LOCAL_GITHUB_WEBHOOK_SECRET
+    headers = {
+        "Content-Type": "application/json",
+        "X-GitHub-Event": event,
+        "X-GitHub-Delivery": str(uuid.uuid4()),
+        "X-Hub-Signature-256": "sha256="
+        + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest(),
+    }
+    return platform.send("http:POST /webhooks/github", body, headers=headers, event_file=event_file)
 
 
 def _step(platform: LocalPlatform, step: Step) -> DeliveryReport:

@@ -192,7 +192,7 @@ def test_demo_json_runs_every_scenario_and_all_pass(cli_env: dict[str, str]) -> 
     assert report["ok"] is True
     names = [s["name"] for s in report["scenarios"]]
     for behaviour in ("alarm fires", "EventBridge", "still in ALARM", "resolved", "flapping",
-                      "acknowledged", "silenced"):  # fmt: skip
+                      "acknowledged", "silenced", "GitHub push", "Approve in Slack"):  # fmt: skip
         assert any(behaviour in name for name in names), (behaviour, names)
     assert all(s["ok"] and s["problems"] == [] for s in report["scenarios"])
 
