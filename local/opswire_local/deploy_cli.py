@@ -77,14 +77,11 @@ def _deployed(args: argparse.Namespace, request: dict[str, Any]) -> dict[str, An
     from opswire.adapters.deploy_workflow import DeploymentWorkflow, TaskTokens
     from opswire.adapters.deployment_store import DeploymentStore
     from opswire.deployments.approval import operate
+    from opswire_local.stacks import stack_outputs
 
     if args.region:
         os.environ["AWS_DEFAULT_REGION"] = args.region
-    stack = boto3.client("cloudformation").describe_stacks(StackName=args.stack)["Stacks"][0]
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
-    missing = [name for name in (TABLE_OUTPUT, WORKFLOW_OUTPUT) if name not in outputs]
-    if missing:
-        return {"error": f"stack {args.stack} has no {', '.join(missing)} output"}
+    outputs = stack_outputs(args.stack, None, TABLE_OUTPUT, WORKFLOW_OUTPUT)
     principal = ""
     if request["operation"] == "override":
         principal = str(boto3.client("sts").get_caller_identity()["Arn"])

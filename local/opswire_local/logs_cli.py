@@ -154,13 +154,9 @@ def run_subscribe(args: argparse.Namespace) -> int:
 
 # ---- helpers ------------------------------------------------------------------------------------
 def _stack_output(stack: str, key: str) -> str:
-    import boto3
+    from opswire_local.stacks import stack_outputs
 
-    described = boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]
-    for output in described.get("Outputs", []):
-        if output["OutputKey"] == key:
-            return str(output["OutputValue"])
-    raise SystemExit(f"opswire: stack {stack!r} has no output {key!r}")
+    return stack_outputs(stack, None, key)[key]
 
 
 def _print(result: dict[str, Any], *, as_json: bool) -> None:

@@ -288,10 +288,11 @@ def _with_target(args: argparse.Namespace, work: Any) -> Any:
     import boto3
 
     if not args.local:
+        from opswire_local.stacks import stack_outputs
+
         session = boto3.Session(profile_name=args.profile, region_name=args.region)
         account = session.client("sts").get_caller_identity()["Account"]
-        stacks = session.client("cloudformation").describe_stacks(StackName=args.stack)
-        outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks["Stacks"][0].get("Outputs", [])}
+        outputs = stack_outputs(args.stack, session)
         return work(Target(session, outputs, account), None)
 
     from opswire_local.cli import handler_output_to_log, platform_options

@@ -101,19 +101,12 @@ def silence_file(root: Path | None) -> SilenceFile:
 def stack_store(stack: str, region: str | None) -> SilenceStore:
     """The incident table of a deployed stack (CloudFormation output ``IncidentTableName``)."""
     import boto3
-    from botocore.exceptions import BotoCoreError, ClientError
 
     from opswire.adapters.incident_store import IncidentStore
+    from opswire_local.stacks import stack_outputs
 
     session = boto3.session.Session(region_name=region)
-    try:
-        stacks = session.client("cloudformation").describe_stacks(StackName=stack)["Stacks"]
-    except (ClientError, BotoCoreError) as exc:
-        raise SystemExit(f"opswire: stack {stack!r} could not be described: {exc}") from None
-    outputs = {o["OutputKey"]: o.get("OutputValue", "") for o in stacks[0].get("Outputs", [])}
-    table = outputs.get(STACK_OUTPUT)
-    if not table:
-        raise SystemExit(f"opswire: stack {stack!r} has no output {STACK_OUTPUT}")
+    table = stack_outputs(stack, session, STACK_OUTPUT)[STACK_OUTPUT]
     return IncidentStore(table, client=session.client("dynamodb"))
 
 

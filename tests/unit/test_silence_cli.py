@@ -206,3 +206,13 @@ def test_add_list_remove_on_a_deployed_stack(
 def test_an_unknown_stack_is_a_clear_error(deployed: None) -> None:
     with pytest.raises(SystemExit, match="stack 'nope' could not be described"):
         main(["silence", "list", "--stack", "nope", "--region", "eu-central-1"])
+
+
+def test_a_stack_without_the_needed_outputs_is_a_clear_error(deployed: None) -> None:
+    from opswire_local.stacks import stack_outputs
+
+    session = boto3.session.Session(region_name="eu-central-1")
+    outputs = stack_outputs("opswire-prod", session, "IncidentTableName")
+    assert outputs == {"IncidentTableName": "opswire-prod-incidents"}
+    with pytest.raises(SystemExit, match="has no output DeploymentTableName, Deployment"):
+        stack_outputs("opswire-prod", session, "DeploymentTableName", "DeploymentStateMachineArn")
