@@ -15,6 +15,7 @@ from opswire.errors import BeanstalkError, BeanstalkRetryableError
 
 if TYPE_CHECKING:
     from types_boto3_elasticbeanstalk import ElasticBeanstalkClient
+    from types_boto3_s3 import S3Client
 
 _RETRYABLE = frozenset(
     {
@@ -50,14 +51,25 @@ def _translate(exc: ClientError, what: str) -> Exception:
 
 
 class BeanstalkEnvironments:
-    """``bucket``: where source bundles go (the stack's DeployArtifactBucket)."""
+    """``bucket``: where source bundles go (the stack's DeployArtifactBucket). The clients
+    default to the cached ones (tests pass botocore-stubbed clients)."""
 
-    def __init__(self, bucket: str) -> None:
+    def __init__(
+        self,
+        bucket: str,
+        client: "ElasticBeanstalkClient | None" = None,
+        s3: "S3Client | None" = None,
+    ) -> None:
         self._bucket = bucket
+        self._client = client
+        self._s3 = s3
+
+    def _eb(self) -> "ElasticBeanstalkClient":
+        return self._client or beanstalk_client()
 
     def describe_environment(self, application: str, environment: str) -> dict[str, Any]:
         try:
-            response = beanstalk_client().describe_environments(
+            response = self._eb().describe_environments(
                 ApplicationName=application, EnvironmentNames=[environment], IncludeDeleted=False
             )
         except ClientError as exc:
@@ -75,7 +87,7 @@ class BeanstalkEnvironments:
 
     def describe_version(self, application: str, version_label: str) -> dict[str, Any] | None:
         try:
-            response = beanstalk_client().describe_application_versions(
+            response = self._eb().describe_application_versions(
                 ApplicationName=application, VersionLabels=[version_label]
             )
         except ClientError as exc:
@@ -98,13 +110,13 @@ class BeanstalkEnvironments:
             )
         key = f"opswire/{application}/{version_label}.zip"
         try:
-            s3_client().put_object(
+            (self._s3 or s3_client()).put_object(
                 Bucket=self._bucket, Key=key, Body=bundle, ContentType="application/zip"
             )
         except ClientError as exc:
             raise _translate(exc, "S3 PutObject (source bundle)") from exc
         try:
-            beanstalk_client().create_application_version(
+            self._eb().create_application_version(
                 ApplicationName=application,
                 VersionLabel=version_label,
                 Description=description,
@@ -116,7 +128,7 @@ class BeanstalkEnvironments:
 
     def update_environment(self, application: str, environment: str, version_label: str) -> None:
         try:
-            beanstalk_client().update_environment(
+            self._eb().update_environment(
                 ApplicationName=application,
                 EnvironmentName=environment,
                 VersionLabel=version_label,
