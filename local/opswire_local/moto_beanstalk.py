@@ -273,8 +273,14 @@ def beanstalk_semantics(behaviour: Behaviour | None = None) -> Iterator[Behaviou
         ("describe_environments", describe_environments),
     ):
         patches.enter_context(mock.patch.object(EBResponse, name, function, create=True))
-    with patches:
-        yield rules
+    with _LOCK:
+        _FORCED.clear()  # outcomes set for an earlier stack do not leak into this one
+    try:
+        with patches:
+            yield rules
+    finally:
+        with _LOCK:
+            _FORCED.clear()
 
 
 def _advance(env: Any) -> None:
