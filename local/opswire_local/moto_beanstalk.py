@@ -45,6 +45,9 @@ class Behaviour:
     """DescribeApplicationVersions answers that still say PROCESSING after the create."""
     update_polls: int = 1
     """DescribeEnvironments answers that still say Updating after an UpdateEnvironment."""
+    keep_health_while_updating: bool = False
+    """Health stays what it was during an update (as EB's does until instances report),
+    instead of Grey."""
 
 
 class _OperationInProgress(ServiceException):
@@ -246,7 +249,9 @@ def beanstalk_semantics(behaviour: Behaviour | None = None) -> Iterator[Behaviou
                     "image": version["opswire"]["image"],
                     "forced": _FORCED.pop((app_name, env_name), None),
                 }
-                env.status, env.health, env.health_status = "Updating", "Grey", "Pending"
+                env.status = "Updating"
+                if not rules.keep_health_while_updating:
+                    env.health, env.health_status = "Grey", "Pending"
                 env.abortable_operation_in_progress = True
                 env.date_updated = utcnow()
         return ActionResult(env)

@@ -235,3 +235,26 @@ def test_without_the_artifact_bucket_setting_eb_targets_are_refused(behaviour: B
     state = start(DeployState(request=request()), d)
     with pytest.raises(DeploymentError, match="not enabled"):
         register(state, d)
+
+
+def test_red_while_deploying_fails_at_once_but_a_rollback_waits_for_ready(
+    behaviour: Behaviour,
+) -> None:
+    d = deps()
+    behaviour.processing_polls = 0
+    behaviour.keep_health_while_updating = True  # EB's health lags behind the update
+    behaviour.update_polls = 2
+    state = deployed(d)
+    new = state.task_definition
+    # The new version's instances fail while EB is still Updating: a deployment fails at once.
+    settle(APP, ENV, version_label=new, status="Updating", health="Red", region=REGION)
+    (verdict,) = checks(state, d)
+    assert verdict.rollout == "FAILED"
+    # EB finishes its (failed) deployment, Ready and Red; the rollback starts from there.
+    settle(APP, ENV, version_label=new, health="Red", region=REGION)
+    rolling_back = update(start_rollback(verdict, d), d)
+    seen = checks(rolling_back, d)
+    # Red while the rollback is Updating is the old version's health: in progress, not failed.
+    assert [s.rollout for s in seen] == ["IN_PROGRESS", "IN_PROGRESS", "COMPLETED"]
+    assert "health Red" in seen[0].rollout_reason
+    assert environment()["VersionLabel"] == "v1"

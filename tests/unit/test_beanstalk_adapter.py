@@ -172,3 +172,19 @@ def test_version_labels_are_unique_per_deployment_and_fit_eb_limits() -> None:
     long = version_label("t" * 128, deployment)
     assert len(long) == 100
     assert long.endswith(f"-{deployment}")
+
+
+def test_the_deployment_state_machine_retries_beanstalk_errors_where_it_retries_ecs_errors() -> (
+    None
+):
+    from pathlib import Path
+
+    asl = Path(__file__).resolve().parents[2] / "statemachines" / "deployment.asl.json"
+    states = json.loads(asl.read_text(encoding="utf-8"))["States"]
+    retried = 0
+    for name, state in states.items():
+        for retry in state.get("Retry", []):
+            errors = retry["ErrorEquals"]
+            assert ("EcsRetryableError" in errors) == ("BeanstalkRetryableError" in errors), name
+            retried += "BeanstalkRetryableError" in errors
+    assert retried >= 8  # every Task of the deployment but the approval request

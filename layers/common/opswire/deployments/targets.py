@@ -41,7 +41,7 @@ class RolloutTarget(Protocol):
         wait (the rollout check calls ``update`` again on its next poll)."""
         ...
 
-    def observe(self, revision: str) -> Observation: ...
+    def observe(self, revision: str, rolling_back: bool = False) -> Observation: ...
 
     def short(self, revision: str) -> str: ...
 
@@ -73,7 +73,7 @@ class EcsRolloutTarget:
         self._ecs.update_service(self._config.cluster, self._config.service, revision)
         return ""
 
-    def observe(self, revision: str) -> Observation:
+    def observe(self, revision: str, rolling_back: bool = False) -> Observation:
         """COMPLETED only when the PRIMARY deployment runs ``revision`` and its rollout is
         COMPLETED; FAILED when ECS rolled back (PRIMARY on another revision) or it failed."""
         service = self._ecs.describe_service(self._config.cluster, self._config.service)
@@ -194,7 +194,9 @@ class BeanstalkRolloutTarget:
         )
         return ""
 
-    def observe(self, revision: str) -> Observation:
+    def observe(self, revision: str, rolling_back: bool = False) -> Observation:
+        """Red fails a deployment at once; while a rollback is still Updating, Red is the health
+        of the version being replaced (it counts once the environment is Ready again)."""
         environment = self._environment()
         status = str(environment.get("Status") or "")
         health = str(environment.get("Health") or "")
@@ -204,7 +206,7 @@ class BeanstalkRolloutTarget:
             detail += f" ({environment['HealthStatus']})"
         if status in _ENV_GONE:
             return Observation("FAILED", f"environment {self.name} is {status}")
-        if health == "Red":
+        if health == "Red" and (status == "Ready" or not rolling_back):
             return Observation("FAILED", f"{self.name} on {label or '?'}: {detail}")
         if status == "Ready" and label != revision:
             return Observation(

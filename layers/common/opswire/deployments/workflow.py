@@ -328,7 +328,7 @@ def check_rollout(state: DeployState, deps: Deps) -> DeployState:
             if pending:
                 observation = Observation("IN_PROGRESS", waiting)
     if observation is None:
-        observation = target.observe(intended)
+        observation = target.observe(intended, rolling_back=state.phase == "rollback")
     polls = state.polls + 1
     rollout: Rollout = observation.rollout
     reason = observation.reason
