@@ -11,6 +11,9 @@ the ECS services it names, and ECS rollout semantics moto lacks.
   task definition makes a new PRIMARY deployment on it, rollout COMPLETED; an image whose tag
   starts with ``LOCAL_FAILING_TAG_PREFIX`` makes the rollout fail the way the ECS deployment
   circuit breaker does: PRIMARY goes back to the previous revision, rolloutState FAILED.
+- Every Elastic Beanstalk target is created too (application, an "initial" version, the
+  environment Ready/Green on it); moto lacks versions and updates: opswire_local.moto_beanstalk
+  adds them (tags starting with ``fail`` go Red, with ``revert`` EB goes back by itself).
 """
 
 from __future__ import annotations
@@ -23,10 +26,11 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
-from opswire_local.template import REGION
+from opswire_local.template import ACCOUNT_ID, REGION
 
 LOCAL_GITHUB_WEBHOOK_SECRET = "opswire-local-webhook-secret"
 LOCAL_FAILING_TAG_PREFIX = "fail"
+LOCAL_BEANSTALK_INITIAL_VERSION = "initial"
 DEPLOY_CONFIG_LOGICAL_ID = "DeployConfigParameter"
 
 
@@ -70,6 +74,9 @@ def create_targets(config_json: str) -> None:
             )
             cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="OK", StateReason="local")
         target = env.get("target") or {}
+        if target.get("type") == "beanstalk":
+            create_beanstalk_environment(target["application"], target["environment_name"])
+            continue
         if target.get("type", "ecs") != "ecs":
             continue
         cluster, service = target["cluster"], target["service"]
@@ -91,6 +98,42 @@ def create_targets(config_json: str) -> None:
         ecs.create_service(
             cluster=cluster, serviceName=service, taskDefinition=definition, desiredCount=1
         )
+
+
+def create_beanstalk_environment(application: str, environment: str) -> None:
+    """The application, its "initial" version (EB's sample application: no bundle) and the
+    environment running it, Ready and Green (an existing environment is left alone)."""
+    import boto3
+
+    from opswire_local.moto_beanstalk import settle
+
+    eb = boto3.client("elasticbeanstalk", region_name=REGION)
+    known = eb.describe_applications(ApplicationNames=[application]).get("Applications", [])
+    if not any(a.get("ApplicationName") == application for a in known):
+        eb.create_application(ApplicationName=application)
+    existing = eb.describe_environments(ApplicationName=application, EnvironmentNames=[environment])
+    if existing.get("Environments"):
+        return
+    versions = eb.describe_application_versions(
+        ApplicationName=application, VersionLabels=[LOCAL_BEANSTALK_INITIAL_VERSION]
+    )
+    if not versions.get("ApplicationVersions"):
+        eb.create_application_version(
+            ApplicationName=application, VersionLabel=LOCAL_BEANSTALK_INITIAL_VERSION
+        )
+    eb.create_environment(
+        ApplicationName=application,
+        EnvironmentName=environment,
+        SolutionStackName="64bit Amazon Linux 2023 v4.6.0 running Docker",
+        VersionLabel=LOCAL_BEANSTALK_INITIAL_VERSION,
+    )
+    settle(
+        application,
+        environment,
+        version_label=LOCAL_BEANSTALK_INITIAL_VERSION,
+        account_id=ACCOUNT_ID,
+        region=REGION,
+    )
 
 
 @contextlib.contextmanager

@@ -29,7 +29,7 @@ from typing import Any
 from unittest import mock
 from urllib.parse import parse_qsl, urlencode
 
-from opswire_local import deploy_local, secrets_rotation, waits
+from opswire_local import deploy_local, moto_beanstalk, secrets_rotation, waits
 from opswire_local.lambda_runtime import FunctionSpec, InProcessLambdaRuntime, install_moto_patch
 from opswire_local.sinks import SlackOutbox
 from opswire_local.template import (
@@ -46,6 +46,8 @@ from opswire_local.template import (
 LOCAL_PARAMETER_DEFAULTS = {
     "AlertEmail": "ops@example.com",
     "SenderEmail": "opswire@example.com",
+    # Elastic Beanstalk targets on (the source-bundle bucket and its setting), as in the example.
+    "DeployBeanstalkEnvironments": "*/*",
 }
 # The local Slack app: the outbox accepts this token and signs nothing; the signing secret lets
 # tests and `local send` build valid Slack interaction requests.
@@ -234,6 +236,7 @@ class LocalPlatform:
         stack.enter_context(atomic_dynamodb_writes())
         stack.enter_context(secrets_rotation.rotation_semantics(self))
         stack.enter_context(deploy_local.ecs_rollout_semantics())
+        stack.enter_context(moto_beanstalk.beanstalk_semantics())
         self.outbox.start()
         stack.callback(self.outbox.stop)
         self._create_stack()

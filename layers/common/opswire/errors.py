@@ -173,6 +173,15 @@ class EcsRetryableError(RetryableError):
     """ECS throttled or failed transiently."""
 
 
+class BeanstalkError(DeploymentError):
+    """Elastic Beanstalk or the source-bundle bucket refused a call (unknown application or
+    environment, access denied, bad input, a version whose processing failed)."""
+
+
+class BeanstalkRetryableError(RetryableError):
+    """Elastic Beanstalk or S3 throttled or failed transiently."""
+
+
 class AlarmsFiringError(DeploymentError):
     """Pre-flight: alarms of the target are in ALARM and no override was given."""
 

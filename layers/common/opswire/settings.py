@@ -252,6 +252,8 @@ class DeployTaskSettings(_Settings):
     """Secret holding a GitHub token (repo:status); empty = no commit statuses."""
     github_api_url: str = "https://api.github.com"
     secret_max_age_seconds: int = Field(default=300, ge=0)
+    deploy_artifact_bucket: str = ""
+    """Bucket for Elastic Beanstalk source bundles; empty = EB targets are not enabled."""
 
     @property
     def recipients(self) -> list[str]:

@@ -79,3 +79,6 @@ def clear_client_cache() -> None:
     from opswire.adapters.provisioning import clear_provisioning_clients
 
     clear_provisioning_clients()
+    from opswire.adapters.beanstalk import beanstalk_client
+
+    beanstalk_client.cache_clear()

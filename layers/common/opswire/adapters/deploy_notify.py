@@ -1,5 +1,5 @@
 """Wiring of the deployment workflow's collaborators from DeployTaskSettings (Slack thread, SES,
-GitHub commit status, ECS, CloudWatch, the deployment table)."""
+GitHub commit status, ECS, Elastic Beanstalk, CloudWatch, the deployment table)."""
 
 from collections.abc import Callable
 from datetime import datetime
@@ -63,6 +63,10 @@ def build_deps(settings: DeployTaskSettings, now: Callable[[], datetime]) -> Dep
         notify_emails=tuple(settings.recipients),
         now=now,
     )
+    if settings.deploy_artifact_bucket:
+        from opswire.adapters.beanstalk import BeanstalkEnvironments
+
+        deps.beanstalk = BeanstalkEnvironments(settings.deploy_artifact_bucket)
     if settings.slack_app_secret_name:
         from opswire.adapters.slack import SlackBot, load_slack_app
 

@@ -22,9 +22,20 @@ class EcsTarget(_Model):
 
 
 class BeanstalkTarget(_Model):
+    """An Elastic Beanstalk environment on the Docker platform: each deployment is a new
+    application version whose source bundle is a Dockerrun.aws.json (v1) naming the image."""
+
     type: Literal["beanstalk"] = "beanstalk"
-    application: str = Field(min_length=1)
-    environment_name: str = Field(min_length=1)
+    application: str = Field(min_length=1, max_length=100)
+    environment_name: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{2,38}[A-Za-z0-9]$",
+        description="4-40 letters, digits, hyphens; no hyphen first or last (EB's rule)",
+    )
+    image_repository: str = Field(
+        pattern=r"^[^\s:@]+(:[0-9]+)?(/[^\s:@]+)*$",
+        description="e.g. 1234.dkr.ecr.../web, without a tag (the deployment adds it)",
+    )
+    container_port: int = Field(default=80, ge=1, le=65535)
 
 
 Target = Annotated[EcsTarget | BeanstalkTarget, Field(discriminator="type")]

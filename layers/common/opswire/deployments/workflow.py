@@ -15,15 +15,26 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from opswire.deployments.approval import approval_blocks
 from opswire.deployments.config import DeployConfig, EcsTarget, EnvironmentConfig
+from opswire.deployments.targets import (
+    Beanstalk,
+    BeanstalkRolloutTarget,
+    Ecs,
+    EcsRolloutTarget,
+    Observation,
+    Rollout,
+    RolloutTarget,
+)
 from opswire.deployments.webhook import DeployRequest
 from opswire.errors import AlarmsFiringError, DeploymentError, TaskInputError
 
 Phase = Literal["deploy", "rollback"]
 _COMMIT_SHA = re.compile(r"^[0-9a-f]{40}$")
-Rollout = Literal["IN_PROGRESS", "COMPLETED", "FAILED"]
 
 
 class DeployState(BaseModel):
+    """The workflow state. ``*task_definition`` fields hold the target's revisions: task
+    definition ARNs for ECS, application version labels for Elastic Beanstalk."""
+
     model_config = ConfigDict(extra="ignore")
 
     request: DeployRequest
@@ -32,6 +43,8 @@ class DeployState(BaseModel):
     previous_task_definition: str = ""
     task_definition: str = ""
     intended_task_definition: str = ""
+    update_pending: bool = False
+    """The target could not take the update yet (EB version processing): the check retries it."""
     polls: int = 0
     max_polls: int = 1
     rollout: Rollout = "IN_PROGRESS"
@@ -54,12 +67,6 @@ class DeployState(BaseModel):
 class Store(Protocol):
     def get(self, deployment_id: str) -> dict[str, Any] | None: ...
     def put(self, deployment_id: str, document: dict[str, Any], expected_version: int) -> None: ...
-
-
-class Ecs(Protocol):
-    def describe_service(self, cluster: str, service: str) -> dict[str, Any]: ...
-    def register_with_image(self, task_definition: str, container: str, image: str) -> str: ...
-    def update_service(self, cluster: str, service: str, task_definition: str) -> None: ...
 
 
 class ThreadPoster(Protocol):
@@ -104,6 +111,7 @@ class Deps:
     approval_links: Callable[[str, str, str], str] | None = None
     """(deployment_id, decision, approver) -> signed, expiring URL."""
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    beanstalk: Beanstalk | None = None
 
 
 # ---- helpers ------------------------------------------------------------------------------------
@@ -113,11 +121,16 @@ def _env(state: DeployState) -> EnvironmentConfig:
     return state.env
 
 
-def _ecs_target(state: DeployState) -> EcsTarget:
+def _target(state: DeployState, deps: Deps) -> RolloutTarget:
     target = _env(state).target
-    if not isinstance(target, EcsTarget):
-        raise DeploymentError(f"target type {target.type!r} is not supported by this workflow yet")
-    return target
+    if isinstance(target, EcsTarget):
+        return EcsRolloutTarget(target, deps.ecs)
+    if deps.beanstalk is None:
+        raise DeploymentError(
+            "Elastic Beanstalk targets are not enabled in this stack "
+            "(parameter DeployBeanstalkEnvironments)"
+        )
+    return BeanstalkRolloutTarget(target, deps.beanstalk)
 
 
 def _record(deps: Deps, state: DeployState) -> dict[str, Any]:
@@ -276,16 +289,18 @@ def request_approval(state: DeployState, task_token: str, deps: Deps) -> DeployS
 
 
 def register(state: DeployState, deps: Deps) -> DeployState:
-    target = _ecs_target(state)
-    service = deps.ecs.describe_service(target.cluster, target.service)
-    previous = str(service["taskDefinition"])
-    image = f"{target.image_repository}:{state.request.image_tag}"
-    new = deps.ecs.register_with_image(previous, target.container, image)
+    """The new revision (ECS task definition, EB application version); the target's current one
+    is kept as the rollback point."""
+    target = _target(state, deps)
+    previous = target.current()
+    image = f"{_env(state).target.image_repository}:{state.request.image_tag}"
+    request = state.request
+    new = target.register(image, previous, request.deployment_id, request.image_tag)
     _stage(
         deps,
         state,
         "registered",
-        f"Registered {_short(new)} with {image}.",
+        f"Registered {target.short(new)} with {image}.",
         previous_task_definition=previous,
         task_definition=new,
     )
@@ -295,21 +310,23 @@ def register(state: DeployState, deps: Deps) -> DeployState:
 def update(state: DeployState, deps: Deps) -> DeployState:
     """Point the service at the intended revision: the new one, or the previous one when rolling
     back; the rollout check then waits for exactly that revision."""
-    target = _ecs_target(state)
     intended = state.task_definition if state.phase == "deploy" else state.previous_task_definition
     if not intended:
         raise DeploymentError("nothing to roll back to: no previous task definition")
-    deps.ecs.update_service(target.cluster, target.service, intended)
+    target = _target(state, deps)
+    waiting = target.update(intended)
     verb = "Updating" if state.phase == "deploy" else "Rolling back"
     _stage(
         deps,
         state,
         "updating" if state.phase == "deploy" else "rolling_back",
-        f"{verb} {target.service} to {_short(intended)}.",
+        f"{verb} {target.name} to {target.short(intended)}."
+        + (f" Waiting to start: {waiting}." if waiting else ""),
     )
     return state.model_copy(
         update={
             "intended_task_definition": intended,
+            "update_pending": bool(waiting),
             "polls": 0,
             "rollout": "IN_PROGRESS",
             "rollout_reason": "",
@@ -318,34 +335,28 @@ def update(state: DeployState, deps: Deps) -> DeployState:
 
 
 def check_rollout(state: DeployState, deps: Deps) -> DeployState:
-    """COMPLETED only when the PRIMARY deployment runs the intended revision and its rollout is
-    COMPLETED; FAILED when ECS rolled back (PRIMARY on another revision), the rollout failed,
-    or the rollout timeout passed."""
-    target = _ecs_target(state)
-    service = deps.ecs.describe_service(target.cluster, target.service)
-    primary = next(
-        (d for d in service.get("deployments", []) if d.get("status") == "PRIMARY"), None
-    )
+    """COMPLETED only when the target provably runs the intended revision (ECS: the PRIMARY
+    deployment on it, rollout COMPLETED; EB: Ready, that version label, health Green); FAILED
+    when the target went back to another revision, reports the rollout failed, or the rollout
+    timeout passed. An update the target could not take yet is started here first."""
+    target = _target(state, deps)
+    intended = state.intended_task_definition
+    pending = state.update_pending
+    observation: Observation | None = None
+    if pending:
+        try:
+            waiting = target.update(intended)
+        except DeploymentError as exc:
+            observation = Observation("FAILED", str(exc))
+        else:
+            pending = bool(waiting)
+            if pending:
+                observation = Observation("IN_PROGRESS", waiting)
+    if observation is None:
+        observation = target.observe(intended, rolling_back=state.phase == "rollback")
     polls = state.polls + 1
-    rollout: Rollout = "IN_PROGRESS"
-    reason = "rollout in progress"
-    if primary is None:
-        reason = "no PRIMARY deployment yet"
-    elif primary.get("taskDefinition") != state.intended_task_definition:
-        rollout, reason = (
-            "FAILED",
-            (
-                f"PRIMARY deployment runs {_short(str(primary.get('taskDefinition')))}, "
-                f"not {_short(state.intended_task_definition)} (ECS rolled back)"
-            ),
-        )
-    elif primary.get("rolloutState") == "FAILED":
-        rollout, reason = "FAILED", str(primary.get("rolloutStateReason") or "rollout FAILED")
-    elif primary.get("rolloutState") == "COMPLETED":
-        rollout, reason = (
-            "COMPLETED",
-            f"{_short(state.intended_task_definition)} is PRIMARY and COMPLETED",
-        )
+    rollout: Rollout = observation.rollout
+    reason = observation.reason
     if rollout == "IN_PROGRESS" and polls >= state.max_polls:
         rollout, reason = "FAILED", f"rollout not COMPLETED after {polls} checks"
     if rollout != "IN_PROGRESS":
@@ -354,6 +365,7 @@ def check_rollout(state: DeployState, deps: Deps) -> DeployState:
     return state.model_copy(
         update={
             "polls": polls,
+            "update_pending": pending,
             "rollout": rollout,
             "rollout_reason": reason,
             "bake_remaining": bake,
