@@ -44,8 +44,9 @@ def build_deps(settings: DeployTaskSettings, now: Callable[[], datetime]) -> Dep
     from opswire.adapters.deployment_store import DeploymentStore
     from opswire.adapters.ecs import EcsServices
 
+    store = DeploymentStore(settings.deployment_table_name)
     deps = Deps(
-        store=DeploymentStore(settings.deployment_table_name),
+        store=store,
         config=lambda: load_deploy_config(
             settings.deploy_config_parameter, settings.config_max_age_seconds
         ),
@@ -54,6 +55,7 @@ def build_deps(settings: DeployTaskSettings, now: Callable[[], datetime]) -> Dep
         mailer=SesMailer(settings.sender_email),
         notify_emails=tuple(settings.recipients),
         now=now,
+        locks=store,
     )
     if settings.slack_app_secret_name:
         from opswire.adapters.slack import SlackBot, load_slack_app

@@ -13,13 +13,21 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from opswire.deployments.config import DeployConfig, EcsTarget, EnvironmentConfig
+from opswire.deployments.config import (
+    BeanstalkTarget,
+    DeployConfig,
+    EcsTarget,
+    EnvironmentConfig,
+)
 from opswire.deployments.webhook import DeployRequest
 from opswire.errors import AlarmsFiringError, DeploymentError, TaskInputError
 
 Phase = Literal["deploy", "rollback"]
 _COMMIT_SHA = re.compile(r"^[0-9a-f]{40}$")
 Rollout = Literal["IN_PROGRESS", "COMPLETED", "FAILED"]
+LockProgress = Literal["", "acquired", "waiting", "timed_out"]
+LOCK_MARGIN_SECONDS = 1800
+"""Added to a lock's expiry beyond the rollout, bake and rollback time (Wait states, retries)."""
 
 
 class DeployState(BaseModel):
@@ -44,6 +52,10 @@ class DeployState(BaseModel):
     error: dict[str, Any] | None = None
     outcome: str = ""
     detail: str = ""
+    lock: LockProgress = ""
+    lock_key: str = ""
+    lock_holder: str = ""
+    lock_waits: int = 0
 
 
 class Store(Protocol):
@@ -55,6 +67,19 @@ class Ecs(Protocol):
     def describe_service(self, cluster: str, service: str) -> dict[str, Any]: ...
     def register_with_image(self, task_definition: str, container: str, image: str) -> str: ...
     def update_service(self, cluster: str, service: str, task_definition: str) -> None: ...
+
+
+class Locks(Protocol):
+    """One lock per deployment target (conditional writes in the deployment table)."""
+
+    def acquire_lock(self, key: str, owner: str, expires_at: int, now: int) -> tuple[str, str]:
+        """Take ``key`` if free, expired or already ``owner``'s; return (holder, replaced): the
+        owner now holding it and, when we took over an expired lock, its previous owner."""
+        ...
+
+    def release_lock(self, key: str, owner: str) -> bool:
+        """Delete the lock only while ``owner`` holds it; False when it did not."""
+        ...
 
 
 class ThreadPoster(Protocol):
@@ -93,6 +118,7 @@ class Deps:
     approval_links: Callable[[str, str, str], str] | None = None
     """(deployment_id, decision, approver) -> signed, expiring URL."""
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    locks: Locks | None = None
 
 
 # ---- helpers ------------------------------------------------------------------------------------
@@ -364,6 +390,75 @@ def start_rollback(state: DeployState, deps: Deps) -> DeployState:
     return state.model_copy(update={"phase": "rollback", "detail": _cause(error)})
 
 
+def target_key(target: EcsTarget | BeanstalkTarget) -> str:
+    """The lock key of a deployment target: deployments with the same key never overlap.
+    ARNs and names of the same cluster / service give the same key."""
+    if isinstance(target, EcsTarget):
+        cluster = target.cluster.rsplit("/", 1)[-1]
+        return f"ecs:{cluster}/{target.service.rsplit('/', 1)[-1]}"
+    return f"beanstalk:{target.application}/{target.environment_name}"
+
+
+def lock_seconds(env: EnvironmentConfig) -> int:
+    """How long a lock stays valid without its owner: the rollout, the bake and a rollback,
+    plus a margin. Only a crashed or stopped execution lets it run out (finish releases it)."""
+    return 2 * env.rollout_timeout_seconds + env.bake_seconds + LOCK_MARGIN_SECONDS
+
+
+def acquire_lock(state: DeployState, deps: Deps) -> DeployState:
+    """Take the target's lock (after approval, before Register). Held by another deployment:
+    ``lock`` = waiting (the state machine Waits ``wait_seconds`` and asks again) until
+    ``queue_timeout_seconds`` worth of waits passed (``lock`` = timed_out: blocked). The same
+    owner asking again (a Lambda retry) keeps the lock."""
+    if deps.locks is None:
+        raise DeploymentError("no lock store configured for deployments")
+    env = _env(state)
+    key = target_key(env.target)
+    owner = state.request.deployment_id
+    now = int(deps.now().timestamp())
+    expires_at = now + lock_seconds(env)
+    holder, replaced = deps.locks.acquire_lock(key, owner, expires_at, now)
+    if holder == owner:
+        lock = {"key": key, "expires_at": expires_at}
+        if replaced or state.lock_waits:
+            took = f" (the lock of deployment {replaced} had expired)" if replaced else ""
+            _stage(deps, state, "locked", f"{key} is ours now{took}; deploying.", lock=lock)
+        else:
+            _save(deps, _record(deps, state), lock=lock)
+        return state.model_copy(update={"lock": "acquired", "lock_key": key})
+    max_waits = env.queue_timeout_seconds // max(1, state.wait_seconds)
+    if state.lock_waits >= max_waits:
+        detail = (
+            f"deployment {holder or 'unknown'} still held {key} after "
+            f"{env.queue_timeout_seconds}s of waiting (queue_timeout_seconds)"
+        )
+        return state.model_copy(update={"lock": "timed_out", "lock_key": key, "detail": detail})
+    if holder and holder != state.lock_holder:
+        _stage(
+            deps,
+            state,
+            "queued",
+            f"Waiting for deployment {holder} to finish (it holds {key}).",
+            waiting_for=holder,
+        )
+    return state.model_copy(
+        update={
+            "lock": "waiting",
+            "lock_key": key,
+            "lock_holder": holder or state.lock_holder,
+            "lock_waits": state.lock_waits + 1,
+        }
+    )
+
+
+def release_lock(state: DeployState, deps: Deps) -> bool:
+    """Release the target's lock if this deployment holds it (a conditional delete: never
+    another deployment's lock). Safe to repeat."""
+    if deps.locks is None or state.env is None:
+        return False
+    return deps.locks.release_lock(target_key(state.env.target), state.request.deployment_id)
+
+
 def finish(state: DeployState, deps: Deps) -> DeployState:
     """The final stage: record, Slack, email, GitHub status. ``state.outcome`` is set by the
     state machine: succeeded, rolled_back, rollback_failed, rejected, blocked, failed."""
@@ -374,6 +469,8 @@ def finish(state: DeployState, deps: Deps) -> DeployState:
         or (_approval_text(state.approval) if outcome == "rejected" else "")
     )
     request = state.request
+    # First: a failing notification below must not keep the next deployment waiting.
+    release_lock(state, deps)
     text = {
         "succeeded": f"Deployed {request.image_tag} to {request.environment}.",
         "rolled_back": f"Deployment failed and was rolled back (verified): {detail}",
@@ -425,6 +522,7 @@ STEPS: dict[str, Callable[[DeployState, Deps], DeployState]] = {
     "check_rollout": check_rollout,
     "check_bake": check_bake,
     "start_rollback": start_rollback,
+    "acquire_lock": acquire_lock,
     "finish": finish,
 }
 
