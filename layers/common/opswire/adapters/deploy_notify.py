@@ -79,6 +79,7 @@ def build_deps(settings: DeployTaskSettings, now: Callable[[], datetime]) -> Dep
             settings.github_token_secret_name, max_age=settings.secret_max_age_seconds
         )
         deps.github = GitHubStatuses(token, settings.github_api_url)
+        deps.commits = deps.github
     if settings.ack_secret_name and settings.ack_base_url:
         from opswire.adapters.secrets import get_secret_string
         from opswire.deployments.approval import approval_link

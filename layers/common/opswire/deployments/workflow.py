@@ -20,7 +20,7 @@ from opswire.deployments.config import (
     EnvironmentConfig,
 )
 from opswire.deployments.webhook import DeployRequest
-from opswire.errors import AlarmsFiringError, DeploymentError, TaskInputError
+from opswire.errors import AlarmsFiringError, DeploymentError, GitHubApiError, TaskInputError
 
 Phase = Literal["deploy", "rollback"]
 _COMMIT_SHA = re.compile(r"^[0-9a-f]{40}$")
@@ -56,6 +56,8 @@ class DeployState(BaseModel):
     lock_key: str = ""
     lock_holder: str = ""
     lock_waits: int = 0
+    commit_sha: str = ""
+    """The commit the statuses go to (a release's tag resolved at Start)."""
 
 
 class Store(Protocol):
@@ -104,6 +106,12 @@ class CommitStatus(Protocol):
     ) -> None: ...
 
 
+class CommitResolver(Protocol):
+    def commit_sha(self, repository: str, ref: str) -> str:
+        """The commit SHA ``ref`` (``tags/NAME``, a branch, a SHA) points at."""
+        ...
+
+
 @dataclass
 class Deps:
     store: Store
@@ -119,6 +127,7 @@ class Deps:
     """(deployment_id, decision, approver) -> signed, expiring URL."""
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     locks: Locks | None = None
+    commits: CommitResolver | None = None
 
 
 # ---- helpers ------------------------------------------------------------------------------------
@@ -176,11 +185,13 @@ def _stage(deps: Deps, state: DeployState, status: str, message: str, **changes:
 
 
 def _github(deps: Deps, state: DeployState, github_state: str, description: str) -> None:
-    # A release names its target branch, not a commit: statuses need a commit SHA.
-    if deps.github is not None and _COMMIT_SHA.fullmatch(state.request.sha):
+    # A release names its target branch, not a commit: statuses need a commit SHA
+    # (resolve_commit finds the one its tag points at).
+    sha = state.commit_sha or state.request.sha
+    if deps.github is not None and _COMMIT_SHA.fullmatch(sha):
         deps.github.set_status(
             state.request.repository,
-            state.request.sha,
+            sha,
             github_state,
             description,
             f"opswire/deploy/{state.request.environment}",
@@ -225,8 +236,27 @@ def start(state: DeployState, deps: Deps) -> DeployState:
         "started",
         f"Deploying image tag {state.request.image_tag} (requested by {state.request.requester}).",
     )
+    state = resolve_commit(state, deps)
     _github(deps, state, "pending", f"deploying to {state.request.environment}")
     return state
+
+
+def resolve_commit(state: DeployState, deps: Deps) -> DeployState:
+    """A release carries a tag, not a commit (``target_commitish`` is a branch, and not even
+    the tagged commit when the tag existed before): ask GitHub which commit the tag points at
+    and keep it on the state and the record. A tag GitHub does not resolve means no commit
+    status, not a failed deployment; a retryable GitHub error is retried by the state machine."""
+    request = state.request
+    if state.commit_sha or request.event != "release" or deps.commits is None:
+        return state
+    tag = request.ref.removeprefix("refs/tags/")
+    try:
+        sha = deps.commits.commit_sha(request.repository, f"tags/{tag}")
+    except GitHubApiError as exc:
+        _stage(deps, state, "started", f"No commit status: {exc}.")
+        return state
+    _save(deps, _record(deps, state), commit_sha=sha)
+    return state.model_copy(update={"commit_sha": sha})
 
 
 def preflight(state: DeployState, deps: Deps) -> DeployState:
