@@ -96,6 +96,16 @@ def test_a_second_deployment_to_the_same_service_waits_for_the_first(
     assert image_of(service("web-staging")["taskDefinition"]).endswith(":" + "b" * 12)
     assert lock_owner(platform) is None
 
+    # The history index the local platform created from template.yaml: records only, newest
+    # first (the lock item and the delivery items stay out of it).
+    from opswire.adapters.deployment_store import DeploymentStore
+
+    table = platform.resolve({"Ref": "DeploymentTable"})
+    described = boto3.client("dynamodb", region_name=REGION).describe_table(TableName=table)
+    assert [i["IndexName"] for i in described["Table"]["GlobalSecondaryIndexes"]] == ["history"]
+    listed = DeploymentStore(table).history(10)
+    assert [d["deployment_id"] for d in listed] == ["gh-serial-b", "gh-serial-a"]
+
 
 def test_the_lock_is_released_after_success_rollback_and_failure(
     start_platform: PlatformFactory,
