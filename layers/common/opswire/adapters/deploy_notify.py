@@ -52,8 +52,9 @@ def build_deps(settings: DeployTaskSettings, now: Callable[[], datetime]) -> Dep
     from opswire.adapters.deployment_store import DeploymentStore
     from opswire.adapters.ecs import EcsServices
 
+    store = DeploymentStore(settings.deployment_table_name)
     deps = Deps(
-        store=DeploymentStore(settings.deployment_table_name),
+        store=store,
         config=lambda: load_deploy_config(
             settings.deploy_config_parameter, settings.config_max_age_seconds
         ),
@@ -62,6 +63,7 @@ def build_deps(settings: DeployTaskSettings, now: Callable[[], datetime]) -> Dep
         mailer=SesMailer(settings.sender_email),
         notify_emails=tuple(settings.recipients),
         now=now,
+        locks=store,
     )
     if settings.deploy_artifact_bucket:
         from opswire.adapters.beanstalk import BeanstalkEnvironments
@@ -89,6 +91,7 @@ def build_deps(settings: DeployTaskSettings, now: Callable[[], datetime]) -> Dep
             settings.github_token_secret_name, max_age=settings.secret_max_age_seconds
         )
         deps.github = GitHubStatuses(token, settings.github_api_url)
+        deps.commits = deps.github
     if settings.ack_secret_name and settings.ack_base_url:
         from opswire.adapters.secrets import get_secret_string
         from opswire.deployments.approval import approval_link

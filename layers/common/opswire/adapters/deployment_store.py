@@ -1,8 +1,10 @@
 """The deployment table: webhook deliveries (conditional writes) and deployment records.
 
-One table, key ``pk``: ``delivery#<X-GitHub-Delivery>`` items (expire after 30 days) and
-``deployment#<id>`` records (the history). Values are plain JSON in attribute ``doc`` so that the
-record model stays in the domain (opswire.deployments.record).
+One table, key ``pk``: ``delivery#<X-GitHub-Delivery>`` items (expire after 30 days),
+``deployment#<id>`` records (the history: GSI ``history``, partition ``kind`` = "deployment",
+sort ``created_at``; only records carry ``kind``) and ``lock#<target key>`` items (one
+deployment per target at a time; owner + ``expires_at``). Values are plain JSON in attribute
+``doc`` so that the record model stays in the domain (opswire.deployments.record).
 """
 
 import json
@@ -15,6 +17,10 @@ from opswire.adapters.aws import dynamodb_client
 from opswire.errors import DeploymentStoreError, DeploymentStoreRetryableError
 
 _DELIVERY_TTL_SECONDS = 30 * 86400
+HISTORY_INDEX = "history"
+_RECORD_KIND = "deployment"
+_LOCK_TTL_GRACE_SECONDS = 86400
+"""An abandoned lock item is deleted by DynamoDB TTL this long after it expired."""
 _RETRYABLE = frozenset(
     {
         "ProvisionedThroughputExceededException",
@@ -98,14 +104,18 @@ class DeploymentStore:
         else:
             condition = "#v = :expected"
             values = {":expected": {"N": str(expected_version)}}
+        item: dict[str, Any] = {
+            "pk": {"S": f"deployment#{deployment_id}"},
+            "doc": {"S": json.dumps(document, sort_keys=True)},
+            "version": {"N": str(version)},
+        }
+        created_at = str(document.get("created_at") or "")
+        if created_at:  # index keys cannot be empty strings
+            item["kind"] = {"S": _RECORD_KIND}
+            item["created_at"] = {"S": created_at}
         arguments: dict[str, Any] = {
             "TableName": self.table_name,
-            "Item": {
-                "pk": {"S": f"deployment#{deployment_id}"},
-                "doc": {"S": json.dumps(document, sort_keys=True)},
-                "version": {"N": str(version)},
-                "created_at": {"S": str(document.get("created_at", ""))},
-            },
+            "Item": item,
             "ConditionExpression": condition,
         }
         if names:
@@ -122,21 +132,77 @@ class DeploymentStore:
             raise _translate(exc, "writing the deployment") from exc
 
     def history(self, limit: int = 50) -> list[dict[str, Any]]:
-        """Recent deployment records, newest first (a scan: the table holds few items)."""
+        """Recent deployment records, newest first: a Query of the ``history`` index (eventually
+        consistent, like any GSI read)."""
         documents: list[dict[str, Any]] = []
         arguments: dict[str, Any] = {
             "TableName": self.table_name,
-            "FilterExpression": "begins_with(pk, :prefix)",
-            "ExpressionAttributeValues": {":prefix": {"S": "deployment#"}},
+            "IndexName": HISTORY_INDEX,
+            "KeyConditionExpression": "#kind = :kind",
+            "ExpressionAttributeNames": {"#kind": "kind"},
+            "ExpressionAttributeValues": {":kind": {"S": _RECORD_KIND}},
+            "ScanIndexForward": False,
         }
         try:
-            while True:
-                page = dynamodb_client().scan(**arguments)
+            while len(documents) < limit:
+                arguments["Limit"] = limit - len(documents)
+                page = dynamodb_client().query(**arguments)
                 documents.extend(json.loads(item["doc"]["S"]) for item in page.get("Items", []))
                 if "LastEvaluatedKey" not in page:
                     break
                 arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
         except ClientError as exc:
             raise _translate(exc, "listing deployments") from exc
-        documents.sort(key=lambda d: str(d.get("created_at", "")), reverse=True)
         return documents[:limit]
+
+    # ---- per-target locks ----------------------------------------------------------------------
+    def acquire_lock(self, key: str, owner: str, expires_at: int, now: int) -> tuple[str, str]:
+        """Conditional put: free, expired, or already ours. Returns (holder, replaced owner)."""
+        try:
+            response = dynamodb_client().put_item(
+                TableName=self.table_name,
+                Item={
+                    "pk": {"S": f"lock#{key}"},
+                    "owner": {"S": owner},
+                    "acquired_at": {"N": str(now)},
+                    "expires_at": {"N": str(expires_at)},
+                    "ttl": {"N": str(expires_at + _LOCK_TTL_GRACE_SECONDS)},
+                },
+                ConditionExpression=(
+                    "attribute_not_exists(pk) OR #owner = :owner OR #expires < :now"
+                ),
+                ExpressionAttributeNames={"#owner": "owner", "#expires": "expires_at"},
+                ExpressionAttributeValues={":owner": {"S": owner}, ":now": {"N": str(now)}},
+                ReturnValues="ALL_OLD",
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise _translate(exc, "taking the deployment lock") from exc
+            return self.lock_holder(key), ""
+        previous = str(response.get("Attributes", {}).get("owner", {}).get("S", ""))
+        return owner, previous if previous != owner else ""
+
+    def lock_holder(self, key: str) -> str:
+        """The owner of the lock on ``key`` ("" when free)."""
+        try:
+            item = dynamodb_client().get_item(
+                TableName=self.table_name, Key={"pk": {"S": f"lock#{key}"}}, ConsistentRead=True
+            )
+        except ClientError as exc:
+            raise _translate(exc, "reading the deployment lock") from exc
+        return str(item.get("Item", {}).get("owner", {}).get("S", ""))
+
+    def release_lock(self, key: str, owner: str) -> bool:
+        try:
+            dynamodb_client().delete_item(
+                TableName=self.table_name,
+                Key={"pk": {"S": f"lock#{key}"}},
+                ConditionExpression="#owner = :owner",
+                ExpressionAttributeNames={"#owner": "owner"},
+                ExpressionAttributeValues={":owner": {"S": owner}},
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise _translate(exc, "releasing the deployment lock") from exc
+        return True

@@ -1,13 +1,18 @@
-"""GitHub: webhook secrets (current + previous) and commit statuses through the REST API."""
+"""GitHub: webhook secrets (current + previous), commit statuses and tag -> commit resolution
+through the REST API."""
 
 import json
+import re
 import urllib.error
+import urllib.parse
 import urllib.request
 
 from botocore.exceptions import ClientError
 
 from opswire.adapters.aws import secretsmanager_client
 from opswire.errors import ConfigurationError, GitHubApiError, GitHubRetryableError
+
+_SHA = re.compile(r"^[0-9a-f]{40}$")
 
 
 def webhook_secrets(secret_name: str) -> list[str]:
@@ -31,7 +36,8 @@ def webhook_secrets(secret_name: str) -> list[str]:
 
 
 class GitHubStatuses:
-    """``POST /repos/{owner}/{repo}/statuses/{sha}`` with a token (the token is never logged)."""
+    """``POST /repos/{owner}/{repo}/statuses/{sha}`` and ``GET /repos/{owner}/{repo}/commits/
+    {ref}`` with a token (the token is never logged)."""
 
     def __init__(self, token: str, api_url: str = "https://api.github.com", timeout: int = 10):
         self._token = token
@@ -76,3 +82,36 @@ class GitHubStatuses:
             raise GitHubApiError(message) from exc
         except (urllib.error.URLError, TimeoutError, OSError) as exc:
             raise GitHubRetryableError(f"GitHub API not reachable: {exc}") from exc
+
+    def commit_sha(self, repository: str, ref: str) -> str:
+        """The commit ``ref`` points at (``tags/NAME`` peels annotated tags), asked for as
+        ``application/vnd.github.sha`` (the bare SHA); a JSON answer's ``sha`` is taken too."""
+        request = urllib.request.Request(
+            f"{self._api_url}/repos/{repository}/commits/{urllib.parse.quote(ref, safe='/')}",
+            method="GET",
+            headers={
+                "Authorization": f"Bearer {self._token}",
+                "Accept": "application/vnd.github.sha",
+                "X-GitHub-Api-Version": "2022-11-28",
+                "User-Agent": "opswire",
+            },
+        )
+        what = f"GitHub commit of {repository} {ref}"
+        try:
+            with urllib.request.urlopen(request, timeout=self._timeout) as response:
+                body = str(response.read(64 * 1024).decode("utf-8", "replace")).strip()
+        except urllib.error.HTTPError as exc:
+            if exc.code == 429 or exc.code >= 500:
+                raise GitHubRetryableError(f"{what}: HTTP {exc.code}") from exc
+            raise GitHubApiError(f"{what}: HTTP {exc.code}") from exc
+        except (urllib.error.URLError, TimeoutError, OSError) as exc:
+            raise GitHubRetryableError(f"GitHub API not reachable: {exc}") from exc
+        if body.startswith("{"):
+            try:
+                document = json.loads(body)
+            except ValueError:
+                document = {}
+            body = str(document.get("sha") or "") if isinstance(document, dict) else ""
+        if not _SHA.fullmatch(body):
+            raise GitHubApiError(f"{what}: the answer is not a commit SHA")
+        return body

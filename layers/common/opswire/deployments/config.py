@@ -52,6 +52,12 @@ class EnvironmentConfig(_Model):
     poll_seconds: int = Field(default=15, ge=1, le=600)
     slack_channel: str = ""
     notify_emails: list[str] = Field(default_factory=list)
+    queue_timeout_seconds: int = Field(
+        default=3600,
+        ge=0,
+        le=86400,
+        description="how long to wait for another deployment to the same target; then blocked",
+    )
 
     @model_validator(mode="after")
     def _approvers(self) -> "EnvironmentConfig":

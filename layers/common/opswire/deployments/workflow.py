@@ -14,7 +14,12 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from opswire.deployments.approval import approval_blocks
-from opswire.deployments.config import DeployConfig, EcsTarget, EnvironmentConfig
+from opswire.deployments.config import (
+    BeanstalkTarget,
+    DeployConfig,
+    EcsTarget,
+    EnvironmentConfig,
+)
 from opswire.deployments.targets import (
     Beanstalk,
     BeanstalkRolloutTarget,
@@ -25,10 +30,13 @@ from opswire.deployments.targets import (
     RolloutTarget,
 )
 from opswire.deployments.webhook import DeployRequest
-from opswire.errors import AlarmsFiringError, DeploymentError, TaskInputError
+from opswire.errors import AlarmsFiringError, DeploymentError, GitHubApiError, TaskInputError
 
 Phase = Literal["deploy", "rollback"]
 _COMMIT_SHA = re.compile(r"^[0-9a-f]{40}$")
+LockProgress = Literal["", "acquired", "waiting", "timed_out"]
+LOCK_MARGIN_SECONDS = 1800
+"""Added to a lock's expiry beyond the rollout, bake and rollback time (Wait states, retries)."""
 
 
 class DeployState(BaseModel):
@@ -62,11 +70,30 @@ class DeployState(BaseModel):
     error: dict[str, Any] | None = None
     outcome: str = ""
     detail: str = ""
+    lock: LockProgress = ""
+    lock_key: str = ""
+    lock_holder: str = ""
+    lock_waits: int = 0
+    commit_sha: str = ""
+    """The commit the statuses go to (a release's tag resolved at Start)."""
 
 
 class Store(Protocol):
     def get(self, deployment_id: str) -> dict[str, Any] | None: ...
     def put(self, deployment_id: str, document: dict[str, Any], expected_version: int) -> None: ...
+
+
+class Locks(Protocol):
+    """One lock per deployment target (conditional writes in the deployment table)."""
+
+    def acquire_lock(self, key: str, owner: str, expires_at: int, now: int) -> tuple[str, str]:
+        """Take ``key`` if free, expired or already ``owner``'s; return (holder, replaced): the
+        owner now holding it and, when we took over an expired lock, its previous owner."""
+        ...
+
+    def release_lock(self, key: str, owner: str) -> bool:
+        """Delete the lock only while ``owner`` holds it; False when it did not."""
+        ...
 
 
 class ThreadPoster(Protocol):
@@ -97,6 +124,12 @@ class CommitStatus(Protocol):
     ) -> None: ...
 
 
+class CommitResolver(Protocol):
+    def commit_sha(self, repository: str, ref: str) -> str:
+        """The commit SHA ``ref`` (``tags/NAME``, a branch, a SHA) points at."""
+        ...
+
+
 @dataclass
 class Deps:
     store: Store
@@ -112,6 +145,8 @@ class Deps:
     """(deployment_id, decision, approver) -> signed, expiring URL."""
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     beanstalk: Beanstalk | None = None
+    locks: Locks | None = None
+    commits: CommitResolver | None = None
 
 
 # ---- helpers ------------------------------------------------------------------------------------
@@ -183,11 +218,13 @@ def _stage(
 
 
 def _github(deps: Deps, state: DeployState, github_state: str, description: str) -> None:
-    # A release names its target branch, not a commit: statuses need a commit SHA.
-    if deps.github is not None and _COMMIT_SHA.fullmatch(state.request.sha):
+    # A release names its target branch, not a commit: statuses need a commit SHA
+    # (resolve_commit finds the one its tag points at).
+    sha = state.commit_sha or state.request.sha
+    if deps.github is not None and _COMMIT_SHA.fullmatch(sha):
         deps.github.set_status(
             state.request.repository,
-            state.request.sha,
+            sha,
             github_state,
             description,
             f"opswire/deploy/{state.request.environment}",
@@ -232,8 +269,27 @@ def start(state: DeployState, deps: Deps) -> DeployState:
         "started",
         f"Deploying image tag {state.request.image_tag} (requested by {state.request.requester}).",
     )
+    state = resolve_commit(state, deps)
     _github(deps, state, "pending", f"deploying to {state.request.environment}")
     return state
+
+
+def resolve_commit(state: DeployState, deps: Deps) -> DeployState:
+    """A release carries a tag, not a commit (``target_commitish`` is a branch, and not even
+    the tagged commit when the tag existed before): ask GitHub which commit the tag points at
+    and keep it on the state and the record. A tag GitHub does not resolve means no commit
+    status, not a failed deployment; a retryable GitHub error is retried by the state machine."""
+    request = state.request
+    if state.commit_sha or request.event != "release" or deps.commits is None:
+        return state
+    tag = request.ref.removeprefix("refs/tags/")
+    try:
+        sha = deps.commits.commit_sha(request.repository, f"tags/{tag}")
+    except GitHubApiError as exc:
+        _stage(deps, state, "started", f"No commit status: {exc}.")
+        return state
+    _save(deps, _record(deps, state), commit_sha=sha)
+    return state.model_copy(update={"commit_sha": sha})
 
 
 def preflight(state: DeployState, deps: Deps) -> DeployState:
@@ -411,6 +467,75 @@ def start_rollback(state: DeployState, deps: Deps) -> DeployState:
     return state.model_copy(update={"phase": "rollback", "detail": _cause(error)})
 
 
+def target_key(target: EcsTarget | BeanstalkTarget) -> str:
+    """The lock key of a deployment target: deployments with the same key never overlap.
+    ARNs and names of the same cluster / service give the same key."""
+    if isinstance(target, EcsTarget):
+        cluster = target.cluster.rsplit("/", 1)[-1]
+        return f"ecs:{cluster}/{target.service.rsplit('/', 1)[-1]}"
+    return f"beanstalk:{target.application}/{target.environment_name}"
+
+
+def lock_seconds(env: EnvironmentConfig) -> int:
+    """How long a lock stays valid without its owner: the rollout, the bake and a rollback,
+    plus a margin. Only a crashed or stopped execution lets it run out (finish releases it)."""
+    return 2 * env.rollout_timeout_seconds + env.bake_seconds + LOCK_MARGIN_SECONDS
+
+
+def acquire_lock(state: DeployState, deps: Deps) -> DeployState:
+    """Take the target's lock (after approval, before Register). Held by another deployment:
+    ``lock`` = waiting (the state machine Waits ``wait_seconds`` and asks again) until
+    ``queue_timeout_seconds`` worth of waits passed (``lock`` = timed_out: blocked). The same
+    owner asking again (a Lambda retry) keeps the lock."""
+    if deps.locks is None:
+        raise DeploymentError("no lock store configured for deployments")
+    env = _env(state)
+    key = target_key(env.target)
+    owner = state.request.deployment_id
+    now = int(deps.now().timestamp())
+    expires_at = now + lock_seconds(env)
+    holder, replaced = deps.locks.acquire_lock(key, owner, expires_at, now)
+    if holder == owner:
+        lock = {"key": key, "expires_at": expires_at}
+        if replaced or state.lock_waits:
+            took = f" (the lock of deployment {replaced} had expired)" if replaced else ""
+            _stage(deps, state, "locked", f"{key} is ours now{took}; deploying.", lock=lock)
+        else:
+            _save(deps, _record(deps, state), lock=lock)
+        return state.model_copy(update={"lock": "acquired", "lock_key": key})
+    max_waits = env.queue_timeout_seconds // max(1, state.wait_seconds)
+    if state.lock_waits >= max_waits:
+        detail = (
+            f"deployment {holder or 'unknown'} still held {key} after "
+            f"{env.queue_timeout_seconds}s of waiting (queue_timeout_seconds)"
+        )
+        return state.model_copy(update={"lock": "timed_out", "lock_key": key, "detail": detail})
+    if holder and holder != state.lock_holder:
+        _stage(
+            deps,
+            state,
+            "queued",
+            f"Waiting for deployment {holder} to finish (it holds {key}).",
+            waiting_for=holder,
+        )
+    return state.model_copy(
+        update={
+            "lock": "waiting",
+            "lock_key": key,
+            "lock_holder": holder or state.lock_holder,
+            "lock_waits": state.lock_waits + 1,
+        }
+    )
+
+
+def release_lock(state: DeployState, deps: Deps) -> bool:
+    """Release the target's lock if this deployment holds it (a conditional delete: never
+    another deployment's lock). Safe to repeat."""
+    if deps.locks is None or state.env is None:
+        return False
+    return deps.locks.release_lock(target_key(state.env.target), state.request.deployment_id)
+
+
 def finish(state: DeployState, deps: Deps) -> DeployState:
     """The final stage: record, Slack, email, GitHub status. ``state.outcome`` is set by the
     state machine: succeeded, rolled_back, rollback_failed, rejected, blocked, failed."""
@@ -421,6 +546,8 @@ def finish(state: DeployState, deps: Deps) -> DeployState:
         or (_approval_text(state.approval) if outcome == "rejected" else "")
     )
     request = state.request
+    # First: a failing notification below must not keep the next deployment waiting.
+    release_lock(state, deps)
     text = {
         "succeeded": f"Deployed {request.image_tag} to {request.environment}.",
         "rolled_back": f"Deployment failed and was rolled back (verified): {detail}",
@@ -472,6 +599,7 @@ STEPS: dict[str, Callable[[DeployState, Deps], DeployState]] = {
     "check_rollout": check_rollout,
     "check_bake": check_bake,
     "start_rollback": start_rollback,
+    "acquire_lock": acquire_lock,
     "finish": finish,
 }
 
