@@ -59,9 +59,10 @@ def test_target_keys() -> None:
                     service="arn:aws:ecs:us-east-1:1:service/c/web", container="web",
                     image_repository="r")  # fmt: skip
     assert target_key(ecs) == KEY
-    assert target_key(BeanstalkTarget(application="shop", environment_name="shop-prod")) == (
-        "beanstalk:shop/shop-prod"
+    beanstalk = BeanstalkTarget(
+        application="shop", environment_name="shop-prod", image_repository="r"
     )
+    assert target_key(beanstalk) == "beanstalk:shop/shop-prod"
 
 
 def test_a_free_target_is_locked_quietly_and_a_retry_keeps_it() -> None:
