@@ -427,6 +427,32 @@ def test_a_forged_link_and_the_requester_cannot_approve(start_platform: Platform
     assert platform.wait(0.2).executions == []  # still waiting
 
 
+def test_an_alarm_that_fires_during_the_approval_wait_blocks_the_deploy(
+    start_platform: PlatformFactory,
+) -> None:
+    platform = start_platform(
+        ssm_parameters={"DeployConfigParameter": config(prod={**PROD, "alarms": ["web-5xx"]})}
+    )
+    before = service("web-prod")["taskDefinition"]
+    report = deliver(platform, "release", RELEASE, delivery="rel-late-alarm")
+    boto3.client("cloudwatch", region_name=REGION).set_alarm_state(
+        AlarmName="web-5xx", StateValue="ALARM", StateReason="test"
+    )
+
+    approved = _post(platform, _approval_links(report)["Approve"])
+
+    [done] = executions(approved)
+    assert done["status"] == "FAILED"
+    record = record_of(platform, "gh-rel-late-alarm")
+    assert record["outcome"] == "blocked"
+    assert "alarms in ALARM just before deploying: web-5xx" in slack_texts(approved)[-1]
+    assert service("web-prod")["taskDefinition"] == before
+    from opswire.adapters.deployment_store import DeploymentStore
+
+    table = DeploymentStore(platform.resolve({"Ref": "DeploymentTable"}))
+    assert table.acquire_lock("ecs:demo/web-prod", "next", 2**40, 0)[0] == "next"  # released
+
+
 def test_rejection_ends_it_without_deploying(start_platform: PlatformFactory) -> None:
     platform = start_platform(ssm_parameters={"DeployConfigParameter": config(prod=PROD)})
     before = service("web-prod")["taskDefinition"]

@@ -483,7 +483,8 @@ def lock_seconds(env: EnvironmentConfig) -> int:
 
 
 def acquire_lock(state: DeployState, deps: Deps) -> DeployState:
-    """Take the target's lock (after approval, before Register). Held by another deployment:
+    """Take the target's lock (after approval, before Register), then check the watched alarms
+    again (except the overridden ones). Held by another deployment:
     ``lock`` = waiting (the state machine Waits ``wait_seconds`` and asks again) until
     ``queue_timeout_seconds`` worth of waits passed (``lock`` = timed_out: blocked). The same
     owner asking again (a Lambda retry) keeps the lock."""
@@ -496,6 +497,11 @@ def acquire_lock(state: DeployState, deps: Deps) -> DeployState:
     expires_at = now + lock_seconds(env)
     holder, replaced = deps.locks.acquire_lock(key, owner, expires_at, now)
     if holder == owner:
+        # Pre-flight ran before the approval and the queue, which can take hours: look again
+        # right before the change (Finish releases the lock when this blocks the deployment).
+        firing = deps.alarms_in_alarm([a for a in env.alarms if a not in state.overridden_alarms])
+        if firing:
+            raise AlarmsFiringError(f"alarms in ALARM just before deploying: {', '.join(firing)}")
         lock = {"key": key, "expires_at": expires_at}
         if replaced or state.lock_waits:
             took = f" (the lock of deployment {replaced} had expired)" if replaced else ""
