@@ -1,11 +1,12 @@
-"""Workflow task: one step of the deployment workflow (the input names the step)."""
+"""Workflow task: one step of the deployment workflow (the input names the step); and, from
+EventBridge, a deployment execution that was stopped or timed out (release its lock)."""
 
 from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from opswire.deployments.workflow import Deps, run_step
+from opswire.deployments.workflow import Deps, execution_stopped, run_step
 from opswire.observability import logger
 from opswire.settings import DeployTaskSettings, load_settings
 
@@ -15,6 +16,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     from opswire.adapters.deploy_notify import build_deps
 
     settings = load_settings(DeployTaskSettings)
-    logger.info("deployment step", extra={"step": event.get("step")})
     deps: Deps = build_deps(settings, now=lambda: datetime.now(UTC))
+    if event.get("detail-type") == "Step Functions Execution Status Change":
+        logger.info("deployment execution stopped", extra={"status": event["detail"]["status"]})
+        return execution_stopped(event["detail"], deps)
+    logger.info("deployment step", extra={"step": event.get("step")})
     return run_step(event, deps)

@@ -453,6 +453,50 @@ def test_an_alarm_that_fires_during_the_approval_wait_blocks_the_deploy(
     assert table.acquire_lock("ecs:demo/web-prod", "next", 2**40, 0)[0] == "next"  # released
 
 
+def test_a_stopped_execution_releases_its_lock_and_says_so(start_platform: PlatformFactory) -> None:
+    from opswire.adapters.deployment_store import DeploymentStore
+
+    platform = start_platform(ssm_parameters={"DeployConfigParameter": config(prod=PROD)})
+    deliver(platform, "release", RELEASE, delivery="rel-stopped")
+    table = DeploymentStore(platform.resolve({"Ref": "DeploymentTable"}))
+    assert table.acquire_lock("ecs:demo/web-prod", "gh-rel-stopped", 2**40, 0)[0] == (
+        "gh-rel-stopped"
+    )
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    arn = platform.state_machines["DeploymentStateMachine"]
+    execution_arn = arn.replace(":stateMachine:", ":execution:") + ":gh-rel-stopped"
+    sfn.stop_execution(executionArn=execution_arn)
+    described = sfn.describe_execution(executionArn=execution_arn)
+    event = {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Step Functions Execution Status Change",
+        "source": "aws.states",
+        "account": "123456789012",
+        "time": "2026-11-25T01:00:00Z",
+        "region": REGION,
+        "resources": [execution_arn],
+        "detail": {
+            "executionArn": execution_arn,
+            "stateMachineArn": arn,
+            "name": "gh-rel-stopped",
+            "status": "ABORTED",
+            "input": described["input"],
+        },
+    }
+
+    stopped = platform.send("eventbridge", json.dumps(event).encode())
+    again = platform.send("eventbridge", json.dumps({**event, "id": "again"}).encode())
+
+    assert stopped.errors == [] and again.errors == []
+    record = record_of(platform, "gh-rel-stopped")
+    assert record["outcome"] == "aborted"
+    assert "ABORTED during 'awaiting_approval'" in slack_texts(stopped)[-1]
+    assert "Lock released" in slack_texts(stopped)[-1]
+    assert slack_texts(again) == []  # reported once
+    assert table.acquire_lock("ecs:demo/web-prod", "next", 2**40, 0)[0] == "next"
+
+
 def test_rejection_ends_it_without_deploying(start_platform: PlatformFactory) -> None:
     platform = start_platform(ssm_parameters={"DeployConfigParameter": config(prod=PROD)})
     before = service("web-prod")["taskDefinition"]

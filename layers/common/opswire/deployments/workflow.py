@@ -5,6 +5,7 @@ Collaborators come in as ``Deps`` (Protocols), so tests can run the steps agains
 Stages are recorded on the deployment record and posted into one Slack thread per deployment.
 """
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from opswire.deployments.config import (
     DeployConfig,
     EcsTarget,
     EnvironmentConfig,
+    Target,
 )
 from opswire.deployments.targets import (
     Beanstalk,
@@ -542,6 +544,37 @@ def release_lock(state: DeployState, deps: Deps) -> bool:
     return deps.locks.release_lock(target_key(state.env.target), state.request.deployment_id)
 
 
+def execution_stopped(detail: dict[str, Any], deps: Deps) -> dict[str, Any]:
+    """A deployment execution ended without reaching Finish (EventBridge "Step Functions
+    Execution Status Change", ABORTED or TIMED_OUT): release its target's lock at once instead
+    of when the lock expires, and say so on the record, in the Slack thread and on the commit.
+    Repeated deliveries change nothing more."""
+    from pydantic import TypeAdapter, ValidationError
+
+    status = str(detail.get("status") or "")
+    try:
+        execution_input = json.loads(str(detail.get("input") or "{}"))
+        request = DeployRequest.model_validate(execution_input.get("request"))
+    except (ValueError, ValidationError):
+        return {"handled": False, "reason": "the execution input names no deployment"}
+    record = deps.store.get(request.deployment_id)
+    if record is None or record.get("outcome"):
+        return {"handled": False, "reason": "no record, or the deployment was reported already"}
+    released = False
+    if deps.locks is not None and record.get("target"):
+        target = TypeAdapter(Target).validate_python(record["target"])
+        released = deps.locks.release_lock(target_key(target), request.deployment_id)
+    state = DeployState(request=request, commit_sha=str(record.get("commit_sha") or ""))
+    text = (
+        f"The deployment workflow was {status or 'stopped'} during '{record.get('status')}' "
+        f"and could not report. {'Lock released. ' if released else ''}"
+        "The target may be mid-change: check it before deploying again."
+    )
+    _stage(deps, state, "aborted", text, task_token="", outcome="aborted")
+    _github(deps, state, "error", text[:140])
+    return {"handled": True, "deployment_id": request.deployment_id, "lock_released": released}
+
+
 def finish(state: DeployState, deps: Deps) -> DeployState:
     """The final stage: record, Slack, email, GitHub status. ``state.outcome`` is set by the
     state machine: succeeded, rolled_back, rollback_failed, rejected, blocked, failed."""
@@ -584,8 +617,6 @@ def _approval_text(approval: dict[str, Any] | None) -> str:
 def _cause(error: dict[str, Any]) -> str:
     cause = str(error.get("Cause") or "")
     if cause.startswith("{"):
-        import json
-
         try:
             return str(json.loads(cause).get("errorMessage") or cause)
         except ValueError:
