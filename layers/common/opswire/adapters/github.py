@@ -72,16 +72,7 @@ class GitHubStatuses:
                 "User-Agent": "opswire",
             },
         )
-        try:
-            with urllib.request.urlopen(request, timeout=self._timeout) as response:
-                response.read()
-        except urllib.error.HTTPError as exc:
-            message = f"GitHub status for {repository}@{sha[:12]}: HTTP {exc.code}"
-            if exc.code == 429 or exc.code >= 500:
-                raise GitHubRetryableError(message) from exc
-            raise GitHubApiError(message) from exc
-        except (urllib.error.URLError, TimeoutError, OSError) as exc:
-            raise GitHubRetryableError(f"GitHub API not reachable: {exc}") from exc
+        self._send(request, f"GitHub status for {repository}@{sha[:12]}")
 
     def commit_sha(self, repository: str, ref: str) -> str:
         """The commit ``ref`` points at (``tags/NAME`` peels annotated tags), asked for as
@@ -97,15 +88,7 @@ class GitHubStatuses:
             },
         )
         what = f"GitHub commit of {repository} {ref}"
-        try:
-            with urllib.request.urlopen(request, timeout=self._timeout) as response:
-                body = str(response.read(64 * 1024).decode("utf-8", "replace")).strip()
-        except urllib.error.HTTPError as exc:
-            if exc.code == 429 or exc.code >= 500:
-                raise GitHubRetryableError(f"{what}: HTTP {exc.code}") from exc
-            raise GitHubApiError(f"{what}: HTTP {exc.code}") from exc
-        except (urllib.error.URLError, TimeoutError, OSError) as exc:
-            raise GitHubRetryableError(f"GitHub API not reachable: {exc}") from exc
+        body = self._send(request, what).decode("utf-8", "replace").strip()
         if body.startswith("{"):
             try:
                 document = json.loads(body)
@@ -115,3 +98,15 @@ class GitHubStatuses:
         if not _SHA.fullmatch(body):
             raise GitHubApiError(f"{what}: the answer is not a commit SHA")
         return body
+
+    def _send(self, request: urllib.request.Request, what: str) -> bytes:
+        """The answer's body (at most 64 KiB); 429 and 5xx are retryable, other HTTP errors not."""
+        try:
+            with urllib.request.urlopen(request, timeout=self._timeout) as response:
+                return bytes(response.read(64 * 1024))
+        except urllib.error.HTTPError as exc:
+            if exc.code == 429 or exc.code >= 500:
+                raise GitHubRetryableError(f"{what}: HTTP {exc.code}") from exc
+            raise GitHubApiError(f"{what}: HTTP {exc.code}") from exc
+        except (urllib.error.URLError, TimeoutError, OSError) as exc:
+            raise GitHubRetryableError(f"GitHub API not reachable: {exc}") from exc
