@@ -92,8 +92,9 @@ SCENARIOS = (
     Scenario(
         "acknowledged in Slack: no more reminders",
         (Step("sns:AlarmTopic", OTHER_ALARM), Step("ack"), Step(None, reminders=2)),
-        "1 Slack message + 1 email, the root updated 'acknowledged', then silence",
-        slack_calls=2,
+        "1 Slack message + 1 email; the click: a thread reply, and the message loses its "
+        "button and says who acknowledged; then silence",
+        slack_calls=3,
         emails=1,
     ),
 )
@@ -169,7 +170,7 @@ def _run_deployments(platform: LocalPlatform) -> list[dict[str, Any]]:
         "ops-lead",
         action_id=APPROVE_ACTION_ID,
         user_id="U0OPSLEAD",
-        message=(approval["channel_id"], approval["ts"]),
+        message={**approval, **approval["payload"]},
     )
     approved = platform.send("http:POST /slack/interactions", body, headers=headers)
     release = _result(
@@ -208,7 +209,10 @@ def _step(platform: LocalPlatform, step: Step) -> DeliveryReport:
         interval = 60 * platform.options.time_scale
         return platform.wait(interval * step.reminders + interval / 2)
     if step.source == "ack":
-        body, headers = slack_interaction(open_incident_id(platform), user="demo-user")
+        clicked = platform.outbox.conversation()[-1]  # the incident's message, as Slack has it
+        body, headers = slack_interaction(
+            open_incident_id(platform), user="demo-user", message=clicked
+        )
         return platform.send("http:POST /slack/interactions", body, headers=headers)
     assert step.event_file is not None
     path = platform.options.root / step.event_file
@@ -262,10 +266,12 @@ def slack_interaction(
     *,
     action_id: str = "acknowledge",
     user_id: str = "U0DEMO",
-    message: tuple[str, str] | None = None,
+    message: dict[str, Any] | None = None,
 ) -> tuple[bytes, dict[str, str]]:
     """A Slack button click as Slack sends it, signed with the local app's secret: by default
-    "Acknowledge" on incident ``value``; ``message`` = (channel id, ts) of the clicked message."""
+    "Acknowledge" on incident ``value``; ``message``: the clicked message as the local Slack
+    holds it (``channel_id``, ``ts``, ``text``, ``attachments``, ``blocks``), sent along with
+    the click like Slack does."""
     payload: dict[str, Any] = {
         "type": "block_actions",
         "user": {"id": user_id, "username": user, "name": user},
@@ -274,8 +280,12 @@ def slack_interaction(
     if message is not None:
         payload["container"] = {
             "type": "message",
-            "channel_id": message[0],
-            "message_ts": message[1],
+            "channel_id": message["channel_id"],
+            "message_ts": message["ts"],
+            **({"thread_ts": message["thread_ts"]} if message.get("thread_ts") else {}),
+        }
+        payload["message"] = {
+            key: message.get(key) for key in ("ts", "text", "attachments", "blocks")
         }
     body = urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
     timestamp = str(int(time.time()))

@@ -524,7 +524,7 @@ def _click(
         user_id.lower(),
         action_id=action_id,
         user_id=user_id,
-        message=(message["channel_id"], message["ts"]),
+        message={**message, **message["payload"]},
     )
     return platform.send("http:POST /slack/interactions", body, headers=headers)
 

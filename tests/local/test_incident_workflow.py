@@ -152,7 +152,8 @@ def test_an_unacknowledged_alarm_is_reminded_and_escalated(start_platform: Platf
 def test_an_acknowledged_alarm_is_not_reminded(start_platform: PlatformFactory) -> None:
     platform = _start(start_platform, {"default": {"renotify_minutes": 10}})
     opened = platform.send("sns:AlarmTopic", ALARM.read_bytes())
-    body, headers = slack_interaction(open_incident_id(platform), user="ann")
+    (clicked,) = platform.outbox.conversation()
+    body, headers = slack_interaction(open_incident_id(platform), user="ann", message=clicked)
 
     answer = platform.send("http:POST /slack/interactions", body, headers=headers)
     later = _until_all_executions_end(platform)
@@ -163,6 +164,16 @@ def test_an_acknowledged_alarm_is_not_reminded(start_platform: PlatformFactory) 
     assert not any("still in alarm" in m["text"].lower() for m in platform.outbox.messages)
     (root,) = platform.outbox.conversation()
     assert ["Acknowledged by" in reply["text"] for reply in root["replies"]] == [True]
+    # The message itself: no Acknowledge button any more, who acknowledged in its place.
+    (before,) = clicked["attachments"]
+    (after,) = root["attachments"]
+    buttons = [e["action_id"] for b in after["blocks"] if b["type"] == "actions"
+               for e in b["elements"] if "action_id" in e]  # fmt: skip
+    assert "acknowledge" not in buttons
+    assert any("acknowledge" in json.dumps(b) for b in before["blocks"] if b["type"] == "actions")
+    notes = [b for b in after["blocks"] if b["type"] == "context"]
+    assert "Acknowledged by <@U0DEMO>" in json.dumps(notes)
+    assert after["color"] == before["color"] and root["updates"] == 1
 
 
 def test_slack_rate_limits_do_not_duplicate_messages(start_platform: PlatformFactory) -> None:

@@ -50,6 +50,7 @@ class ThreadPoster(Protocol):
         thread_ts: str | None = None,
         reply_broadcast: bool = False,
     ) -> "SlackThread": ...
+    def update_message(self, *, channel: str, ts: str, payload: dict[str, Any]) -> None: ...
 
 
 class SignatureCheck(Protocol):
@@ -202,6 +203,7 @@ def slack_interaction(
         text = f"Already acknowledged by {_escape(incident.acknowledged_by or '?')}."
         return _json(200, {"response_type": "ephemeral", "text": text})
     _announce(slack, incident, _clicked_thread(payload), f"Acknowledged by {who}")
+    _mark_clicked_message(slack, payload, who)
     return _json(
         200,
         {
@@ -220,6 +222,52 @@ def _clicked_thread(payload: dict[str, Any]) -> list[tuple[str, str]]:
         if isinstance(channel, str) and isinstance(ts, str) and channel and ts:
             return [(channel, ts)]
     return []
+
+
+def _mark_clicked_message(slack: ThreadPoster | None, payload: dict[str, Any], who: str) -> None:
+    """The clicked incident message (Slack sends it with the click) loses its Acknowledge
+    button and says who acknowledged, in place. Best effort, like ``_announce``."""
+    clicked = _clicked_thread(payload)
+    message = payload.get("message")
+    if slack is None or not clicked or not isinstance(message, dict):
+        return
+    note = {
+        "type": "context",
+        "elements": [{"type": "mrkdwn", "text": f":white_check_mark: Acknowledged by {who}"}],
+    }
+    attachments = []
+    for attachment in message.get("attachments") or []:
+        if not isinstance(attachment, dict):
+            continue
+        blocks: list[dict[str, Any]] = []
+        for block in attachment.get("blocks") or []:
+            if not isinstance(block, dict):
+                continue
+            elements = block.get("elements") if block.get("type") == "actions" else None
+            if isinstance(elements, list):
+                kept = [
+                    e
+                    for e in elements
+                    if not (isinstance(e, dict) and e.get("action_id") == ACK_ACTION_ID)
+                ]
+                if len(kept) < len(elements):
+                    blocks.append(note)
+                    if kept:
+                        blocks.append({**block, "elements": kept})
+                    continue
+            blocks.append(block)
+        attachments.append({"color": attachment.get("color", ""), "blocks": blocks})
+    if not attachments:
+        return
+    channel, ts = clicked[0]
+    try:
+        slack.update_message(
+            channel=channel,
+            ts=ts,
+            payload={"text": str(message.get("text") or ""), "attachments": attachments},
+        )
+    except OpswireError as exc:
+        logger.warning("acknowledged message not updated", extra={"reason": str(exc)})
 
 
 # ---- shared -------------------------------------------------------------------------------------
