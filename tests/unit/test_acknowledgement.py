@@ -18,7 +18,7 @@ from opswire.acknowledgement import (
     slack_interaction,
 )
 from opswire.adapters.slack import slack_signature_is_valid
-from opswire.errors import IncidentNotFoundError, SlackRetryableError
+from opswire.errors import IncidentNotFoundError, SlackDeliveryError, SlackRetryableError
 from opswire.models.incident import Incident, SlackThread
 
 KEY = "ack-secret-for-tests"
@@ -51,6 +51,7 @@ class FakeStore:
 class FakeSlack:
     def __init__(self, error: Exception | None = None) -> None:
         self.posts: list[dict[str, Any]] = []
+        self.updates: list[dict[str, Any]] = []
         self._error = error
 
     def post_message(
@@ -65,6 +66,11 @@ class FakeSlack:
             raise self._error
         self.posts.append({"channel": channel, "text": payload["text"], "thread_ts": thread_ts})
         return SlackThread(channel=channel, ts="9.9")
+
+    def update_message(self, *, channel: str, ts: str, payload: dict[str, Any]) -> None:
+        if self._error is not None:
+            raise self._error
+        self.updates.append({"channel": channel, "ts": ts, **payload})
 
 
 def incident(threads: list[SlackThread] | None = None) -> Incident:
@@ -187,15 +193,20 @@ def test_form_fields_reads_a_urlencoded_body() -> None:
 
 # ---- Slack interactions -------------------------------------------------------------------------
 def interaction(
-    action_id: str = "acknowledge", value: str = INCIDENT_ID, user: dict[str, str] | None = None
+    action_id: str = "acknowledge",
+    value: str = INCIDENT_ID,
+    user: dict[str, str] | None = None,
+    message: dict[str, Any] | None = None,
 ) -> str:
-    payload = {
+    payload: dict[str, Any] = {
         "type": "block_actions",
         "user": user or {"id": "U0123ABCD", "username": "alice", "name": "alice"},
         "container": {"type": "message", "channel_id": "CTEAM", "message_ts": "1773480070.000200"},
         "actions": [{"action_id": action_id, "value": value, "type": "button"}],
         "response_url": "https://hooks.slack.com/actions/T0/1/xyz",
     }
+    if message is not None:
+        payload["message"] = message
     return urlencode({"payload": json.dumps(payload)})
 
 
@@ -307,3 +318,52 @@ def test_slack_signature_check_refuses_without_a_signing_secret() -> None:
         headers["X-Slack-Signature"],
         NOW.timestamp(),
     )
+
+
+CLICKED = {
+    "ts": "1773480070.000200",
+    "text": "ALARM: api-5xx-errors-high",
+    "attachments": [
+        {
+            "id": 1,
+            "color": "d00000",
+            "fallback": "ALARM",
+            "blocks": [
+                {"type": "header", "text": {"type": "plain_text", "text": "ALARM"}},
+                {
+                    "type": "actions",
+                    "elements": [
+                        {"type": "button", "action_id": "WVjz0", "url": "https://console"},
+                        {"type": "button", "action_id": "acknowledge", "value": INCIDENT_ID},
+                    ],
+                },
+            ],
+        }
+    ],
+}
+
+
+def test_slack_ack_updates_the_clicked_message_in_place() -> None:
+    store, slack = FakeStore([incident()]), FakeSlack()
+    body = interaction(message=CLICKED)
+
+    slack_interaction(body, signed(body), check, store, NOW, slack)
+
+    [update] = slack.updates
+    assert (update["channel"], update["ts"]) == ("CTEAM", "1773480070.000200")
+    assert update["text"] == CLICKED["text"]
+    [attachment] = update["attachments"]
+    assert attachment["color"] == "d00000"
+    header, note, actions = attachment["blocks"]
+    assert header["type"] == "header"
+    assert note["elements"][0]["text"] == ":white_check_mark: Acknowledged by <@U0123ABCD>"
+    assert [e["action_id"] for e in actions["elements"]] == ["WVjz0"]  # the link stays
+
+
+def test_a_failing_update_does_not_fail_the_acknowledgement() -> None:
+    store = FakeStore([incident()])
+    slack = FakeSlack(error=SlackDeliveryError("Slack chat.update failed: message_not_found"))
+    body = interaction(message=CLICKED)
+    answer = slack_interaction(body, signed(body), check, store, NOW, slack)
+    assert answer.status == 200
+    assert store.incidents[INCIDENT_ID].acknowledged_by == "alice (Slack)"
