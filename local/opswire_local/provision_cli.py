@@ -24,6 +24,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from opswire_local.stacks import add_deployed_or_local_options, local_platform, stack_outputs
+
 STATE_MACHINE = "ProvisioningStateMachine"
 
 
@@ -38,7 +40,7 @@ def register(commands: Any) -> None:
     ):
         command = sub.add_parser(name, help=text)
         command.add_argument("file", metavar="FILE", type=Path, help="the project spec (YAML)")
-        _options(command)
+        add_deployed_or_local_options(command, stack_default="opswire")
         command.set_defaults(run=run)
         if name == "apply":
             command.add_argument("--wait", type=float, default=600.0, help="seconds to follow")
@@ -48,22 +50,8 @@ def register(commands: Any) -> None:
     approve = sub.add_parser("approve", help="approve (or --reject) a waiting execution")
     approve.add_argument("execution", metavar="EXECUTION_ARN")
     approve.add_argument("--reject", action="store_true")
-    _options(approve)
+    add_deployed_or_local_options(approve, stack_default="opswire")
     approve.set_defaults(run=run_approve)
-
-
-def _options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--local", action="store_true", help="use the local platform")
-    parser.add_argument("--stack", default="opswire", help="stack name (deployed)")
-    parser.add_argument("--profile", default=None, help="AWS profile (deployed)")
-    parser.add_argument("--region", default=None, help="AWS region (deployed)")
-    parser.add_argument("--root", type=Path, default=None, help="project directory (local)")
-    parser.add_argument(
-        "--parameter", action="append", default=[], metavar="Name=value",
-        help="override a template parameter (local)",
-    )  # fmt: skip
-    parser.add_argument("--time-scale", type=float, default=0.05, help=argparse.SUPPRESS)
 
 
 # ---- over any session (deployed or the local platform) ---------------------------------------
@@ -288,23 +276,16 @@ def _with_target(args: argparse.Namespace, work: Any) -> Any:
     import boto3
 
     if not args.local:
-        from opswire_local.stacks import stack_outputs
-
         session = boto3.Session(profile_name=args.profile, region_name=args.region)
         account = session.client("sts").get_caller_identity()["Account"]
         outputs = stack_outputs(args.stack, session)
         return work(Target(session, outputs, account), None)
 
-    from opswire_local.cli import handler_output_to_log, platform_options
-    from opswire_local.platform import LocalPlatform
     from opswire_local.template import ACCOUNT_ID, REGION
 
-    options = platform_options(args)
-    with handler_output_to_log(options) as out, LocalPlatform(options) as platform:
+    with local_platform(args) as platform:
         session = boto3.Session(region_name=REGION)
-        result = work(Target(session, local_outputs(platform), ACCOUNT_ID), platform)
-        sys.stdout = out
-    return result
+        return work(Target(session, local_outputs(platform), ACCOUNT_ID), platform)
 
 
 def local_outputs(platform: Any) -> dict[str, str]:

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from opswire_local.stacks import add_deployed_or_local_options, local_platform
 
 DEFAULT_PREFIX = "opswire/rotated/"
 
@@ -33,7 +34,7 @@ def register(commands: Any) -> None:
     status.add_argument(
         "--pending-hours", type=float, default=2.0, help="AWSPENDING older than this is stuck"
     )
-    _options(status)
+    add_deployed_or_local_options(status)
     status.set_defaults(run=run_status)
 
     rotate = sub.add_parser("rotate", help="rotate one secret now and wait for the outcome")
@@ -44,23 +45,8 @@ def register(commands: Any) -> None:
         action="store_true",
         help="first remove AWSPENDING from a stuck version (an unfinished earlier rotation)",
     )
-    _options(rotate)
+    add_deployed_or_local_options(rotate)
     rotate.set_defaults(run=run_rotate)
-
-
-def _options(parser: argparse.ArgumentParser) -> None:
-    from pathlib import Path
-
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--local", action="store_true", help="use the local platform")
-    parser.add_argument("--profile", default=None, help="AWS profile (deployed)")
-    parser.add_argument("--region", default=None, help="AWS region (deployed)")
-    parser.add_argument("--root", type=Path, default=None, help="project directory (local)")
-    parser.add_argument(
-        "--parameter", action="append", default=[], metavar="Name=value",
-        help="override a template parameter (local)",
-    )  # fmt: skip
-    parser.add_argument("--time-scale", type=float, default=0.05, help=argparse.SUPPRESS)
 
 
 # ---- the two commands, over any Secrets Manager client --------------------------------------
@@ -161,17 +147,12 @@ def _with_client(args: argparse.Namespace, work: Any) -> Any:
         return work(session.client("secretsmanager"), None)
     import boto3
 
-    from opswire_local.cli import handler_output_to_log, platform_options
-    from opswire_local.platform import LocalPlatform
     from opswire_local.template import REGION
 
     if not any(p.startswith("CreateExampleSecret=") for p in args.parameter):
         args.parameter.append("CreateExampleSecret=true")
-    options = platform_options(args)
-    with handler_output_to_log(options) as out, LocalPlatform(options) as platform:
-        result = work(boto3.client("secretsmanager", region_name=REGION), platform)
-        sys.stdout = out
-    return result
+    with local_platform(args) as platform:
+        return work(boto3.client("secretsmanager", region_name=REGION), platform)
 
 
 def _status_line(status: dict[str, Any]) -> str:
