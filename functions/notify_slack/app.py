@@ -6,19 +6,9 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from opswire.adapters.idempotency import Always, OnceOnly
-from opswire.alarm_context import recent_log_lines
+from opswire.adapters.notify_task import prepare_notify_task
 from opswire.errors import SlackRetryableError
-from opswire.models.tasks import NotifyTaskInput, parse_task_input
-from opswire.notifications.delivery import (
-    IncidentReader,
-    Once,
-    message_kind,
-    notify_slack_bot,
-    notify_slack_webhook,
-    refresh_delivery,
-    wants_log_lines,
-)
+from opswire.notifications.delivery import notify_slack_bot, notify_slack_webhook
 from opswire.observability import logger, metrics
 from opswire.settings import SlackSettings, load_settings
 
@@ -27,19 +17,15 @@ from opswire.settings import SlackSettings, load_settings
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = load_settings(SlackSettings)
-    task = parse_task_input(NotifyTaskInput, event)
-    task = refresh_delivery(task, "slack", _incidents(settings.incident_table_name))
-    logger.append_keys(incident_id=task.decision.incident.incident_id, kind=message_kind(task))
-    once: Once = (
-        OnceOnly(settings.incident_table_name, "notify-slack", SlackRetryableError, context)
-        if settings.incident_table_name
-        else Always()
+    prepared = prepare_notify_task(
+        event,
+        "slack",
+        incident_table_name=settings.incident_table_name,
+        alarm_log_lines=settings.alarm_log_lines,
+        busy_error=SlackRetryableError,
+        context=context,
     )
-    log = None
-    if settings.alarm_log_lines and wants_log_lines(task):
-        from opswire.adapters.logs import CloudWatchLogs
-
-        log = recent_log_lines(task.alarm, CloudWatchLogs(), settings.alarm_log_lines)
+    task, once, log = prepared.task, prepared.once, prepared.log
     now = datetime.now(UTC)
 
     if settings.slack_app_secret_name:
@@ -67,12 +53,3 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     metrics.add_metric(name="SlackMessagesSent", unit=MetricUnit.Count, value=1)
     logger.info("slack notified", extra={"alarm": task.alarm.name, "to": result.recipient})
     return result.model_dump(mode="json")
-
-
-def _incidents(table_name: str) -> IncidentReader | None:
-    """The incident table, for follow-ups that do not carry their thread (e.g. reminders)."""
-    if not table_name:
-        return None
-    from opswire.adapters.incident_store import IncidentStore
-
-    return IncidentStore(table_name)
