@@ -33,9 +33,15 @@ class AckLinkExpiredError(AckLinkError):
     """The link was genuine but is past its expiry."""
 
 
-def ack_signature(incident_id: str, expires: int | str, key: str) -> str:
-    message = f"{incident_id}.{expires}".encode()
+def link_hmac(key: str, *parts: object) -> str:
+    """HMAC-SHA256 (hex) over the parts joined by dots: the signature of every signed link
+    (acknowledgement here, deployment approval in opswire.deployments.approval)."""
+    message = ".".join(str(part) for part in parts).encode()
     return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
+
+
+def ack_signature(incident_id: str, expires: int | str, key: str) -> str:
+    return link_hmac(key, incident_id, expires)
 
 
 def ack_link(

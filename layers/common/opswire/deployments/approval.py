@@ -12,7 +12,6 @@ Rules: the approver is on the environment's allow-list, and is not the requester
 a push, by the pusher's email).
 """
 
-import hashlib
 import hmac
 import re
 from collections.abc import Mapping, Sequence
@@ -22,6 +21,7 @@ from html import escape
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 from urllib.parse import quote, urlencode
 
+from opswire.ack_links import link_hmac
 from opswire.errors import DeploymentStoreRetryableError, OpswireError
 from opswire.observability import logger
 
@@ -56,8 +56,7 @@ class TaskCallback(Protocol):
 def link_signature(
     deployment_id: str, decision: str, approver: str, expires: int | str, key: str
 ) -> str:
-    message = f"{deployment_id}.{decision}.{approver}.{expires}".encode()
-    return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
+    return link_hmac(key, deployment_id, decision, approver, expires)
 
 
 def approval_link(
