@@ -60,35 +60,20 @@ class GitHubStatuses:
         }
         if target_url:
             body["target_url"] = target_url
-        request = urllib.request.Request(
-            f"{self._api_url}/repos/{repository}/statuses/{sha}",
-            data=json.dumps(body).encode(),
-            method="POST",
-            headers={
-                "Authorization": f"Bearer {self._token}",
-                "Accept": "application/vnd.github+json",
-                "X-GitHub-Api-Version": "2022-11-28",
-                "Content-Type": "application/json",
-                "User-Agent": "opswire",
-            },
+        self._send(
+            f"/repos/{repository}/statuses/{sha}",
+            f"GitHub status for {repository}@{sha[:12]}",
+            accept="application/vnd.github+json",
+            json_body=body,
         )
-        self._send(request, f"GitHub status for {repository}@{sha[:12]}")
 
     def commit_sha(self, repository: str, ref: str) -> str:
         """The commit ``ref`` points at (``tags/NAME`` peels annotated tags), asked for as
         ``application/vnd.github.sha`` (the bare SHA); a JSON answer's ``sha`` is taken too."""
-        request = urllib.request.Request(
-            f"{self._api_url}/repos/{repository}/commits/{urllib.parse.quote(ref, safe='/')}",
-            method="GET",
-            headers={
-                "Authorization": f"Bearer {self._token}",
-                "Accept": "application/vnd.github.sha",
-                "X-GitHub-Api-Version": "2022-11-28",
-                "User-Agent": "opswire",
-            },
-        )
         what = f"GitHub commit of {repository} {ref}"
-        body = self._send(request, what).decode("utf-8", "replace").strip()
+        path = f"/repos/{repository}/commits/{urllib.parse.quote(ref, safe='/')}"
+        answer = self._send(path, what, accept="application/vnd.github.sha")
+        body = answer.decode("utf-8", "replace").strip()
         if body.startswith("{"):
             try:
                 document = json.loads(body)
@@ -99,8 +84,24 @@ class GitHubStatuses:
             raise GitHubApiError(f"{what}: the answer is not a commit SHA")
         return body
 
-    def _send(self, request: urllib.request.Request, what: str) -> bytes:
-        """The answer's body (at most 64 KiB); 429 and 5xx are retryable, other HTTP errors not."""
+    def _send(
+        self, path: str, what: str, *, accept: str, json_body: dict[str, str] | None = None
+    ) -> bytes:
+        """GET ``path`` (POST with ``json_body``) with the token; the answer's body (at most
+        64 KiB). 429 and 5xx are retryable, other HTTP errors not."""
+        headers = {
+            "Authorization": f"Bearer {self._token}",
+            "Accept": accept,
+            "X-GitHub-Api-Version": "2022-11-28",
+            "User-Agent": "opswire",
+        }
+        data = None
+        if json_body is not None:
+            headers["Content-Type"] = "application/json"
+            data = json.dumps(json_body).encode()
+        request = urllib.request.Request(
+            f"{self._api_url}{path}", data=data, method="POST" if data else "GET", headers=headers
+        )
         try:
             with urllib.request.urlopen(request, timeout=self._timeout) as response:
                 return bytes(response.read(64 * 1024))
