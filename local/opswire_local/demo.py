@@ -9,10 +9,13 @@ and the deploy config of ``examples/deploy-config.json`` (moto ECS services).
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
+import os
 import time
 import urllib.parse
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -186,10 +189,6 @@ def _run_deployments(platform: LocalPlatform) -> list[dict[str, Any]]:
 
 def _github(platform: LocalPlatform, event: str, event_file: str) -> DeliveryReport:
     """A webhook delivery as GitHub signs it (the local stack's webhook secret)."""
-    import hashlib
-    import os
-    import uuid
-
     from opswire_local.deploy_local import LOCAL_GITHUB_WEBHOOK_SECRET
 
     body = (platform.options.root / event_file).read_bytes()

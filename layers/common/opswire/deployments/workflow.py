@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from opswire.deployments.approval import approval_blocks
 from opswire.deployments.config import (
@@ -217,6 +217,11 @@ def _stage(
         if not slack.get("ts"):
             slack = {"channel": channel, "ts": ts}
     _save(deps, record, status=status, stages=stages, slack=slack, **changes)
+
+
+def _firing_unless_overridden(state: DeployState, deps: Deps) -> list[str]:
+    """Watched alarms in ALARM, except those an override let through at pre-flight."""
+    return deps.alarms_in_alarm([a for a in _env(state).alarms if a not in state.overridden_alarms])
 
 
 def _github(deps: Deps, state: DeployState, github_state: str, description: str) -> None:
@@ -435,9 +440,7 @@ def check_rollout(state: DeployState, deps: Deps) -> DeployState:
 def check_bake(state: DeployState, deps: Deps) -> DeployState:
     """After ``bake_wait`` seconds: a watched alarm in ALARM fails the deployment (except the
     ones overridden at pre-flight)."""
-    firing = deps.alarms_in_alarm(
-        [a for a in _env(state).alarms if a not in state.overridden_alarms]
-    )
+    firing = _firing_unless_overridden(state, deps)
     if firing:
         raise AlarmsFiringError(f"alarms in ALARM while baking: {', '.join(firing)}")
     remaining = max(0, state.bake_remaining - state.bake_wait)
@@ -501,7 +504,7 @@ def acquire_lock(state: DeployState, deps: Deps) -> DeployState:
     if holder == owner:
         # Pre-flight ran before the approval and the queue, which can take hours: look again
         # right before the change (Finish releases the lock when this blocks the deployment).
-        firing = deps.alarms_in_alarm([a for a in env.alarms if a not in state.overridden_alarms])
+        firing = _firing_unless_overridden(state, deps)
         if firing:
             raise AlarmsFiringError(f"alarms in ALARM just before deploying: {', '.join(firing)}")
         lock = {"key": key, "expires_at": expires_at}
@@ -549,8 +552,6 @@ def execution_stopped(detail: dict[str, Any], deps: Deps) -> dict[str, Any]:
     Execution Status Change", ABORTED or TIMED_OUT): release its target's lock at once instead
     of when the lock expires, and say so on the record, in the Slack thread and on the commit.
     Repeated deliveries change nothing more."""
-    from pydantic import TypeAdapter, ValidationError
-
     status = str(detail.get("status") or "")
     try:
         execution_input = json.loads(str(detail.get("input") or "{}"))
@@ -650,8 +651,6 @@ class StepInput(BaseModel):
 
 
 def run_step(event: dict[str, Any], deps: Deps) -> dict[str, Any]:
-    from pydantic import ValidationError
-
     try:
         step_input = StepInput.model_validate(event)
     except ValidationError as exc:
