@@ -18,12 +18,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from opswire.acknowledgement import (
     ActionHandler,
     HttpAnswer,
-    ThreadPoster,
     acknowledge_by_link,
     confirmation_page,
     form_fields,
     slack_interaction,
 )
+from opswire.notifications.slack_api import SlackApi
 from opswire.observability import logger
 from opswire.settings import IncidentAckSettings, load_settings
 
@@ -92,7 +92,7 @@ def slack_interactions() -> Response[str]:
 
 
 def _deployment_buttons(
-    table_name: str, bot: ThreadPoster | None, now: datetime
+    table_name: str, bot: SlackApi | None, now: datetime
 ) -> dict[str, ActionHandler]:
     """Approve / Reject in a deployment's Slack thread (opswire.deployments.approval)."""
     from opswire.adapters.slack import SlackBot
@@ -127,7 +127,7 @@ def _ack_key() -> str:
     return get_secret_string(settings.ack_secret_name, max_age=settings.secret_max_age_seconds)
 
 
-def _slack_bot() -> ThreadPoster | None:
+def _slack_bot() -> SlackApi | None:
     """The Slack app's bot, to announce acknowledgements in the incident's threads."""
     from opswire.adapters.slack import SlackBot, load_slack_app
 

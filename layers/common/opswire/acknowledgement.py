@@ -27,11 +27,12 @@ from opswire.ack_links import (
     verify_ack_link,
 )
 from opswire.errors import IncidentNotFoundError, OpswireError
+from opswire.notifications.slack_api import SlackApi
 from opswire.observability import logger
 
 if TYPE_CHECKING:
     # Types only: the incident models cost ~80 ms of import, paid when a request needs them.
-    from opswire.models.incident import Incident, SlackThread
+    from opswire.models.incident import Incident
 
 EMAIL_LINK_ACTOR = "email link"
 _SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -39,18 +40,6 @@ _SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 class Acknowledger(Protocol):
     def acknowledge(self, incident_id: str, by: str, at: datetime) -> "Incident": ...
-
-
-class ThreadPoster(Protocol):
-    def post_message(
-        self,
-        *,
-        channel: str,
-        payload: dict[str, Any],
-        thread_ts: str | None = None,
-        reply_broadcast: bool = False,
-    ) -> "SlackThread": ...
-    def update_message(self, *, channel: str, ts: str, payload: dict[str, Any]) -> None: ...
 
 
 class SignatureCheck(Protocol):
@@ -98,7 +87,7 @@ def acknowledge_by_link(
     key: str,
     store: Acknowledger,
     now: datetime,
-    slack: ThreadPoster | None = None,
+    slack: SlackApi | None = None,
 ) -> HttpAnswer:
     """POST: check the link and acknowledge the incident."""
     problem = _link_problem(incident_id, expires, signature, key, now)
@@ -151,7 +140,7 @@ def slack_interaction(
     signature_is_valid: SignatureCheck,
     store: Acknowledger,
     now: datetime,
-    slack: ThreadPoster | None = None,
+    slack: SlackApi | None = None,
     other_actions: Mapping[str, "ActionHandler"] | None = None,
 ) -> HttpAnswer:
     """A Slack interaction request (``payload=<json>``, signed): the "Acknowledge" button
@@ -224,7 +213,7 @@ def _clicked_thread(payload: dict[str, Any]) -> list[tuple[str, str]]:
     return []
 
 
-def _mark_clicked_message(slack: ThreadPoster | None, payload: dict[str, Any], who: str) -> None:
+def _mark_clicked_message(slack: SlackApi | None, payload: dict[str, Any], who: str) -> None:
     """The clicked incident message (Slack sends it with the click) loses its Acknowledge
     button and says who acknowledged, in place. Best effort, like ``_announce``."""
     clicked = _clicked_thread(payload)
@@ -278,7 +267,7 @@ def _newly_acknowledged(incident: "Incident", by: str, now: datetime) -> bool:
 
 
 def _announce(
-    slack: ThreadPoster | None,
+    slack: SlackApi | None,
     incident: "Incident",
     clicked: list[tuple[str, str]],
     what: str,

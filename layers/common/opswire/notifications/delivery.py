@@ -30,6 +30,7 @@ from opswire.notifications.render import (
     render_slack_message,
     render_slack_reply,
 )
+from opswire.notifications.slack_api import SlackApi
 from opswire.observability import logger
 
 
@@ -37,21 +38,6 @@ class SlackPoster(Protocol):
     """An incoming webhook."""
 
     def post(self, payload: dict[str, Any]) -> None: ...
-
-
-class SlackApi(Protocol):
-    """The Slack Web API with a bot token."""
-
-    def post_message(
-        self,
-        *,
-        channel: str,
-        payload: dict[str, Any],
-        thread_ts: str | None = None,
-        reply_broadcast: bool = False,
-    ) -> SlackThread: ...
-
-    def update_message(self, *, channel: str, ts: str, payload: dict[str, Any]) -> None: ...
 
 
 class EmailSender(Protocol):
