@@ -150,7 +150,9 @@ def test_an_unacknowledged_alarm_is_reminded_and_escalated(start_platform: Platf
 
 
 def test_an_acknowledged_alarm_is_not_reminded(start_platform: PlatformFactory) -> None:
-    platform = _start(start_platform, {"default": {"renotify_minutes": 10}})
+    # 60 min at time scale 0.001 = 3.6 s for the click to land before the reminder is due
+    # (10 min, 0.6 s, was tight on a busy machine).
+    platform = _start(start_platform, {"default": {"renotify_minutes": 60}})
     opened = platform.send("sns:AlarmTopic", ALARM.read_bytes())
     (clicked,) = platform.outbox.conversation()
     body, headers = slack_interaction(open_incident_id(platform), user="ann", message=clicked)
