@@ -22,11 +22,11 @@ PY_SAM := $(firstword $(wildcard $(PYENV_ROOT)/versions/3.11*/bin/python3.11 \
 	$(PYENV_ROOT)/versions/3.12*/bin/python3.12))
 PY_SAM := $(or $(PY_SAM),$(call PY_FROM_PATH,python3))
 
-# `uv` when it runs (a pyenv shim may exist without working), else the module pip installs.
-UV := $(shell uv --version >/dev/null 2>&1 && echo uv || echo python3 -m uv)
-define ensure_uv
-$(UV) --version >/dev/null 2>&1 || python3 -m pip install --user uv || pip install uv
-endef
+# uv lives in its own small venv (.tools/uv), made with the interpreter that is on PATH: no
+# dependence on PATH, pyenv shims or the user site, so an empty HOME works the same.
+UV_VERSION := 0.13.9
+UV_STAMP := .tools/uv/.installed-$(UV_VERSION)
+UV := .tools/uv/bin/uv
 
 define need_py313
 test -n "$(PY313)" || { echo "error: no Python 3.13 found: install it (pyenv install 3.13)" \
@@ -46,20 +46,25 @@ SAM := .tools/sam/bin/sam
 .tools/sam: $(SAM_STAMP)
 
 # The venv is recreated only when missing or not 3.13; otherwise the packages are just synced.
-$(VENV_STAMP): $(VENV_INPUTS)
+$(UV_STAMP):
+	rm -rf .tools/uv
+	python3 -m venv .tools/uv
+	.tools/uv/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	@touch $@
+
+# --python names the target interpreter: without it uv may resolve for the one that runs it.
+$(VENV_STAMP): $(VENV_INPUTS) $(UV_STAMP)
 	@$(need_py313)
-	@$(ensure_uv)
 	@$(VENV)/bin/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null \
 		|| $(UV) venv --quiet --no-project --clear --python "$(PY313)" $(VENV)
-	VIRTUAL_ENV=$(VENV) $(UV) pip install --quiet \
+	$(UV) pip install --quiet --python $(VENV)/bin/python \
 		-r layers/common/requirements.txt -r requirements-dev.txt -e .
 	@touch $@
 
 # No stamp for this version: start from an empty venv (uv's cache makes it quick).
-$(SAM_STAMP):
-	@$(ensure_uv)
+$(SAM_STAMP): $(UV_STAMP)
 	$(UV) venv --quiet --no-project --clear --python "$(PY_SAM)" .tools/sam
-	VIRTUAL_ENV=.tools/sam $(UV) pip install --quiet aws-sam-cli==$(SAM_VERSION)
+	$(UV) pip install --quiet --python .tools/sam/bin/python aws-sam-cli==$(SAM_VERSION)
 	@touch $@
 
 # ---- targets ----------------------------------------------------------------------------------
