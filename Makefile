@@ -110,7 +110,7 @@ $(OCTOKIT_INDEX):
 	npm install --prefix tests/.octokit --no-save --no-audit --no-fund \
 		@octokit/webhooks-examples@7.6.1
 
-pytest: .venv $(OCTOKIT_INDEX)
+pytest: .venv .tools/sam $(OCTOKIT_INDEX)
 	$(VENV)/bin/pytest -q
 
 bench: .venv

@@ -16,7 +16,7 @@ from tests.conftest import EVENTS
 from tests.integration.fake_opensearch import FakeOpenSearch
 from tests.local.conftest import PlatformFactory
 
-DEMO_GROUP = "/opswire/dev/demo"
+DEMO_GROUP = "/opswire-local/demo"
 
 
 def sample(name: str) -> bytes:
@@ -64,7 +64,7 @@ def test_samples_go_to_the_local_sink_in_bulk_format(
     assert structured.ok and lines.ok and text.ok
     assert [len(r.documents) for r in (structured, lines, text)] == [3, 4, 4]
     first = structured.documents[0]
-    assert first["_index"].startswith("logs-opswire-dev-demo-")
+    assert first["_index"].startswith("logs-opswire-local-demo-")
     assert first["document"]["level"] == "INFO"
     assert first["document"]["json"]["order_id"] == "o-1042"
     report = lines.documents[3]["document"]

@@ -17,7 +17,7 @@ def test_local_rotate_and_status_through_the_cli(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("OPSWIRE_STATE_DIR", str(tmp_path))
-    assert main(["secrets", "rotate", "opswire/rotated/example-api-key", "--local", "--json"]) == 0
+    assert main(["secrets", "rotate", "opswire/rotated/opswire-local/example-api-key", "--local", "--json"]) == 0
     rotated = json.loads(capsys.readouterr().out)
     assert rotated["ok"] is True and rotated["notifications"] == []
     assert rotated["stages"][rotated["version"]] == ["AWSCURRENT"]
@@ -25,7 +25,7 @@ def test_local_rotate_and_status_through_the_cli(
 
     assert main(["secrets", "status", "--local", "--json"]) == 0
     (status,) = json.loads(capsys.readouterr().out)["secrets"]
-    assert status["name"] == "opswire/rotated/example-api-key"
+    assert status["name"] == "opswire/rotated/opswire-local/example-api-key"
     assert status["kind"] == "generic" and status["rotation_days"] == 30
     assert status["problems"] == [] and status["last_rotated"]
 

@@ -1,6 +1,6 @@
 """The deploy config: which repository + event deploys what image tag to which environment.
 
-Stored as JSON in the SSM parameter ``/opswire/<Environment>/deploy-config`` (example:
+Stored as JSON in the SSM parameter ``/<stack name>/deploy-config`` (example:
 ``examples/deploy-config.json``; reference: docs/deployments.md).
 """
 
