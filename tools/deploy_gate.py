@@ -225,3 +225,17 @@ def load_sam_template(path: Path) -> dict[str, Any]:
     from opswire_local.template import load_template
 
     return load_template(path)
+
+
+def guided_questions(template: Path) -> dict[str, list[str]]:
+    """tools/guided_questions.py's report (run in the SAM CLI environment)."""
+    completed = subprocess.run(
+        [str(SAM_PYTHON), str(ROOT / "tools" / "guided_questions.py"), str(template)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": "us-east-1"},
+        cwd=template.parent,
+    )
+    report: dict[str, list[str]] = json.loads(completed.stdout.splitlines()[-1])
+    return report

@@ -208,3 +208,12 @@ def test_the_gate_refuses_a_circular_dependency(tmp_path: Path) -> None:
     )
     assert status == 1
     assert "E3004" in output
+
+
+def test_guided_deploy_asks_only_for_the_two_addresses_and_never_stops_on_auth() -> None:
+    """Read with the SAM CLI's own code: the routes declare their (signature) auth, so guided
+    mode does not ask "has no authentication" (default N stops the deploy); every parameter but
+    the two email addresses has a default a person accepts with Enter."""
+    report = deploy_gate.guided_questions(ROOT / "template.yaml")
+    assert report["unauthenticated"] == []
+    assert report["without_default"] == ["AlertEmail", "SenderEmail"]
