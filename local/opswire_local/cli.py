@@ -8,6 +8,8 @@
     opswire logs replay | subscribe ...          (see opswire_local.logs_cli)
     opswire deploy history | status | approve | reject   (see opswire_local.deploy_cli)
     opswire provision plan | apply | status FILE (see opswire_local.provision_cli)
+    opswire doctor --stack NAME [--json]         (see opswire_local.doctor)
+    opswire slack manifest --stack NAME | --api-url URL | --local (opswire_local.slack_manifest)
 
 Handlers log to ``.opswire/local.log`` (stdout belongs to the report); ``OPSWIRE_STATE_DIR``
 moves that directory (log, Slack outbox, address of a running ``local up``).
@@ -24,7 +26,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from opswire_local import deploy_cli, logs_cli, provision_cli, secrets_cli, silence_cli
+from opswire_local import (
+    deploy_cli,
+    doctor,
+    logs_cli,
+    provision_cli,
+    secrets_cli,
+    silence_cli,
+    slack_manifest,
+)
 from opswire_local.platform import LocalPlatform, PlatformOptions, combine
 
 
@@ -81,6 +91,8 @@ def _parser() -> argparse.ArgumentParser:
     logs_cli.add_logs_commands(commands)
     deploy_cli.register(commands)
     provision_cli.register(commands)
+    doctor.register(commands)
+    slack_manifest.register(commands)
     return parser
 
 
