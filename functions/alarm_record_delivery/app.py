@@ -1,4 +1,5 @@
-"""Workflow task: remember where an incident's first Slack message and email went."""
+"""Workflow task: remember where an incident's first Slack message and email went, and which
+channel failed for good (the new failures come back for the dead-letter queue)."""
 
 from typing import Any
 
@@ -16,9 +17,14 @@ from opswire.settings import IncidentTableSettings, load_settings
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = load_settings(IncidentTableSettings)
     state = parse_task_input(RecordDeliveryInput, event)
-    recorded = record_delivery(state, IncidentStore(settings.incident_table_name))
+    record = record_delivery(state, IncidentStore(settings.incident_table_name))
+    for failure in record.new_failures:
+        logger.warning(
+            "notification channel failed for good",
+            extra={"channel": failure.channel, "error": failure.error, "reason": failure.reason},
+        )
     logger.info(
-        "delivery recorded" if recorded else "nothing to record",
+        "delivery recorded" if record.recorded else "nothing to record",
         extra={"incident_id": state.decision.incident.incident_id},
     )
-    return {"recorded": recorded}
+    return record.model_dump(mode="json")

@@ -272,6 +272,17 @@ def test_ses_refuses_an_unverified_sender_as_a_permanent_email_error(aws: None) 
     assert _sent_messages() == []
 
 
+def test_an_ses_refusal_says_what_ses_said_so_the_incident_can_show_it(aws: None) -> None:
+    # Nothing verified: a new account whose SES is in the sandbox.
+    with pytest.raises(EmailDeliveryError) as info:
+        SesEmailSender().send(
+            sender="opswire@example.com", recipients=["ops@example.com"], content=CONTENT
+        )
+
+    assert str(info.value).startswith("SES refused the message: MessageRejected: ")
+    assert "opswire@example.com" in str(info.value)  # moto: "Did not have authority to send ..."
+
+
 # ---- Secrets Manager ----------------------------------------------------------------------------
 def test_get_secret_string_returns_the_current_value(aws: None) -> None:
     boto3.client("secretsmanager").create_secret(

@@ -10,12 +10,13 @@ import pytest
 from moto import mock_aws
 
 from opswire.adapters.incident_store import IncidentStore
-from opswire.alarm_workflow import evaluate_alarm
+from opswire.alarm_workflow import evaluate_alarm, record_delivery
 from opswire.alarms import parse_alarm
 from opswire.errors import IncidentConflictError, IncidentNotFoundError
 from opswire.models.alarm import Alarm
 from opswire.models.envelope import AlarmEnvelope
 from opswire.models.incident import Delivery, RoutingConfig, Silence, SlackThread
+from opswire.models.workflow import DeliveryRecord, RecordDeliveryInput
 from opswire_local.platform import atomic_dynamodb_writes
 from tests.conftest import EVENTS
 
@@ -149,3 +150,39 @@ def test_a_silenced_alarm_is_recorded_but_not_notified(store: IncidentStore) -> 
     assert (state.decision.action, state.decision.reason) == ("suppress", "silenced")
     stored = store.get_incident(state.decision.incident.key)
     assert stored is not None and stored.state == "ALARM"
+
+
+def test_a_channel_refusal_recorded_by_concurrent_executions_is_new_exactly_once(
+    store: IncidentStore,
+) -> None:
+    state = evaluate_alarm(_alarm(), store, RoutingConfig(), clock=lambda: NOW)
+    refused = {
+        "channel": "email",
+        "delivered": False,
+        "failure": {
+            "error": "EmailDeliveryError",
+            "cause": json.dumps({"errorMessage": "SES refused the message: MessageRejected"}),
+        },
+    }
+    notified = RecordDeliveryInput.model_validate(
+        {**state.model_dump(mode="json"), "notifications": {"email": refused}}
+    )
+    barrier = threading.Barrier(6)
+    outcomes: list[DeliveryRecord] = []
+
+    def record() -> None:
+        barrier.wait()
+        outcomes.append(record_delivery(notified, store, clock=lambda: NOW))
+
+    threads = [threading.Thread(target=record) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert len(outcomes) == 6 and all(outcome.settled for outcome in outcomes)
+    assert [f.channel for outcome in outcomes for f in outcome.new_failures] == ["email"]
+    stored = store.get_incident(state.decision.incident.key)
+    assert stored is not None
+    assert stored.channel_failures["email"].reason == "SES refused the message: MessageRejected"
+    assert stored.channel_failures["email"].first_at == NOW

@@ -195,6 +195,8 @@ def test_webhook_mode_slack_answering_500_is_retried_then_reported_as_a_failed_e
 def test_webhook_mode_slack_refusing_the_message_is_not_retried(
     start_platform: PlatformFactory, httpserver: HTTPServer
 ) -> None:
+    # A refusal (a revoked webhook) is permanent: not retried, recorded on the incident and
+    # dead-lettered once, and the execution goes on (docs/alarms.md, "A channel that refuses").
     httpserver.expect_request("/hooks/alarms").respond_with_data("invalid_token", status=403)
     platform = _start(
         start_platform, slack_app=False, slack_webhook_url=httpserver.url_for("/hooks/alarms")
@@ -205,9 +207,22 @@ def test_webhook_mode_slack_refusing_the_message_is_not_retried(
     )
 
     (execution,) = report.executions
-    assert execution["status"] == "FAILED"
-    assert "SlackDeliveryError" in execution["cause"]
+    assert execution["status"] == "SUCCEEDED"
+    assert execution["output"]["notifications"]["slack"]["failure"]["error"] == (
+        "SlackDeliveryError"
+    )
+    assert [n["channel"] for n in report.notifications] == ["email"]
     assert len(httpserver.log) == 1
+    sqs = boto3.client("sqs", region_name=REGION)
+    dlq = sqs.get_queue_url(QueueName="opswire-local-NotificationDeadLetterQueue")["QueueUrl"]
+    (message,) = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10)["Messages"]
+    body = json.loads(message["Body"])
+    assert (body["channel"], body["error"], body["permanent"]) == (
+        "slack",
+        "SlackDeliveryError",
+        True,
+    )
+    assert body["reason"] == "Slack answered HTTP 403: invalid_token"
 
 
 def test_webhook_mode_a_slack_hiccup_is_retried_into_success(

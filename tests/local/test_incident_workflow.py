@@ -9,6 +9,7 @@ import boto3
 
 from opswire_local.demo import open_incident_id, slack_interaction
 from opswire_local.platform import REGION, LocalPlatform
+from opswire_local.template import ACCOUNT_ID
 from tests.conftest import EVENTS
 from tests.local.conftest import PlatformFactory
 
@@ -205,3 +206,128 @@ def test_a_notification_that_finally_fails_lands_in_the_dlq_with_the_incident_id
     assert body["channel"] == "slack"
     assert body["incident_id"].endswith("-1")
     assert body["error"] == "SlackRetryableError"
+
+
+# ---- a channel that refuses for good (SES sandbox, revoked Slack token) ------------------------
+# Two reminders, one minute apart (600 ms at time scale 0.01), no escalation.
+TWO_REMINDERS = {"default": {"renotify_minutes": 1}, "max_reminders": 2}
+
+
+def _stored_incident(platform: LocalPlatform) -> dict:  # type: ignore[type-arg]
+    table = platform.tables["IncidentTable"]
+    items = boto3.client("dynamodb", region_name=REGION).scan(TableName=table)["Items"]
+    (incident,) = [
+        json.loads(item["data"]["S"]) for item in items if item["pk"]["S"].startswith("INCIDENT#")
+    ]
+    return incident  # type: ignore[no-any-return]
+
+
+def _dead_letters(platform: LocalPlatform) -> list[dict]:  # type: ignore[type-arg]
+    sqs = boto3.client("sqs", region_name=REGION)
+    dlq = sqs.get_queue_url(QueueName="opswire-local-NotificationDeadLetterQueue")["QueueUrl"]
+    bodies = []
+    while True:
+        messages = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10).get("Messages", [])
+        if not messages:
+            return bodies
+        bodies.extend(json.loads(m["Body"]) for m in messages)
+
+
+def _runs(platform: LocalPlatform, function: str) -> list:  # type: ignore[type-arg]
+    return [r for r in platform.runtime.invocations if r.function.endswith(function)]
+
+
+def test_an_unverified_ses_sender_still_reaches_slack_and_reminders_go_on(
+    start_platform: PlatformFactory,
+) -> None:
+    platform = _start(start_platform, TWO_REMINDERS, time_scale=0.01)
+    # A new account: SES in the sandbox, the sender identity not verified.
+    boto3.client("ses", region_name=REGION).delete_identity(Identity="opswire@example.com")
+
+    opened = platform.send("sns:AlarmTopic", ALARM.read_bytes())
+    later = _until_all_executions_end(platform)
+
+    # Slack got the alarm and both reminders; the execution went on to its end.
+    assert opened.executions[0]["waiting_in"] == "WaitToRemind"
+    (root,) = platform.outbox.conversation()
+    assert "api-5xx-errors-high" in json.dumps(root)
+    assert ["Still in ALARM" in reply["text"] for reply in root["replies"]] == [True, True]
+    assert [e["status"] for r in later for e in r.executions] == ["SUCCEEDED"]
+    # SES refused every mail (the alarm and both reminders), without retries ...
+    email_runs = _runs(platform, "NotifyEmailFunction")
+    assert [r.error_type for r in email_runs] == ["EmailDeliveryError"] * 3
+    assert _emails([opened, *later]) == []
+    # ... and the refusal is on the incident once, and in the dead-letter queue once.
+    incident = _stored_incident(platform)
+    failure = incident["channel_failures"]["email"]
+    assert failure["error"] == "EmailDeliveryError"
+    assert "MessageRejected" in failure["reason"] and "opswire@example.com" in failure["reason"]
+    assert list(incident["channel_failures"]) == ["email"]
+    (dead,) = _dead_letters(platform)
+    assert (dead["channel"], dead["error"], dead["permanent"]) == (
+        "email",
+        "EmailDeliveryError",
+        True,
+    )
+    assert dead["incident_id"] == f"{incident['key']}-{incident['episode']}"
+    assert dead["reason"] == failure["reason"]
+    assert dead["first_at"] == failure["first_at"]  # the reminders did not record it again
+    assert dead["kind"] == "opened" and dead["input"]["alarm"]["name"] == "api-5xx-errors-high"
+
+
+def test_a_revoked_slack_token_still_lets_the_email_out_and_reminders_go_on(
+    start_platform: PlatformFactory,
+) -> None:
+    platform = _start(start_platform, TWO_REMINDERS, time_scale=0.01)
+    platform.outbox.fail_next(10, status=200, error="token_revoked")
+
+    opened = platform.send("sns:AlarmTopic", ALARM.read_bytes())
+    later = _until_all_executions_end(platform)
+
+    assert opened.executions[0]["waiting_in"] == "WaitToRemind"
+    assert [e["status"] for r in later for e in r.executions] == ["SUCCEEDED"]
+    mails = _emails([opened, *later])
+    assert len(mails) == 3  # the alarm and two reminders, in one thread
+    assert [m["subject"].startswith("Re: ") for m in mails] == [False, True, True]
+    assert platform.outbox.conversation() == []
+    assert [r["error"] for r in platform.outbox.rejected] == ["token_revoked"] * 3
+    incident = _stored_incident(platform)
+    assert incident["channel_failures"]["slack"]["error"] == "SlackDeliveryError"
+    assert "token_revoked" in incident["channel_failures"]["slack"]["reason"]
+    assert incident["email_message_id"] is not None
+    (dead,) = _dead_letters(platform)
+    assert (dead["channel"], dead["error"]) == ("slack", "SlackDeliveryError")
+    assert dead["reason"] == "Slack chat.postMessage failed: token_revoked"
+
+
+def test_with_both_channels_refusing_reminders_still_page_on_call(
+    start_platform: PlatformFactory,
+) -> None:
+    from moto.sns.models import sns_backends
+
+    routing = {
+        "default": {"renotify_minutes": 1, "escalation": [{"after_minutes": 2, "page": True}]},
+        "max_reminders": 2,
+    }
+    platform = _start(start_platform, routing, time_scale=0.01)
+    boto3.client("ses", region_name=REGION).delete_identity(Identity="opswire@example.com")
+    platform.outbox.fail_next(10, status=200, error="account_inactive")
+
+    opened = platform.send("sns:AlarmTopic", ALARM.read_bytes())
+    later = _until_all_executions_end(platform)
+
+    # Nobody could be told by Slack or email, but the workflow went on and paged on-call.
+    assert opened.executions[0]["waiting_in"] == "WaitToRemind"
+    assert [e["status"] for r in later for e in r.executions] == ["SUCCEEDED"]
+    topic = sns_backends[ACCOUNT_ID][REGION].topics[platform.topics["EscalationTopic"]]
+    assert [subject for _id, _message, subject, *_ in topic.sent_notifications] == [
+        "[opswire] ALARM api-5xx-errors-high"
+    ]
+    # Each refusal once on the incident and once in the dead-letter queue.
+    incident = _stored_incident(platform)
+    assert sorted(incident["channel_failures"]) == ["email", "slack"]
+    dead = _dead_letters(platform)
+    assert sorted((d["channel"], d["error"]) for d in dead) == [
+        ("email", "EmailDeliveryError"),
+        ("slack", "SlackDeliveryError"),
+    ]

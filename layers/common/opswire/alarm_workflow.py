@@ -1,15 +1,29 @@
-"""The incident steps of the alarm workflow: evaluate a delivery, record where messages went,
-decide on reminders. Collaborators are passed in; the handlers wire the real ones."""
+"""The incident steps of the alarm workflow: evaluate a delivery, record where messages went
+(and which channel failed for good), decide on reminders. Collaborators are passed in; the
+handlers wire the real ones."""
 
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Protocol
 
 from opswire.errors import IncidentConflictError
-from opswire.incidents import decide, incident_key, next_reminder
+from opswire.incidents import decide, incident_key, next_reminder, record_outcome
 from opswire.models.alarm import Alarm
-from opswire.models.incident import Delivery, Incident, RoutingConfig, Silence, SlackThread
-from opswire.models.workflow import Page, RecordDeliveryInput, WorkflowState
+from opswire.models.incident import (
+    ChannelFailure,
+    Delivery,
+    Incident,
+    NotifyChannel,
+    RoutingConfig,
+    Silence,
+)
+from opswire.models.workflow import (
+    ChannelFailureNotice,
+    DeliveryRecord,
+    Page,
+    RecordDeliveryInput,
+    WorkflowState,
+)
 
 _EVALUATE_ATTEMPTS = 5
 
@@ -21,7 +35,9 @@ class IncidentRepository(Protocol):
 
     def list_silences(self) -> list[Silence]: ...
 
-    def record_delivery(self, key: str, episode: int, delivery: Delivery) -> Incident | None: ...
+    def update_incident(
+        self, key: str, change: Callable[[Incident], Incident | None]
+    ) -> Incident | None: ...
 
 
 def utc_now() -> datetime:
@@ -51,21 +67,64 @@ def evaluate_alarm(
     raise IncidentConflictError(f"incident of {alarm.name!r} kept changing; the workflow retries")
 
 
-def record_delivery(state: RecordDeliveryInput, store: IncidentRepository) -> bool:
-    """Remember the Slack threads and email Message-ID of the episode's root messages."""
-    slack = state.notifications.get("slack") or {}
-    email = state.notifications.get("email") or {}
-    delivery = Delivery(
-        slack_threads=[
-            SlackThread.model_validate(thread)
-            for thread in (slack.get("delivery") or {}).get("slack_threads", [])
-        ],
-        email_message_id=(email.get("delivery") or {}).get("email_message_id"),
-    )
-    if not delivery.slack_threads and delivery.email_message_id is None:
-        return False
+_CHANNELS: tuple[NotifyChannel, ...] = ("slack", "email")
+
+
+def record_delivery(
+    state: RecordDeliveryInput,
+    store: IncidentRepository,
+    clock: Callable[[], datetime] = utc_now,
+) -> DeliveryRecord:
+    """Remember, on the episode's incident, the Slack threads and email Message-ID of its root
+    messages and the channels that refused for good; report the refusals that are new (the
+    workflow dead-letters those, once) and whether the round is settled. The write is
+    conditional: of two executions recording the same refusal, one reports it as new."""
     incident = state.decision.incident
-    return store.record_delivery(incident.key, incident.episode, delivery) is not None
+    outcomes = {c: state.notifications[c] for c in _CHANNELS if c in state.notifications}
+    slack, email = outcomes.get("slack"), outcomes.get("email")
+    delivery = Delivery(
+        slack_threads=slack.delivery.slack_threads if slack and slack.delivered else [],
+        email_message_id=email.delivery.email_message_id if email and email.delivered else None,
+    )
+    now = clock()
+    failures = {
+        channel: ChannelFailure(error=o.failure.error, reason=o.failure.reason, first_at=now)
+        for channel, o in outcomes.items()
+        if o.failure is not None and not o.delivered
+    }
+    delivered = [channel for channel, o in outcomes.items() if o.delivered]
+    new: list[NotifyChannel] = []
+    on_record = False
+
+    def change(stored: Incident) -> Incident | None:
+        nonlocal new, on_record
+        new, on_record = [], stored.episode == incident.episode
+        if not on_record:
+            return None  # a newer episode: this one's outcome is history
+        updated, new = record_outcome(stored, delivery, failures, delivered)
+        return None if updated == stored else updated
+
+    saved = store.update_incident(incident.key, change)
+    # Settled: every channel delivered, or refused for good and that refusal is on the incident.
+    undelivered = [
+        name
+        for name, outcome in state.notifications.items()
+        if not outcome.delivered and not (on_record and name in failures)
+    ]
+    return DeliveryRecord(
+        recorded=saved is not None,
+        settled=not undelivered,
+        new_failures=[
+            ChannelFailureNotice(
+                channel=channel,
+                incident_id=incident.incident_id,
+                error=failures[channel].error,
+                reason=failures[channel].reason,
+                first_at=failures[channel].first_at,
+            )
+            for channel in new
+        ],
+    )
 
 
 def check_reminder(

@@ -7,13 +7,17 @@ so two concurrent deliveries of the same change cannot both notify.
 
 import fnmatch
 import hashlib
+from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 
 from opswire.models.alarm import Alarm
 from opswire.models.incident import (
+    ChannelFailure,
     Decision,
+    Delivery,
     Incident,
     NotificationKind,
+    NotifyChannel,
     Reminder,
     Route,
     RoutingConfig,
@@ -107,6 +111,7 @@ def decide(
         acknowledged_at=None if opening else (current.acknowledged_at if current else None),
         slack_threads=[] if opening or current is None else current.slack_threads,
         email_message_id=None if opening or current is None else current.email_message_id,
+        channel_failures={} if opening or current is None else current.channel_failures,
         severity=route.severity,
         version=current.version if current else 0,
     )
@@ -192,6 +197,40 @@ def next_reminder(
         since_notice_seconds=since_notice,
         escalation=due,
     )
+
+
+def record_outcome(
+    incident: Incident,
+    delivery: Delivery,
+    failures: Mapping[NotifyChannel, ChannelFailure],
+    delivered: Collection[NotifyChannel],
+) -> tuple[Incident, list[NotifyChannel]]:
+    """The incident after one round of notifications of its episode, and the channels whose
+    permanent failure is new (the ones to dead-letter and raise).
+
+    - the episode's first Slack threads and email Message-ID stay (later ones are replies);
+    - a channel that failed for good is recorded once: the same error again (every reminder of
+      an account whose SES is in the sandbox) changes nothing; another error replaces the record
+      and is new;
+    - a channel that delivered is no longer failed (a later failure is new again).
+    """
+    channel_failures = dict(incident.channel_failures)
+    new: list[NotifyChannel] = []
+    for channel, failure in failures.items():
+        known = channel_failures.get(channel)
+        if known is None or known.error != failure.error:
+            channel_failures[channel] = failure
+            new.append(channel)
+    for channel in delivered:
+        channel_failures.pop(channel, None)
+    updated = incident.model_copy(
+        update={
+            "slack_threads": incident.slack_threads or delivery.slack_threads,
+            "email_message_id": incident.email_message_id or delivery.email_message_id,
+            "channel_failures": channel_failures,
+        }
+    )
+    return updated, new
 
 
 def _notify(

@@ -6,6 +6,7 @@ Items:
 - ``pk=SILENCE, sk=<silence id>``: a silence, ``ttl`` a day after it ends.
 """
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -81,22 +82,39 @@ class IncidentStore:
         )
         return saved
 
+    def update_incident(
+        self, key: str, change: Callable[[Incident], Incident | None]
+    ) -> Incident | None:
+        """Read the incident, apply ``change`` and write the result conditionally; when another
+        writer came in between, read again and apply ``change`` again. Returns the written
+        incident, or None when there is no incident or ``change`` wants nothing written."""
+        for _attempt in range(5):
+            incident = self.get_incident(key)
+            if incident is None:
+                return None
+            changed = change(incident)
+            if changed is None:
+                return None
+            try:
+                return self.save_incident(changed)
+            except IncidentConflictError:
+                continue
+        raise IncidentConflictError(f"incident {key} kept changing while it was being updated")
+
     def record_delivery(self, key: str, episode: int, delivery: Delivery) -> Incident | None:
         """Remember where the episode's first messages went (Slack thread, email Message-ID).
         Only the first delivery of an episode sets them; a newer episode is left alone."""
-        for _attempt in range(5):
-            incident = self.get_incident(key)
-            if incident is None or incident.episode != episode:
+
+        def change(incident: Incident) -> Incident | None:
+            if incident.episode != episode:
                 return None
             update = {
                 "slack_threads": incident.slack_threads or delivery.slack_threads,
                 "email_message_id": incident.email_message_id or delivery.email_message_id,
             }
-            try:
-                return self.save_incident(incident.model_copy(update=update))
-            except IncidentConflictError:
-                continue
-        raise IncidentConflictError(f"incident {key} kept changing while recording a delivery")
+            return incident.model_copy(update=update)
+
+        return self.update_incident(key, change)
 
     def acknowledge(self, incident_id: str, by: str, at: datetime) -> Incident:
         """Acknowledge the episode ``incident_id`` (``<key>-<episode>``): no more reminders."""

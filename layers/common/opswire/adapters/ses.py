@@ -53,8 +53,12 @@ class SesEmailSender:
                 Source=sender, RawMessage={"Data": message.as_bytes()}
             )
         except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "Unknown")
-            reason = f"SES refused the message: {code}"
+            error = exc.response.get("Error", {})
+            code = error.get("Code", "Unknown")
+            # SES says which identity failed ("Email address is not verified. The following
+            # identities failed the check ...: ops@example.com"): the reason an operator needs.
+            detail = str(error.get("Message") or "").strip()
+            reason = f"SES refused the message: {code}" + (f": {detail[:300]}" if detail else "")
             if code in _RETRYABLE_CODES:
                 raise EmailRetryableError(reason) from exc
             raise EmailDeliveryError(reason) from exc

@@ -15,6 +15,7 @@ from opswire.models.alarm import AlarmState, UtcDatetime
 
 Severity = Literal["critical", "warning", "info"]
 NotificationKind = Literal["opened", "state_change", "resolved", "flapping", "reminder"]
+NotifyChannel = Literal["slack", "email"]
 SuppressReason = Literal["duplicate", "repeat", "silenced", "insufficient_data", "flapping"]
 
 
@@ -25,6 +26,18 @@ class SlackThread(BaseModel):
 
     channel: str
     ts: str
+
+
+class ChannelFailure(BaseModel):
+    """A channel that refused the episode's notifications for good (SES sandbox, a revoked
+    Slack token): recorded once per episode, dead-lettered once, until the channel delivers."""
+
+    model_config = ConfigDict(frozen=True)
+
+    error: str
+    """The error name, as the workflow's ``Catch`` saw it (``EmailDeliveryError``, ...)."""
+    reason: str
+    first_at: UtcDatetime
 
 
 class Incident(BaseModel):
@@ -47,6 +60,8 @@ class Incident(BaseModel):
     acknowledged_at: UtcDatetime | None = None
     slack_threads: list[SlackThread] = Field(default_factory=list)
     email_message_id: str | None = None
+    channel_failures: dict[NotifyChannel, ChannelFailure] = Field(default_factory=dict)
+    """Channels that failed for good in this episode (``opswire.incidents.record_outcome``)."""
     severity: Severity = "warning"
     version: int = 0
 
