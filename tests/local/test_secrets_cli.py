@@ -17,7 +17,8 @@ def test_local_rotate_and_status_through_the_cli(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("OPSWIRE_STATE_DIR", str(tmp_path))
-    assert main(["secrets", "rotate", "opswire/rotated/opswire-local/example-api-key", "--local", "--json"]) == 0
+    secret = "opswire/rotated/opswire-local/example-api-key"
+    assert main(["secrets", "rotate", secret, "--local", "--json"]) == 0
     rotated = json.loads(capsys.readouterr().out)
     assert rotated["ok"] is True and rotated["notifications"] == []
     assert rotated["stages"][rotated["version"]] == ["AWSCURRENT"]
