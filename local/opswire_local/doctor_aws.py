@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import ssl
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -274,8 +275,11 @@ def http_request(
     """One request; any HTTP status is an answer, no answer is an ``error`` (never raises).
     Errors name the exception, never the headers (they may carry a token)."""
     request = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
+    # A context per request: urlopen's shared opener keeps the trust store of its first use, so
+    # SSL_CERT_FILE / SSL_CERT_DIR set later (a corporate CA) would be ignored.
+    context = ssl.create_default_context() if url.startswith("https:") else None
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with urllib.request.urlopen(request, timeout=timeout, context=context) as response:
             return _answer(response.status, dict(response.headers.items()), response.read(65536))
     except urllib.error.HTTPError as exc:
         return _answer(exc.code, dict(exc.headers.items()), exc.read(65536))
