@@ -88,25 +88,16 @@ def gate_cases() -> list[dict[str, Any]]:
 
 def translate(cases: list[dict[str, Any]], out_dir: Path, template: Path) -> tuple[int, str]:
     """Run tools/sam_translate.py in the SAM CLI environment; (exit status, its output)."""
-    if not SAM_PYTHON.exists():
-        raise RuntimeError(f"{SAM_PYTHON} is missing: run `make .tools/sam`")
     out_dir.mkdir(parents=True, exist_ok=True)
     cases_file = out_dir / "cases.json"
     cases_file.write_text(json.dumps(cases))
-    completed = subprocess.run(
-        [
-            str(SAM_PYTHON),
-            str(TRANSLATE),
-            str(cases_file),
-            str(out_dir),
-            f"--template={template}",
-            f"--code-uri=s3://{ARTIFACT_BUCKET}/{CODE_KEY}",
-            f"--layer-uri=s3://{ARTIFACT_BUCKET}/{LAYER_KEY}",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={"PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": "us-east-1"},
+    completed = _in_sam_environment(
+        TRANSLATE,
+        str(cases_file),
+        str(out_dir),
+        f"--template={template}",
+        f"--code-uri=s3://{ARTIFACT_BUCKET}/{CODE_KEY}",
+        f"--layer-uri=s3://{ARTIFACT_BUCKET}/{LAYER_KEY}",
     )
     return completed.returncode, completed.stdout + completed.stderr
 
@@ -121,62 +112,20 @@ class _Removed:
 _REMOVED = _Removed()
 
 
-def parameter_values(template: Mapping[str, Any], given: Mapping[str, str]) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for name, spec in (template.get("Parameters") or {}).items():
-        value = given.get(name, spec.get("Default"))
-        if value is None:
-            raise ValueError(f"parameter {name} has no value and no default")
-        text = str(value)
-        values[name] = text.split(",") if spec.get("Type") == "CommaDelimitedList" else text
-    return values
+def evaluate_conditions(template: Mapping[str, Any], given: Mapping[str, str]) -> dict[str, bool]:
+    """Every Condition of ``template`` for these parameters (defaults for the rest), decided by
+    the local platform's resolver: the one evaluator of template conditions in the project."""
+    from opswire_local.template import Resolver, Template
 
-
-def evaluate_conditions(
-    template: Mapping[str, Any], parameters: Mapping[str, Any]
-) -> dict[str, bool]:
+    defaults = Template(path=Path("template"), document=dict(template)).parameter_defaults()
     conditions = template.get("Conditions") or {}
-    results: dict[str, bool] = {}
-
-    def value(expression: Any) -> Any:
-        if isinstance(expression, dict) and "Ref" in expression:
-            return parameters[expression["Ref"]]
-        if isinstance(expression, dict) and "Fn::Join" in expression:
-            separator, items = expression["Fn::Join"]
-            resolved = value(items)
-            return separator.join(str(item) for item in resolved)
-        if isinstance(expression, list):
-            return [value(item) for item in expression]
-        return expression
-
-    def truth(expression: Any) -> bool:
-        ((key, argument),) = expression.items()
-        if key == "Fn::Equals":
-            left, right = (value(item) for item in argument)
-            return str(left) == str(right)
-        if key == "Fn::Not":
-            return not truth(argument[0])
-        if key == "Fn::And":
-            return all(truth(item) for item in argument)
-        if key == "Fn::Or":
-            return any(truth(item) for item in argument)
-        if key == "Condition":
-            return condition(argument)
-        raise ValueError(f"unsupported condition function {key}")
-
-    def condition(name: str) -> bool:
-        if name not in results:
-            results[name] = truth(conditions[name])
-        return results[name]
-
-    for name in conditions:
-        condition(name)
-    return results
+    resolver = Resolver({**defaults, **given}, stack_name="gate", conditions=conditions)
+    return {name: resolver.condition(name) for name in conditions}
 
 
 def resolve_conditions(template: dict[str, Any], given: Mapping[str, str]) -> dict[str, Any]:
     """The translated template with every Condition decided for these parameters."""
-    truth = evaluate_conditions(template, parameter_values(template, given))
+    truth = evaluate_conditions(template, given)
 
     def walk(node: Any) -> Any:
         if isinstance(node, list):
@@ -220,22 +169,23 @@ def resolve_conditions(template: dict[str, Any], given: Mapping[str, str]) -> di
     return resolved
 
 
-def load_sam_template(path: Path) -> dict[str, Any]:
-    """template.yaml as data (short-form intrinsics become their long form)."""
-    from opswire_local.template import load_template
-
-    return load_template(path)
-
-
 def guided_questions(template: Path) -> dict[str, list[str]]:
     """tools/guided_questions.py's report (run in the SAM CLI environment)."""
-    completed = subprocess.run(
-        [str(SAM_PYTHON), str(ROOT / "tools" / "guided_questions.py"), str(template)],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={"PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": "us-east-1"},
-        cwd=template.parent,
-    )
+    completed = _in_sam_environment(ROOT / "tools" / "guided_questions.py", str(template))
+    if completed.returncode != 0:
+        raise RuntimeError(f"guided_questions.py failed:\n{completed.stderr}")
     report: dict[str, list[str]] = json.loads(completed.stdout.splitlines()[-1])
     return report
+
+
+def _in_sam_environment(script: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+    """Run one of our scripts with the SAM CLI's interpreter (samtranslator, cfn-lint, samcli)."""
+    if not SAM_PYTHON.exists():
+        raise RuntimeError(f"{SAM_PYTHON} is missing: run `make .tools/sam`")
+    return subprocess.run(
+        [str(SAM_PYTHON), str(script), *arguments],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": "us-east-1"},
+    )

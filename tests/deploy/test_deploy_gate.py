@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from moto.cloudformation.parsing import get_model_map
 
+from opswire_local.template import load_template
 from tests.deploy.conftest import ROOT
 from tools import deploy_gate
 
@@ -59,9 +60,8 @@ def test_the_condition_sets_turn_every_condition_on_and_off(
 ) -> None:
     seen: dict[str, set[bool]] = {}
     for result in translated.values():
-        template = result["template"]
-        parameters = deploy_gate.parameter_values(template, result["parameters"])
-        for condition, value in deploy_gate.evaluate_conditions(template, parameters).items():
+        conditions = deploy_gate.evaluate_conditions(result["template"], result["parameters"])
+        for condition, value in conditions.items():
             seen.setdefault(condition, set()).add(value)
     assert seen, "the translated template has no Conditions"
     assert {name: values for name, values in seen.items() if values != {True, False}} == {}
@@ -79,7 +79,7 @@ def test_moto_lacks_exactly_the_listed_resource_types(
 
 
 def test_stateful_resources_are_retained() -> None:
-    template = deploy_gate.load_sam_template(ROOT / "template.yaml")
+    template = load_template(ROOT / "template.yaml")
     loose = [
         name
         for name, resource in template["Resources"].items()
