@@ -18,6 +18,7 @@ from opswire.errors import (
     PermanentError,
     RetryableError,
 )
+from opswire.incidents import record_outcome
 from opswire.models.incident import Delivery, Incident, Silence
 
 if TYPE_CHECKING:
@@ -108,11 +109,8 @@ class IncidentStore:
         def change(incident: Incident) -> Incident | None:
             if incident.episode != episode:
                 return None
-            update = {
-                "slack_threads": incident.slack_threads or delivery.slack_threads,
-                "email_message_id": incident.email_message_id or delivery.email_message_id,
-            }
-            return incident.model_copy(update=update)
+            updated, _new_failures = record_outcome(incident, delivery, {}, ())
+            return updated
 
         return self.update_incident(key, change)
 
