@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from opswire_local import (
+    config_cli,
     deploy_cli,
     doctor,
     logs_cli,
@@ -93,6 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     provision_cli.register(commands)
     doctor.register(commands)
     slack_manifest.register(commands)
+    config_cli.register(commands)
     return parser
 
 
@@ -113,6 +115,10 @@ def _common_options(parser: argparse.ArgumentParser, *, time_scale: bool = True)
         "--parameter", action="append", default=[], metavar="Name=value",
         help="override a template parameter",
     )  # fmt: skip
+    parser.add_argument(
+        "--setting", action="append", default=[], metavar="key=value",
+        help="override a stack setting (see `opswire config`)",
+    )  # fmt: skip
 
 
 def find_root(start: Path) -> Path:
@@ -129,6 +135,7 @@ def platform_options(args: argparse.Namespace) -> PlatformOptions:
     return PlatformOptions(
         root=root,
         parameters=parameters,
+        settings=config_cli.parse_assignments(getattr(args, "setting", [])),
         time_scale=args.time_scale,
         # A real Slack webhook to forward to: then the local stack runs in webhook mode too.
         forward_slack_to=forward_url,

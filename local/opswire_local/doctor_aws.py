@@ -14,8 +14,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 
+from opswire.settings import StackSettingsDocument
 from opswire_local.doctor_facts import (
     Alarm,
     AlarmFacts,
@@ -58,6 +59,7 @@ def read_facts(session: Any, stack_name: str, http: Http | None = None) -> Docto
     """Everything the checks need (``session``: a boto3 Session with a region)."""
     http = http or http_request
     stack = read_stack(session.client("cloudformation"), stack_name, session.region_name)
+    stack = read_settings(session.client("ssm"), stack)
     secrets = session.client("secretsmanager")
     failure_topic = _physical(stack, "WorkflowFailureTopicArn", "WorkflowFailureTopic")
     alarm_topic = _physical(stack, "AlarmTopicArn", "AlarmTopic")
@@ -188,9 +190,28 @@ def read_secret(secrets: Any, name: str) -> SecretFacts:
     )
 
 
+def read_settings(ssm: Any, stack: StackFacts) -> StackFacts:
+    """``stack`` with its settings document (`opswire config`) merged over the defaults, or
+    with the reason it cannot be read (functions that read it fail the same way)."""
+    name = _physical(stack, "StackSettingsParameterName", "StackSettingsParameter")
+    defaults = StackSettingsDocument().model_dump()
+    if not name:
+        return stack.model_copy(update={"settings": defaults})
+    try:
+        value = ssm.get_parameter(Name=name)["Parameter"]["Value"]
+        settings = StackSettingsDocument.model_validate_json(value or "{}").model_dump()
+    except _READ_ERRORS as exc:
+        return stack.model_copy(update={"settings": defaults, "settings_error": _error(exc)})
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        error = f"parameter {name} is invalid: {problems}"
+        return stack.model_copy(update={"settings": defaults, "settings_error": error})
+    return stack.model_copy(update={"settings": settings})
+
+
 def read_slack(secrets: Any, stack: StackFacts, http: Http) -> SlackFacts:
     webhook = read_secret(secrets, stack.parameter("SlackWebhookSecretName"))
-    api_url = stack.parameter("SlackApiUrl") or "https://slack.com/api/"
+    api_url = str(stack.settings.get("slack_api_url") or StackSettingsDocument().slack_api_url)
     app_name = stack.parameter("SlackAppSecretName")
     if not app_name:
         return SlackFacts(webhook=webhook, api_url=api_url)

@@ -59,6 +59,11 @@ def check_stack(stack: StackFacts) -> CheckResult:
         return result(
             "stack", "warn", f"stack {name} is {status}", "run the doctor again once it is done"
         )
+    if stack.settings_error:
+        return result(
+            "stack", "fail", f"stack settings: {stack.settings_error}",
+            f"opswire config show --stack {name}; fix it with opswire config set / unset",
+        )  # fmt: skip
     return result("stack", "ok", f"stack {name} is {status}")
 
 

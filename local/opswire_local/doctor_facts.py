@@ -30,6 +30,8 @@ class StackFacts(_Model):
     parameters: dict[str, str] = Field(default_factory=dict)
     outputs: dict[str, str] = Field(default_factory=dict)
     resources: dict[str, str] = Field(default_factory=dict, description="logical -> physical id")
+    settings: dict[str, Any] = Field(default_factory=dict, description="opswire config, merged")
+    settings_error: str = ""
 
     def parameter(self, key: str, default: str = "") -> str:
         return self.parameters.get(key, default).strip()

@@ -53,6 +53,7 @@ LOCAL_PARAMETER_DEFAULTS = {
 # tests and `local send` build valid Slack interaction requests.
 LOCAL_SLACK_APP_SECRET_NAME = "opswire/slack-app"
 LOCAL_SLACK_APP = {"bot_token": "xoxb-local", "signing_secret": "local-signing-secret"}
+STACK_SETTINGS_LOGICAL_ID = "StackSettingsParameter"
 _LAMBDA_ROLE_NAME = "opswire-local-lambda"
 _STATES_ROLE_NAME = "opswire-local-states"
 
@@ -81,6 +82,8 @@ class PlatformOptions:
     api_url: str = "http://127.0.0.1:3000"
     # Values for AWS::SSM::Parameter resources, by logical id (e.g. a routing table for tests).
     ssm_parameters: dict[str, str] = field(default_factory=dict)
+    # The stack's settings document (`opswire config set`), over <state dir>/settings.json.
+    settings: dict[str, Any] = field(default_factory=dict)
 
     @property
     def state_path(self) -> Path:
@@ -298,12 +301,24 @@ class LocalPlatform:
         return f"{self.options.stack_name}-{logical_id}"
 
     def _local_slack_parameters(self) -> dict[str, str]:
-        """Locally, Slack is the outbox: its incoming webhook, and its Web API in app mode."""
-        base = self.outbox.webhook_url.rsplit("/slack/webhook", 1)[0]
-        parameters = {"SlackApiUrl": f"{base}/api/"}
+        """Locally, Slack is the outbox: its incoming webhook, and in app mode its Web API (whose
+        URL is in the stack settings, see ``_stack_settings``)."""
         if self.options.slack_app:
-            parameters["SlackAppSecretName"] = LOCAL_SLACK_APP_SECRET_NAME
-        return parameters
+            return {"SlackAppSecretName": LOCAL_SLACK_APP_SECRET_NAME}
+        return {}
+
+    def _stack_settings(self) -> str:
+        """The settings document: the outbox as Slack's Web API, then what `opswire config set
+        --local` wrote, then the options'; validated as the deployed stack would be."""
+        from opswire_local.config_cli import SettingsFile, validated
+
+        base = self.outbox.webhook_url.rsplit("/slack/webhook", 1)[0]
+        document = {
+            "slack_api_url": f"{base}/api/",
+            **SettingsFile(self.options.state_path / "settings.json").read(),
+            **self.options.settings,
+        }
+        return json.dumps(validated(document).model_dump(include=set(document)))
 
     def _seed_secrets(self, parameters: dict[str, str]) -> None:
         """The stack expects its secrets to exist before deployment; locally we create them."""
@@ -408,6 +423,8 @@ class LocalPlatform:
         name = properties.get("Name") or self._name(logical_id)
         given = deploy_local.default_ssm_parameters(self.options.root, self.options.ssm_parameters)
         value = given.get(logical_id, properties["Value"])
+        if logical_id == STACK_SETTINGS_LOGICAL_ID:
+            value = self._stack_settings()
         boto3.client("ssm", region_name=REGION).put_parameter(
             Name=name, Value=value, Type=properties.get("Type", "String")
         )

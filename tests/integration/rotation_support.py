@@ -256,7 +256,7 @@ def platform(tmp_path: Path) -> Iterator[LocalPlatform]:
             root=REPO_ROOT,
             state_dir=tmp_path / "state",
             time_scale=0.001,
-            parameters={"RotationPendingAlertHours": "0"},
+            settings={"pending_stuck_after_hours": 0},
         )
     )
     started.start()

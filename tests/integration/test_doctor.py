@@ -21,6 +21,7 @@ import pytest
 from pydantic import SecretStr
 from pytest_httpserver import HTTPServer
 
+from opswire.settings import StackSettingsDocument
 from opswire_local.cli import main
 from opswire_local.doctor_aws import read_topic
 from opswire_local.doctor_checks import check_ses, check_stack, run_checks
@@ -60,7 +61,6 @@ Parameters:
   SenderEmail: {Type: String}
   SlackWebhookSecretName: {Type: String, Default: opswire/slack-webhook}
   SlackAppSecretName: {Type: String, Default: ""}
-  SlackApiUrl: {Type: String, Default: "https://slack.com/api/"}
   GitHubWebhookSecretName: {Type: String, Default: opswire/github-webhook}
   OpenSearchEndpoint: {Type: String, Default: ""}
   OpenSearchAuth: {Type: String, Default: sigv4}
@@ -109,6 +109,12 @@ Resources:
       Name: !Sub /${AWS::StackName}/deploy-config
       Type: String
       Value: '{"rules": [], "environments": {}}'
+  StackSettingsParameter:
+    Type: AWS::SSM::Parameter
+    Properties:
+      Name: !Sub /${AWS::StackName}/settings
+      Type: String
+      Value: "{}"
 Outputs:
   OpsApiUrl:
     Value: !Sub https://abc123.execute-api.${AWS::Region}.${AWS::URLSuffix}
@@ -117,21 +123,30 @@ Outputs:
   WorkflowFailureTopicArn: {Value: !Ref WorkflowFailureTopic}
   DatabaseRotationFunctionArn: {Value: !GetAtt DatabaseRotationFunction.Arn}
   DeployConfigParameterName: {Value: !Ref DeployConfigParameter}
+  StackSettingsParameterName: {Value: !Ref StackSettingsParameter}
 """
 
 
 # ---- building a stack ----------------------------------------------------------------------------
-def deploy(**parameters: str) -> dict[str, str]:
-    """Create the stack (AlertEmail, SenderEmail and the given parameters); its outputs."""
-    values = {"AlertEmail": ",".join(RECIPIENTS), "SenderEmail": SENDER, **parameters}
+def deploy(**values: str) -> dict[str, str]:
+    """Create the stack (AlertEmail, SenderEmail and the given parameters; snake_case names go
+    to its settings document, as `opswire config set` writes them); its outputs."""
+    settings = {k: v for k, v in values.items() if k in StackSettingsDocument.model_fields}
+    parameters = {"AlertEmail": ",".join(RECIPIENTS), "SenderEmail": SENDER}
+    parameters |= {k: v for k, v in values.items() if k not in settings}
     cfn = boto3.client("cloudformation", region_name=REGION)
     cfn.create_stack(
         StackName=STACK,
         TemplateBody=TEMPLATE,
-        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in values.items()],
+        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
     )
     stack = cfn.describe_stacks(StackName=STACK)["Stacks"][0]
-    return {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    if settings:
+        boto3.client("ssm", region_name=REGION).put_parameter(
+            Name=outputs["StackSettingsParameterName"], Value=json.dumps(settings), Overwrite=True
+        )
+    return outputs
 
 
 def verify_emails(*addresses: str) -> None:
@@ -181,7 +196,7 @@ def healthy(aws: None, https_server: HTTPServer) -> Iterator[dict[str, str]]:
     with ALARM and OK actions on the topic, a deploy rule, no VPC. Yields the parameters."""
     parameters = {
         "SlackAppSecretName": "opswire/slack-app",
-        "SlackApiUrl": https_server.url_for("/api/"),
+        "slack_api_url": https_server.url_for("/api/"),
         "OpenSearchEndpoint": https_server.url_for("/").rstrip("/"),
         "OpenSearchAuth": "none",
     }
@@ -401,7 +416,7 @@ def test_slack_invalid_auth_fails(
     create_secret("opswire/slack-webhook", WEBHOOK_URL)
     create_secret("opswire/slack-app", json.dumps({"bot_token": BOT_TOKEN, "signing_secret": "x"}))
     answer_auth_test(https_server, {"ok": False, "error": "invalid_auth"}, scopes=None)
-    deploy(SlackAppSecretName="opswire/slack-app", SlackApiUrl=https_server.url_for("/api/"))
+    deploy(SlackAppSecretName="opswire/slack-app", slack_api_url=https_server.url_for("/api/"))
 
     code, document = doctor(capsys)
 
@@ -419,7 +434,7 @@ def test_a_slack_app_without_the_email_scope_warns(
     create_secret("opswire/slack-app", json.dumps({"bot_token": BOT_TOKEN, "signing_secret": "x"}))
     scopes = [s for s in ALL_SCOPES if s != "users:read.email"]
     answer_auth_test(https_server, {"ok": True, "team": "acme", "user": "opswire"}, scopes)
-    deploy(SlackAppSecretName="opswire/slack-app", SlackApiUrl=https_server.url_for("/api/"))
+    deploy(SlackAppSecretName="opswire/slack-app", slack_api_url=https_server.url_for("/api/"))
 
     _, document = doctor(capsys)
 
@@ -647,6 +662,25 @@ def test_an_unknown_stack_exits_with_a_message(aws: None) -> None:
         main(["doctor", "--stack", "nope", "--region", REGION])
 
 
+def test_an_invalid_settings_document_fails_the_stack_check(
+    aws: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outputs = deploy()
+    boto3.client("ssm", region_name=REGION).put_parameter(
+        Name=outputs["StackSettingsParameterName"],
+        Value='{"slack_default_chanel": "#ops"}',
+        Overwrite=True,
+    )
+
+    code, document = doctor(capsys)
+
+    check = by_check(document)["stack"]
+    assert code == 1
+    assert check["status"] == "fail"
+    assert "slack_default_chanel: Extra inputs are not permitted" in check["detail"]
+    assert check["fix"].startswith("opswire config show --stack")
+
+
 def test_the_doctor_reads_names_that_template_yaml_has(tmp_path: Path) -> None:
     real = load_template(REPO_ROOT / "template.yaml")
     (tmp_path / "test.yaml").write_text(TEMPLATE)
@@ -656,7 +690,7 @@ def test_the_doctor_reads_names_that_template_yaml_has(tmp_path: Path) -> None:
     stack_resources = set(test["Resources"]) - {"FunctionRole"}
     assert stack_resources <= set(real["Resources"])
     read_by_the_doctor = {
-        "SlackAppSecretName", "SlackApiUrl", "OpenSearchEndpoint", "OpenSearchAuth",
+        "SlackAppSecretName", "OpenSearchEndpoint", "OpenSearchAuth",
         "OpenSearchBasicAuthSecretName", "GitHubWebhookSecretName", "SlackWebhookSecretName",
     }  # fmt: skip
     assert read_by_the_doctor <= set(real["Parameters"])

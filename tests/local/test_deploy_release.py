@@ -32,8 +32,8 @@ def test_a_release_sets_statuses_on_the_commit_of_its_tag(
         {"id": 1}, status=201
     )
     platform = start_platform(
-        parameters={"GitHubTokenSecretName": "opswire/github-token",
-                    "GitHubApiUrl": httpserver.url_for("/")},
+        parameters={"GitHubTokenSecretName": "opswire/github-token"},
+        settings={"github_api_url": httpserver.url_for("/")},
         ssm_parameters={"DeployConfigParameter": config(prod={})},
     )  # fmt: skip
     boto3.client("secretsmanager", region_name=REGION).create_secret(
@@ -64,8 +64,8 @@ def test_a_tag_github_does_not_know_deploys_without_a_status(
         {"message": "No commit found for SHA: 0.0.1"}, status=422
     )
     platform = start_platform(
-        parameters={"GitHubTokenSecretName": "opswire/github-token",
-                    "GitHubApiUrl": httpserver.url_for("/")},
+        parameters={"GitHubTokenSecretName": "opswire/github-token"},
+        settings={"github_api_url": httpserver.url_for("/")},
         ssm_parameters={"DeployConfigParameter": config(prod={})},
     )  # fmt: skip
     boto3.client("secretsmanager", region_name=REGION).create_secret(

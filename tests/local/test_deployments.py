@@ -626,8 +626,8 @@ def test_the_commit_status_is_set_through_the_github_api(
         f"/repos/{REPO}/statuses/{PUSH['after']}", method="POST"
     ).respond_with_json({"id": 1}, status=201)
     platform = start_platform(
-        parameters={"GitHubTokenSecretName": "opswire/github-token",
-                    "GitHubApiUrl": httpserver.url_for("/")},
+        parameters={"GitHubTokenSecretName": "opswire/github-token"},
+        settings={"github_api_url": httpserver.url_for("/")},
         ssm_parameters={"DeployConfigParameter": config(staging={})},
     )  # fmt: skip
     boto3.client("secretsmanager", region_name=REGION).create_secret(

@@ -122,9 +122,9 @@ def test_a_new_log_group_matching_the_patterns_gets_subscribed(
     start_platform: PlatformFactory,
 ) -> None:
     platform = start_platform(
-        parameters={
-            "LogSubscriptionIncludePatterns": "/aws/lambda/*",
-            "LogSubscriptionExcludePatterns": "*-test",
+        settings={
+            "log_subscription_include": "/aws/lambda/*",
+            "log_subscription_exclude": "*-test",
         }
     )
     logs = boto3.client("logs", region_name=REGION)

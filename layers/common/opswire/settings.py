@@ -2,19 +2,92 @@
 
 Each function has one model, validated once per cold start and cached. Values are names and ARNs
 of resources the template passes in; secret *values* never travel as environment variables.
+
+A few values an operator may change after install without a deploy (and that guided deploy
+therefore does not ask) live in the stack's settings document: the JSON SSM parameter named by
+``STACK_SETTINGS_PARAMETER`` (``/<stack>/settings``, written by ``opswire config set``). A model
+that has such fields reads them from there, under its environment variables, and is re-read
+after ``STACK_SETTINGS_MAX_AGE_SECONDS`` so a change reaches running functions.
 """
 
 import os
 import re
-from functools import cache
-from typing import Literal
+import time
+from typing import Any, Literal, cast
 
-from pydantic import AliasChoices, Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+STACK_SETTINGS_ENV = "STACK_SETTINGS_PARAMETER"
+# A model is re-validated after 240 s from a document Powertools caches for 60 s: a change
+# reaches every running function within five minutes.
+STACK_SETTINGS_MAX_AGE_SECONDS = 240
+_DOCUMENT_MAX_AGE_SECONDS = 60
+
+
+class StackSettingsDocument(BaseModel):
+    """The stack's settings document (``/<stack>/settings``): every key it may hold."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    slack_default_channel: str = "#alerts"
+    """Bot mode: where alarm threads and deployment messages go when the route names no channel."""
+    slack_api_url: str = Field(default="https://slack.com/api/", pattern=r"^https?://")
+    """Slack Web API base URL (GovSlack: https://slack-gov.com/api/; locally the outbox)."""
+    github_api_url: str = Field(default="https://api.github.com", pattern=r"^https?://")
+    """GitHub REST API base URL (GitHub Enterprise Server: https://HOST/api/v3)."""
+    log_subscription_include: str = ""
+    """Comma-separated globs of log groups subscribed to the shipper when they are created."""
+    log_subscription_exclude: str = ""
+    """Comma-separated globs of log groups never subscribed automatically."""
+    pending_stuck_after_hours: float = Field(default=2, ge=0)
+    """The daily rotation sweep reports an AWSPENDING version older than this as stuck."""
+
+
+class _StackSettingsSource(PydanticBaseSettingsSource):
+    """The keys of the stack's settings document that ``settings_cls`` has as fields."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # unused: __call__ reads the document once
+
+    def __call__(self) -> dict[str, Any]:
+        name = os.environ.get(STACK_SETTINGS_ENV, "")
+        if not name:
+            return {}
+        document = read_stack_settings(name)
+        fields = self.settings_cls.model_fields
+        return {key: value for key, value in document.model_dump().items() if key in fields}
+
+
+def read_stack_settings(name: str) -> StackSettingsDocument:
+    """The settings document in SSM parameter ``name`` (a ConfigurationError when unreadable)."""
+    from opswire.adapters.parameters import load_json_document
+
+    return load_json_document(
+        name, StackSettingsDocument, "stack settings", max_age=_DOCUMENT_MAX_AGE_SECONDS
+    )
 
 
 class _Settings(BaseSettings):
     model_config = SettingsConfigDict(frozen=True, extra="ignore")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        if not set(StackSettingsDocument.model_fields) & set(settings_cls.model_fields):
+            return (init_settings, env_settings)
+        return (init_settings, env_settings, _StackSettingsSource(settings_cls))
 
 
 class AlarmIngestSettings(_Settings):
@@ -117,22 +190,30 @@ class IncidentTableSettings(_Settings):
     incident_table_name: str = Field(min_length=1)
 
 
+_loaded: dict[tuple[type[_Settings], str], tuple[float, _Settings]] = {}
+
+
 def load_settings[S: _Settings](model: type[S]) -> S:
     """Validate ``model`` from the environment once per cold start. Cached per Lambda function
     name too: functions that share one model with different environments (the rotation
-    functions) keep their own values when they run in one process, as on the local platform."""
-    settings: S = _load(model, os.environ.get("AWS_LAMBDA_FUNCTION_NAME", ""))
-    return settings
-
-
-@cache
-def _load[S: _Settings](model: type[S], function_name: str) -> S:
-    return model()
+    functions) keep their own values when they run in one process, as on the local platform.
+    A model with fields from the stack's settings document is re-read after its max age."""
+    key = (model, os.environ.get("AWS_LAMBDA_FUNCTION_NAME", ""))
+    cached = _loaded.get(key)
+    now = time.monotonic()
+    if cached is None or cached[0] < now:
+        reads_document = os.environ.get(STACK_SETTINGS_ENV) and (
+            set(StackSettingsDocument.model_fields) & set(model.model_fields)
+        )
+        expires = now + STACK_SETTINGS_MAX_AGE_SECONDS if reads_document else float("inf")
+        cached = (expires, model())
+        _loaded[key] = cached
+    return cast(S, cached[1])
 
 
 def clear_settings_cache() -> None:
     """Forget cached settings (the local platform calls this when it starts a new stack)."""
-    _load.cache_clear()
+    _loaded.clear()
 
 
 # ---- log shipping (issue 4) -------------------------------------------------------------------
