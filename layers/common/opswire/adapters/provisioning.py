@@ -13,7 +13,13 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from opswire.adapters.aws import iam_client, logs_client, s3_client, secretsmanager_client
+from opswire.adapters.aws import (
+    iam_client,
+    logs_client,
+    register_cache,
+    s3_client,
+    secretsmanager_client,
+)
 from opswire.errors import ProvisioningError, ProvisioningRetryableError, ResourceConflictError
 from opswire.provisioning.resources import (
     SPEC_TAG,
@@ -64,6 +70,9 @@ def clear_provisioning_clients() -> None:
     ecr_client.cache_clear()
     kms_client.cache_clear()
     cloudwatch_client.cache_clear()
+
+
+register_cache(clear_provisioning_clients)
 
 
 def _code(exc: ClientError) -> str:
