@@ -56,7 +56,7 @@ def context_for(settings: ProvisioningSettings, account: str) -> Context:
 
 
 def default_drivers(ctx: Context, spec: ProjectSpec) -> Drivers:
-    from opswire.adapters.provisioning import aws_drivers
+    from opswire.provisioning.aws import aws_drivers
 
     return aws_drivers(ctx, spec.name)
 
