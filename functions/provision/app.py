@@ -6,7 +6,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from opswire.observability import logger
-from opswire.provisioning.service import run_task
+from opswire.provisioning.wiring import handle_task
 from opswire.settings import ProvisioningSettings, load_settings
 
 
@@ -17,4 +17,4 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         "provisioning task",
         extra={"task": event.get("task"), "execution": event.get("execution_id")},
     )
-    return run_task(event, load_settings(ProvisioningSettings), account)
+    return handle_task(event, load_settings(ProvisioningSettings), account)

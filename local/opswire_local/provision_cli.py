@@ -73,7 +73,7 @@ class Target:
         )
 
     def drivers(self, spec_name: str) -> Any:
-        from opswire.adapters.provisioning import aws_drivers
+        from opswire.provisioning.wiring import aws_drivers
 
         return aws_drivers(self.context, spec_name)
 

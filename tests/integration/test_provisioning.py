@@ -8,8 +8,9 @@ from typing import Any
 import boto3
 import pytest
 
-from opswire.adapters.provisioning import aws_drivers, clear_provisioning_clients
 from opswire.errors import ResourceConflictError
+from opswire.provisioning.aws import aws_drivers
+from opswire.provisioning.aws.sdk import clear_provisioning_clients
 from opswire.provisioning.engine import apply_all, plan, undo, verify
 from opswire.provisioning.resources import EXECUTION_TAG, SPEC_TAG, Context
 from opswire.provisioning.spec import ProjectSpec, load_spec, parse_spec
@@ -247,8 +248,9 @@ def test_alarms_and_subscriptions_point_at_the_stack(drivers: Any) -> None:
 def test_sdk_errors_become_typed_errors_with_their_cause(drivers: Any) -> None:
     from botocore.exceptions import ClientError
 
-    from opswire.adapters.provisioning import EcrDriver, _errors
     from opswire.errors import ProvisioningError, ProvisioningRetryableError
+    from opswire.provisioning.aws.ecr import EcrDriver
+    from opswire.provisioning.aws.sdk import sdk_errors as _errors
     from opswire.provisioning.resources import Resource
 
     ecr = boto3.client("ecr", region_name=REGION)

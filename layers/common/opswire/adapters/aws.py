@@ -1,9 +1,19 @@
-"""Cached boto3 clients: created on first use, never at import time."""
+"""Cached boto3 clients: created on first use, never at import time.
 
+Cached clients (and whatever holds clients or credentials) belong to one stack. Every module
+that caches them registers how to forget them, when it is imported: ``cached_client`` for a
+client factory, ``register_cache`` for anything else. ``clear_client_cache`` forgets all that
+was registered (the local platform calls it when it starts a new stack). A module not imported
+yet has nothing cached, so this module imports none of the modules that use it.
+"""
+
+from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from functools import _lru_cache_wrapper
+
     from types_boto3_dynamodb import DynamoDBClient
     from types_boto3_iam import IAMClient
     from types_boto3_logs import CloudWatchLogsClient
@@ -12,50 +22,65 @@ if TYPE_CHECKING:
     from types_boto3_ses import SESClient
     from types_boto3_stepfunctions import SFNClient
 
+_registered: list[Callable[[], object]] = []
 
-@cache
+
+def register_cache(clear: Callable[[], object]) -> None:
+    """Have ``clear_client_cache`` call ``clear`` (once, however often it is registered)."""
+    if clear not in _registered:
+        _registered.append(clear)
+
+
+def cached_client[T](factory: Callable[[], T]) -> "_lru_cache_wrapper[T]":
+    """``functools.cache`` for a client factory, registered with ``clear_client_cache``."""
+    cached = cache(factory)
+    register_cache(cached.cache_clear)
+    return cached
+
+
+@cached_client
 def sfn_client() -> "SFNClient":
     import boto3
 
     return boto3.client("stepfunctions")
 
 
-@cache
+@cached_client
 def ses_client() -> "SESClient":
     import boto3
 
     return boto3.client("ses")
 
 
-@cache
+@cached_client
 def dynamodb_client() -> "DynamoDBClient":
     import boto3
 
     return boto3.client("dynamodb")
 
 
-@cache
+@cached_client
 def secretsmanager_client() -> "SecretsManagerClient":
     import boto3
 
     return boto3.client("secretsmanager")
 
 
-@cache
+@cached_client
 def iam_client() -> "IAMClient":
     import boto3
 
     return boto3.client("iam")
 
 
-@cache
+@cached_client
 def s3_client() -> "S3Client":
     import boto3
 
     return boto3.client("s3")
 
 
-@cache
+@cached_client
 def logs_client() -> "CloudWatchLogsClient":
     import boto3
 
@@ -63,22 +88,7 @@ def logs_client() -> "CloudWatchLogsClient":
 
 
 def clear_client_cache() -> None:
-    """Forget cached clients (the local platform calls this when it starts a new stack)."""
-    sfn_client.cache_clear()
-    ses_client.cache_clear()
-    dynamodb_client.cache_clear()
-    secretsmanager_client.cache_clear()
-    iam_client.cache_clear()
-    s3_client.cache_clear()
-    logs_client.cache_clear()
-    # Log shipping destinations hold OpenSearch clients (and credentials): per stack too.
-    from opswire.adapters.log_destinations import clear_destination_cache
-
-    clear_destination_cache()
-    # Provisioning's ECR, KMS and CloudWatch clients (issue 7): per stack too.
-    from opswire.adapters.provisioning import clear_provisioning_clients
-
-    clear_provisioning_clients()
-    from opswire.adapters.beanstalk import beanstalk_client
-
-    beanstalk_client.cache_clear()
+    """Forget every registered cache (the local platform calls this when it starts a new stack):
+    these clients, log shipping's destinations, provisioning's and Elastic Beanstalk's clients."""
+    for clear in _registered:
+        clear()

@@ -5,12 +5,11 @@ SDK errors become BeanstalkRetryableError (throttling, 5xx, an operation already
 or BeanstalkError (everything else).
 """
 
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from opswire.adapters.aws import s3_client
+from opswire.adapters.aws import cached_client, s3_client
 from opswire.errors import BeanstalkError, BeanstalkRetryableError
 
 if TYPE_CHECKING:
@@ -33,7 +32,7 @@ _RETRYABLE = frozenset(
 )
 
 
-@cache
+@cached_client
 def beanstalk_client() -> "ElasticBeanstalkClient":
     import boto3
 

@@ -12,6 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
 
+from opswire.adapters.aws import register_cache
 from opswire.errors import OpenSearchNotConfiguredError
 from opswire.log_shipping.shipper import BulkResult, BulkTransport
 from opswire.settings import LogShippingSettings
@@ -100,3 +101,7 @@ def _sink(path: str) -> LogDestination:
 def clear_destination_cache() -> None:
     _opensearch.cache_clear()
     _sink.cache_clear()
+
+
+# Destinations hold OpenSearch clients (and credentials): per stack, like the clients.
+register_cache(clear_destination_cache)

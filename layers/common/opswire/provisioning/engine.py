@@ -1,6 +1,6 @@
 """Plan, idempotent apply, undo and posture over resource drivers.
 
-A driver handles one kind of AWS resource (``opswire.adapters.provisioning``; tests may pass
+A driver handles one kind of AWS resource (``opswire.provisioning.aws``; tests may pass
 their own). ``read`` returns the current state in the shape of ``Resource.desired`` (or None when
 the resource does not exist); ``create``/``update`` converge to the desired state; ``owned``
 lists the names tagged with a spec, for the would-delete part of the plan.

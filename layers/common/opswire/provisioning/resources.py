@@ -11,8 +11,14 @@ from typing import Any
 
 from opswire.errors import SpecValidationError
 from opswire.provisioning.spec import (
+    Alarm,
+    Bucket,
+    EcrLifecycle,
+    EcrRepository,
     Explicit,
     Grant,
+    KmsKey,
+    LogGroup,
     ManagedPolicy,
     ProjectSpec,
     PullImages,
@@ -20,6 +26,8 @@ from opswire.provisioning.spec import (
     PutMetrics,
     ReadBucket,
     ReadSecret,
+    Role,
+    Secret,
     WriteBucket,
     WriteLogs,
 )
@@ -218,199 +226,218 @@ def policy_document(spec: ProjectSpec, ctx: Context, policy: ManagedPolicy) -> d
 
 def expand(spec: ProjectSpec, ctx: Context) -> list[Resource]:
     """Every resource of the spec with its desired state, in apply order."""
+    out = [
+        *(_kms_key(spec, key) for key in spec.kms_keys),
+        *(_bucket(spec, ctx, b) for b in spec.buckets),
+        *(_ecr_repository(spec, r) for r in spec.ecr_repositories),
+        *(_log_group(spec, ctx, g) for g in spec.log_groups),
+        *(_secret(spec, ctx, s) for s in spec.secrets),
+        *(_policy(spec, ctx, p) for p in spec.policies),
+        *(_role(spec, ctx, role) for role in spec.roles),
+        *(_alarm(spec, ctx, a) for a in spec.alarms),
+    ]
+    problems = _missing_stack_resources(spec, ctx)
+    if problems:
+        raise SpecValidationError(problems)
+    return out
+
+
+def _missing_stack_resources(spec: ProjectSpec, ctx: Context) -> list[str]:
+    """What the spec points at in the stack that the context does not configure."""
     problems: list[str] = []
-    out: list[Resource] = []
-    for key in spec.kms_keys:
-        out.append(
-            Resource(
-                "kms_key",
-                key.alias,
-                {
-                    "description": key.description or f"{spec.name}: {key.alias}",
-                    "rotation": key.rotation,
-                    "tags": spec_tags(spec),
-                },
-            )
-        )
-    for b in spec.buckets:
-        encryption: dict[str, Any] = {"algorithm": "AES256", "kms_key": None}
-        if b.encryption.type == "kms" and b.encryption.kms_key:
-            encryption = {
-                "algorithm": "aws:kms",
-                "kms_key": key_alias_arn(ctx, b.encryption.kms_key),
-            }
-        header = encryption["algorithm"] if b.deny_unencrypted_uploads else None
-        out.append(
-            Resource(
-                "bucket",
-                b.name,
-                {
-                    "encryption": encryption,
-                    "versioning": "Enabled" if b.versioning else "Suspended",
-                    "public_access_block": {
-                        flag: b.block_public_access
-                        for flag in (
-                            "BlockPublicAcls",
-                            "IgnorePublicAcls",
-                            "BlockPublicPolicy",
-                            "RestrictPublicBuckets",
-                        )
-                    },
-                    "ownership": b.object_ownership,
-                    "policy": _bucket_policy(ctx, b.name, b.deny_insecure_transport, header),
-                    "folders": list(b.folders),
-                    "tags": spec_tags(spec),
-                },
-            )
-        )
-    for r in spec.ecr_repositories:
-        lifecycle = None
-        if r.lifecycle and (r.lifecycle.keep_last or r.lifecycle.expire_untagged_days):
-            rules: list[dict[str, Any]] = []
-            if r.lifecycle.expire_untagged_days:
-                rules.append(
-                    {
-                        "rulePriority": 1,
-                        "description": "expire untagged images",
-                        "selection": {
-                            "tagStatus": "untagged",
-                            "countType": "sinceImagePushed",
-                            "countUnit": "days",
-                            "countNumber": r.lifecycle.expire_untagged_days,
-                        },
-                        "action": {"type": "expire"},
-                    }
-                )
-            if r.lifecycle.keep_last:
-                rules.append(
-                    {
-                        "rulePriority": len(rules) + 1,
-                        "description": f"keep the newest {r.lifecycle.keep_last} images",
-                        "selection": {
-                            "tagStatus": "any",
-                            "countType": "imageCountMoreThan",
-                            "countNumber": r.lifecycle.keep_last,
-                        },
-                        "action": {"type": "expire"},
-                    }
-                )
-            lifecycle = {"rules": rules}
-        out.append(
-            Resource(
-                "ecr_repository",
-                r.name,
-                {
-                    "scan_on_push": r.scan_on_push,
-                    "tag_mutability": r.tag_mutability,
-                    "lifecycle_policy": lifecycle,
-                    "tags": spec_tags(spec),
-                },
-            )
-        )
     for g in spec.log_groups:
         if g.subscribe_to_shipper and not ctx.log_destination_arn:
             problems.append(
                 f"log_groups[{g.name}]: subscribe_to_shipper needs the stack's log shipper "
                 "(LOG_DESTINATION_ARN is not configured)"
             )
-        out.append(
-            Resource(
-                "log_group",
-                g.name,
-                {
-                    "retention_days": g.retention_days,
-                    "kms_key": key_alias_arn(ctx, g.kms_key) if g.kms_key else None,
-                    "subscription": ctx.log_destination_arn if g.subscribe_to_shipper else None,
-                    "tags": spec_tags(spec),
-                },
-            )
-        )
     for s in spec.secrets:
         if s.rotation_days and not ctx.rotation_function_arn:
             problems.append(
                 f"secrets[{s.name}]: rotation_days needs the stack's rotation function "
                 "(ROTATION_FUNCTION_ARN is not configured)"
             )
-        out.append(
-            Resource(
-                "secret",
-                s.name,
-                {
-                    "description": s.description or f"{spec.name}: {s.name}",
-                    "kms_key": f"alias/{s.kms_key}" if s.kms_key else None,
-                    "rotation_days": s.rotation_days,
-                    "rotation_function": ctx.rotation_function_arn if s.rotation_days else None,
-                    "generate": {
-                        **s.generate.model_dump(),
-                        "kind": s.rotation_kind,
-                    },
-                    "tags": spec_tags(spec, {**s.tags, "opswire:rotation-kind": s.rotation_kind}),
-                },
-            )
-        )
-    for p in spec.policies:
-        out.append(
-            Resource(
-                "policy",
-                p.name,
-                {
-                    "path": iam_path(spec.name),
-                    "description": p.description or f"{spec.name}: {p.name}",
-                    "document": policy_document(spec, ctx, p),
-                    "tags": spec_tags(spec),
-                },
-            )
-        )
-    for role in spec.roles:
-        principal = (
-            {"Service": role.trust.service} if role.trust.service else {"AWS": role.trust.aws}
-        )
-        out.append(
-            Resource(
-                "role",
-                role.name,
-                {
-                    "path": iam_path(spec.name),
-                    "trust": {
-                        "Version": "2012-10-17",
-                        "Statement": [
-                            {"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}
-                        ],
-                    },
-                    "policies": sorted(policy_arn(ctx, spec.name, n) for n in role.policies),
-                    "max_session_seconds": role.max_session_seconds,
-                    "instance_profile": role.wants_instance_profile,
-                    "description": role.description or f"{spec.name}: {role.name}",
-                    "tags": spec_tags(spec),
-                },
-            )
-        )
     for a in spec.alarms:
         if not ctx.alarm_topic_arn:
             problems.append(f"alarms[{a.name}]: needs the stack's AlarmTopic (not configured)")
-        out.append(
-            Resource(
-                "alarm",
-                a.name,
-                {
-                    "namespace": a.namespace,
-                    "metric": a.metric,
-                    "dimensions": dict(sorted(a.dimensions.items())),
-                    "statistic": a.statistic,
-                    "period": a.period,
-                    "evaluation_periods": a.evaluation_periods,
-                    "threshold": a.threshold,
-                    "comparison": a.comparison,
-                    "treat_missing_data": a.treat_missing_data,
-                    "description": a.description or f"{spec.name}: {a.name}",
-                    "actions": [ctx.alarm_topic_arn] if ctx.alarm_topic_arn else [],
-                    "tags": spec_tags(spec),
+    return problems
+
+
+def _kms_key(spec: ProjectSpec, key: KmsKey) -> Resource:
+    return Resource(
+        "kms_key",
+        key.alias,
+        {
+            "description": key.description or f"{spec.name}: {key.alias}",
+            "rotation": key.rotation,
+            "tags": spec_tags(spec),
+        },
+    )
+
+
+def _bucket(spec: ProjectSpec, ctx: Context, b: Bucket) -> Resource:
+    encryption: dict[str, Any] = {"algorithm": "AES256", "kms_key": None}
+    if b.encryption.type == "kms" and b.encryption.kms_key:
+        encryption = {
+            "algorithm": "aws:kms",
+            "kms_key": key_alias_arn(ctx, b.encryption.kms_key),
+        }
+    header = encryption["algorithm"] if b.deny_unencrypted_uploads else None
+    return Resource(
+        "bucket",
+        b.name,
+        {
+            "encryption": encryption,
+            "versioning": "Enabled" if b.versioning else "Suspended",
+            "public_access_block": {
+                flag: b.block_public_access
+                for flag in (
+                    "BlockPublicAcls",
+                    "IgnorePublicAcls",
+                    "BlockPublicPolicy",
+                    "RestrictPublicBuckets",
+                )
+            },
+            "ownership": b.object_ownership,
+            "policy": _bucket_policy(ctx, b.name, b.deny_insecure_transport, header),
+            "folders": list(b.folders),
+            "tags": spec_tags(spec),
+        },
+    )
+
+
+def _ecr_repository(spec: ProjectSpec, r: EcrRepository) -> Resource:
+    return Resource(
+        "ecr_repository",
+        r.name,
+        {
+            "scan_on_push": r.scan_on_push,
+            "tag_mutability": r.tag_mutability,
+            "lifecycle_policy": _lifecycle_policy(r.lifecycle),
+            "tags": spec_tags(spec),
+        },
+    )
+
+
+def _lifecycle_policy(lifecycle: EcrLifecycle | None) -> dict[str, Any] | None:
+    if not (lifecycle and (lifecycle.keep_last or lifecycle.expire_untagged_days)):
+        return None
+    rules: list[dict[str, Any]] = []
+    if lifecycle.expire_untagged_days:
+        rules.append(
+            {
+                "rulePriority": 1,
+                "description": "expire untagged images",
+                "selection": {
+                    "tagStatus": "untagged",
+                    "countType": "sinceImagePushed",
+                    "countUnit": "days",
+                    "countNumber": lifecycle.expire_untagged_days,
                 },
-            )
+                "action": {"type": "expire"},
+            }
         )
-    if problems:
-        raise SpecValidationError(problems)
-    return out
+    if lifecycle.keep_last:
+        rules.append(
+            {
+                "rulePriority": len(rules) + 1,
+                "description": f"keep the newest {lifecycle.keep_last} images",
+                "selection": {
+                    "tagStatus": "any",
+                    "countType": "imageCountMoreThan",
+                    "countNumber": lifecycle.keep_last,
+                },
+                "action": {"type": "expire"},
+            }
+        )
+    return {"rules": rules}
+
+
+def _log_group(spec: ProjectSpec, ctx: Context, g: LogGroup) -> Resource:
+    return Resource(
+        "log_group",
+        g.name,
+        {
+            "retention_days": g.retention_days,
+            "kms_key": key_alias_arn(ctx, g.kms_key) if g.kms_key else None,
+            "subscription": ctx.log_destination_arn if g.subscribe_to_shipper else None,
+            "tags": spec_tags(spec),
+        },
+    )
+
+
+def _secret(spec: ProjectSpec, ctx: Context, s: Secret) -> Resource:
+    return Resource(
+        "secret",
+        s.name,
+        {
+            "description": s.description or f"{spec.name}: {s.name}",
+            "kms_key": f"alias/{s.kms_key}" if s.kms_key else None,
+            "rotation_days": s.rotation_days,
+            "rotation_function": ctx.rotation_function_arn if s.rotation_days else None,
+            "generate": {
+                **s.generate.model_dump(),
+                "kind": s.rotation_kind,
+            },
+            "tags": spec_tags(spec, {**s.tags, "opswire:rotation-kind": s.rotation_kind}),
+        },
+    )
+
+
+def _policy(spec: ProjectSpec, ctx: Context, p: ManagedPolicy) -> Resource:
+    return Resource(
+        "policy",
+        p.name,
+        {
+            "path": iam_path(spec.name),
+            "description": p.description or f"{spec.name}: {p.name}",
+            "document": policy_document(spec, ctx, p),
+            "tags": spec_tags(spec),
+        },
+    )
+
+
+def _role(spec: ProjectSpec, ctx: Context, role: Role) -> Resource:
+    principal = {"Service": role.trust.service} if role.trust.service else {"AWS": role.trust.aws}
+    return Resource(
+        "role",
+        role.name,
+        {
+            "path": iam_path(spec.name),
+            "trust": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}
+                ],
+            },
+            "policies": sorted(policy_arn(ctx, spec.name, n) for n in role.policies),
+            "max_session_seconds": role.max_session_seconds,
+            "instance_profile": role.wants_instance_profile,
+            "description": role.description or f"{spec.name}: {role.name}",
+            "tags": spec_tags(spec),
+        },
+    )
+
+
+def _alarm(spec: ProjectSpec, ctx: Context, a: Alarm) -> Resource:
+    return Resource(
+        "alarm",
+        a.name,
+        {
+            "namespace": a.namespace,
+            "metric": a.metric,
+            "dimensions": dict(sorted(a.dimensions.items())),
+            "statistic": a.statistic,
+            "period": a.period,
+            "evaluation_periods": a.evaluation_periods,
+            "threshold": a.threshold,
+            "comparison": a.comparison,
+            "treat_missing_data": a.treat_missing_data,
+            "description": a.description or f"{spec.name}: {a.name}",
+            "actions": [ctx.alarm_topic_arn] if ctx.alarm_topic_arn else [],
+            "tags": spec_tags(spec),
+        },
+    )
 
 
 def canonical(value: Any) -> str:

@@ -1,9 +1,14 @@
 """The provisioning workflow's tasks (``statemachines/provisioning.asl.json``): one function per
 task, called by the handler with the task input. The spec travels as JSON in the execution's
 state (the CLI reads the YAML); the plan this execution made travels with it, and undo uses it.
+
+The adapters come in as factories (``opswire.provisioning.wiring`` builds the real ones): the
+drivers for a context and spec name, the Slack and email channels for the settings. Neither is
+called for a task that does not need it.
 """
 
-from typing import Any, Literal
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -23,6 +28,9 @@ from opswire.provisioning.engine import (
 from opswire.provisioning.resources import Context, expand
 from opswire.provisioning.spec import ProjectSpec, parse_spec
 from opswire.settings import ProvisioningSettings
+
+if TYPE_CHECKING:
+    from opswire.notifications.delivery import EmailSender, SlackPoster
 
 Task = Literal["plan", "apply", "verify", "undo", "notify"]
 
@@ -55,17 +63,18 @@ def context_for(settings: ProvisioningSettings, account: str) -> Context:
     )
 
 
-def default_drivers(ctx: Context, spec: ProjectSpec) -> Drivers:
-    from opswire.adapters.provisioning import aws_drivers
-
-    return aws_drivers(ctx, spec.name)
+DriverFactory = Callable[[Context, str], Drivers]
+"""The drivers for a context and a spec name."""
+NoticeChannels = Callable[[ProvisioningSettings], "tuple[SlackPoster, EmailSender]"]
+"""The Slack poster and the email sender notices go through."""
 
 
 def run_task(
     event: dict[str, Any],
     settings: ProvisioningSettings,
     account: str,
-    drivers: Drivers | None = None,
+    make_drivers: DriverFactory,
+    channels: NoticeChannels,
 ) -> dict[str, Any]:
     """One workflow task. Raises the typed errors the ASL's Retry/Catch name."""
     try:
@@ -77,8 +86,8 @@ def run_task(
     spec = parse_spec(request.spec)
     ctx = context_for(settings, account)
     if request.task == "notify":
-        return notify(request, spec, settings)
-    chosen = drivers or default_drivers(ctx, spec)
+        return notify(request, spec, settings, channels)
+    chosen = make_drivers(ctx, spec.name)
     if request.task == "plan":
         made = plan(spec, ctx, chosen)
         return {
@@ -105,25 +114,19 @@ def run_task(
     return result.model_dump(mode="json")
 
 
-def notify(request: TaskInput, spec: ProjectSpec, settings: ProvisioningSettings) -> dict[str, Any]:
+def notify(
+    request: TaskInput,
+    spec: ProjectSpec,
+    settings: ProvisioningSettings,
+    channels: NoticeChannels,
+) -> dict[str, Any]:
     from opswire.provisioning.report import plan_notice
 
     notice = plan_notice(request, spec, settings)
     if not settings.slack_webhook_secret_name or not settings.sender_email:
         raise TaskInputError("notify needs SLACK_WEBHOOK_SECRET_NAME and SENDER_EMAIL")
-    from opswire.adapters.secrets import get_secret_string
-    from opswire.adapters.ses import SesEmailSender
-    from opswire.adapters.slack import SlackWebhook
     from opswire.notifications.notice import send_notice
 
-    url = get_secret_string(
-        settings.slack_webhook_secret_name, max_age=settings.secret_max_age_seconds
-    )
-    results = send_notice(
-        notice,
-        SlackWebhook(url, settings.slack_timeout_seconds),
-        SesEmailSender(),
-        settings.sender_email,
-        settings.recipients,
-    )
+    poster, sender = channels(settings)
+    results = send_notice(notice, poster, sender, settings.sender_email, settings.recipients)
     return {"notified": [r.model_dump(mode="json") for r in results]}

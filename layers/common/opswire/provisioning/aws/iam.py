@@ -1,0 +1,257 @@
+"""IAM customer managed policies (under the spec's path) and roles, with their instance profile."""
+
+import json
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from opswire.adapters.aws import iam_client
+from opswire.errors import ProvisioningError
+from opswire.provisioning.aws.sdk import error_code, sdk_errors, tag_dict, tag_list
+from opswire.provisioning.resources import Context, Resource, canonical
+
+
+def _doc(value: Any) -> Any:
+    """IAM returns documents URL-encoded text (boto3 decodes to a dict) or as text."""
+    if isinstance(value, str):
+        from urllib.parse import unquote
+
+        return json.loads(unquote(value))
+    return value
+
+
+class PolicyDriver:
+    def __init__(self, ctx: Context, spec_name: str) -> None:
+        self.ctx = ctx
+        self.spec_name = spec_name
+
+    def _arn(self, resource: Resource) -> str:
+        path = resource.desired.get("path", f"/opswire/{self.spec_name}/")
+        return f"arn:{self.ctx.partition}:iam::{self.ctx.account}:policy{path}{resource.name}"
+
+    def read(self, resource: Resource) -> dict[str, Any] | None:
+        iam = iam_client()
+        arn = self._arn(resource)
+        try:
+            policy = iam.get_policy(PolicyArn=arn)["Policy"]
+        except ClientError as exc:
+            if error_code(exc) == "NoSuchEntity":
+                return None
+            raise ProvisioningError(f"GetPolicy {arn} failed: {error_code(exc)}") from exc
+        with sdk_errors("GetPolicyVersion", arn):
+            version = iam.get_policy_version(PolicyArn=arn, VersionId=policy["DefaultVersionId"])[
+                "PolicyVersion"
+            ]
+            tags = tag_dict(iam.list_policy_tags(PolicyArn=arn).get("Tags", []))
+        return {
+            "path": policy.get("Path", "/"),
+            "description": policy.get("Description", ""),
+            "document": _doc(version["Document"]),
+            "tags": tags,
+        }
+
+    def create(self, resource: Resource, tags: dict[str, str]) -> None:
+        d = resource.desired
+        with sdk_errors("CreatePolicy", resource.name):
+            iam_client().create_policy(
+                PolicyName=resource.name,
+                Path=d["path"],
+                Description=d["description"],
+                PolicyDocument=json.dumps(d["document"]),
+                Tags=tag_list(tags),
+            )
+
+    def update(self, resource: Resource, current: dict[str, Any]) -> None:
+        iam = iam_client()
+        arn = self._arn(resource)
+        d = resource.desired
+        with sdk_errors("update policy", arn):
+            if "document" in d and canonical(d["document"]) != canonical(current["document"]):
+                versions = iam.list_policy_versions(PolicyArn=arn)["Versions"]
+                old = sorted(
+                    (v for v in versions if not v["IsDefaultVersion"]),
+                    key=lambda v: v["CreateDate"],
+                )
+                if len(versions) >= 5 and old:  # IAM keeps at most five versions
+                    iam.delete_policy_version(PolicyArn=arn, VersionId=old[0]["VersionId"])
+                iam.create_policy_version(
+                    PolicyArn=arn, PolicyDocument=json.dumps(d["document"]), SetAsDefault=True
+                )
+            if "tags" in d:
+                iam.tag_policy(PolicyArn=arn, Tags=tag_list(d["tags"]))
+
+    def delete(self, resource: Resource) -> None:
+        iam = iam_client()
+        arn = self._arn(resource)
+        with sdk_errors("DeletePolicy", arn):
+            try:
+                for entity in iam.list_entities_for_policy(PolicyArn=arn).get("PolicyRoles", []):
+                    iam.detach_role_policy(RoleName=entity["RoleName"], PolicyArn=arn)
+                for version in iam.list_policy_versions(PolicyArn=arn)["Versions"]:
+                    if not version["IsDefaultVersion"]:
+                        iam.delete_policy_version(PolicyArn=arn, VersionId=version["VersionId"])
+                iam.delete_policy(PolicyArn=arn)
+            except ClientError as exc:
+                if error_code(exc) != "NoSuchEntity":
+                    raise
+
+    def owned(self, spec_name: str) -> list[str]:
+        iam = iam_client()
+        names = []
+        with sdk_errors("ListPolicies", spec_name):
+            for page in iam.get_paginator("list_policies").paginate(
+                Scope="Local", PathPrefix=f"/opswire/{spec_name}/"
+            ):
+                names += [p["PolicyName"] for p in page["Policies"]]
+        return names
+
+    def posture(self, resource: Resource, current: dict[str, Any]) -> list[str]:
+        problems = []
+        explicit = canonical(current["document"]) == canonical(resource.desired.get("document"))
+        for statement in current["document"].get("Statement", []):
+            actions = statement.get("Action", [])
+            actions = [actions] if isinstance(actions, str) else actions
+            wild = [a for a in actions if a == "*" or a.endswith(":*")]
+            if wild and not explicit:
+                problems.append(f"statement {statement.get('Sid', '?')} allows {wild}")
+            if wild and explicit and statement.get("Resource") in ("*", ["*"]):
+                problems.append(f"statement {statement.get('Sid', '?')} allows * on *")
+        return problems
+
+
+class RoleDriver:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def read(self, resource: Resource) -> dict[str, Any] | None:
+        iam = iam_client()
+        name = resource.name
+        try:
+            role = iam.get_role(RoleName=name)["Role"]
+        except ClientError as exc:
+            if error_code(exc) == "NoSuchEntity":
+                return None
+            raise ProvisioningError(f"GetRole {name} failed: {error_code(exc)}") from exc
+        with sdk_errors("read role", name):
+            attached = [
+                p["PolicyArn"]
+                for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=name)
+                for p in page["AttachedPolicies"]
+            ]
+            tags = tag_dict(iam.list_role_tags(RoleName=name).get("Tags", []))
+            profiles = iam.list_instance_profiles_for_role(RoleName=name)["InstanceProfiles"]
+        return {
+            "instance_profile": any(p["InstanceProfileName"] == name for p in profiles),
+            "path": role.get("Path", "/"),
+            "trust": _doc(role["AssumeRolePolicyDocument"]),
+            "policies": sorted(attached),
+            "max_session_seconds": role.get("MaxSessionDuration", 3600),
+            "description": role.get("Description", ""),
+            "tags": tags,
+        }
+
+    def create(self, resource: Resource, tags: dict[str, str]) -> None:
+        d = resource.desired
+        with sdk_errors("CreateRole", resource.name):
+            iam_client().create_role(
+                RoleName=resource.name,
+                Path=d["path"],
+                AssumeRolePolicyDocument=json.dumps(d["trust"]),
+                Description=d["description"],
+                MaxSessionDuration=d["max_session_seconds"],
+                Tags=tag_list(tags),
+            )
+            for arn in d["policies"]:
+                iam_client().attach_role_policy(RoleName=resource.name, PolicyArn=arn)
+            if d.get("instance_profile"):
+                self._add_profile(resource, tags)
+
+    def _add_profile(self, resource: Resource, tags: dict[str, str]) -> None:
+        iam = iam_client()
+        try:
+            iam.create_instance_profile(
+                InstanceProfileName=resource.name,
+                Path=resource.desired["path"],
+                Tags=tag_list(tags),
+            )
+        except ClientError as exc:
+            if error_code(exc) != "EntityAlreadyExists":
+                raise
+        iam.add_role_to_instance_profile(InstanceProfileName=resource.name, RoleName=resource.name)
+
+    def _remove_profile(self, name: str) -> None:
+        iam = iam_client()
+        try:
+            iam.remove_role_from_instance_profile(InstanceProfileName=name, RoleName=name)
+            iam.delete_instance_profile(InstanceProfileName=name)
+        except ClientError as exc:
+            if error_code(exc) != "NoSuchEntity":
+                raise
+
+    def update(self, resource: Resource, current: dict[str, Any]) -> None:
+        iam = iam_client()
+        d = resource.desired
+        name = resource.name
+        with sdk_errors("update role", name):
+            if "trust" in d and canonical(d["trust"]) != canonical(current["trust"]):
+                iam.update_assume_role_policy(RoleName=name, PolicyDocument=json.dumps(d["trust"]))
+            session = d.get("max_session_seconds", current["max_session_seconds"])
+            description = d.get("description", current["description"])
+            if (session, description) != (current["max_session_seconds"], current["description"]):
+                iam.update_role(RoleName=name, Description=description, MaxSessionDuration=session)
+            if "policies" in d:
+                for arn in set(d["policies"]) - set(current["policies"]):
+                    iam.attach_role_policy(RoleName=name, PolicyArn=arn)
+                for arn in set(current["policies"]) - set(d["policies"]):
+                    iam.detach_role_policy(RoleName=name, PolicyArn=arn)
+            if "instance_profile" in d and d["instance_profile"] != current["instance_profile"]:
+                if d["instance_profile"]:
+                    self._add_profile(resource, d.get("tags", {}))
+                else:
+                    self._remove_profile(name)
+            if "tags" in d:
+                iam.tag_role(RoleName=name, Tags=tag_list(d["tags"]))
+
+    def delete(self, resource: Resource) -> None:
+        iam = iam_client()
+        name = resource.name
+        with sdk_errors("DeleteRole", name):
+            try:
+                for page in iam.get_paginator("list_attached_role_policies").paginate(
+                    RoleName=name
+                ):
+                    for p in page["AttachedPolicies"]:
+                        iam.detach_role_policy(RoleName=name, PolicyArn=p["PolicyArn"])
+                for profile in iam.list_instance_profiles_for_role(RoleName=name)[
+                    "InstanceProfiles"
+                ]:
+                    iam.remove_role_from_instance_profile(
+                        InstanceProfileName=profile["InstanceProfileName"], RoleName=name
+                    )
+                    if profile["InstanceProfileName"] == name:  # ours: same name
+                        iam.delete_instance_profile(InstanceProfileName=name)
+                for policy_name in iam.list_role_policies(RoleName=name)["PolicyNames"]:
+                    iam.delete_role_policy(RoleName=name, PolicyName=policy_name)
+                iam.delete_role(RoleName=name)
+            except ClientError as exc:
+                if error_code(exc) != "NoSuchEntity":
+                    raise
+
+    def owned(self, spec_name: str) -> list[str]:
+        iam = iam_client()
+        with sdk_errors("ListRoles", spec_name):
+            return [
+                r["RoleName"]
+                for page in iam.get_paginator("list_roles").paginate(
+                    PathPrefix=f"/opswire/{spec_name}/"
+                )
+                for r in page["Roles"]
+            ]
+
+    def posture(self, resource: Resource, current: dict[str, Any]) -> list[str]:
+        problems = []
+        for statement in current["trust"].get("Statement", []):
+            principal = statement.get("Principal")
+            if principal in ("*", {"AWS": "*"}):
+                problems.append("trust policy lets anyone assume the role")
+        return problems

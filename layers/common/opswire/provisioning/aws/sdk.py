@@ -1,0 +1,86 @@
+"""What the provisioning drivers share: clients ``opswire.adapters.aws`` does not cache (ECR,
+KMS, CloudWatch; registered with its ``clear_client_cache``), SDK errors as typed errors, tags
+in the SDK's shapes."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from opswire.adapters.aws import register_cache
+from opswire.errors import ProvisioningError, ProvisioningRetryableError
+
+RETRYABLE = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "ServiceUnavailable",
+        "ServiceFailure",
+        "InternalError",
+        "InternalFailure",
+        "SlowDown",
+        "OperationAbortedException",
+        "ConcurrentModificationException",
+    }
+)
+
+
+@cache
+def ecr_client() -> Any:
+    import boto3
+
+    return boto3.client("ecr")
+
+
+@cache
+def kms_client() -> Any:
+    import boto3
+
+    return boto3.client("kms")
+
+
+@cache
+def cloudwatch_client() -> Any:
+    import boto3
+
+    return boto3.client("cloudwatch")
+
+
+def clear_provisioning_clients() -> None:
+    ecr_client.cache_clear()
+    kms_client.cache_clear()
+    cloudwatch_client.cache_clear()
+
+
+register_cache(clear_provisioning_clients)
+
+
+def error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", "Unknown"))
+
+
+@contextmanager
+def sdk_errors(action: str, subject: str) -> Iterator[None]:
+    try:
+        yield
+    except ClientError as exc:
+        code = error_code(exc)
+        message = f"{action} {subject} failed: {code}"
+        if (
+            code in RETRYABLE
+            or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500
+        ):
+            raise ProvisioningRetryableError(message) from exc
+        raise ProvisioningError(message) from exc
+
+
+def tag_list(tags: dict[str, str], key: str = "Key", value: str = "Value") -> list[Any]:
+    return [{key: k, value: v} for k, v in sorted(tags.items())]
+
+
+def tag_dict(items: list[Any], key: str = "Key", value: str = "Value") -> dict[str, str]:
+    return {t[key]: t[value] for t in items}

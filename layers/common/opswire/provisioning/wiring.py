@@ -1,0 +1,44 @@
+"""The provisioning workflow's adapters are built here and nowhere else: the AWS drivers and the
+Slack and email channels of its notices. The handler (``functions/provision``) and the CLI
+(``opswire provision``) call this module; the domain (spec, resources, engine, report) and the
+task runner (``service``) import neither ``opswire.adapters`` nor ``opswire.provisioning.aws``.
+
+Adapters are imported on first use, not when the handler module loads (cold start: the notify
+function never loads the drivers, the others never load Slack and SES).
+"""
+
+from typing import TYPE_CHECKING, Any
+
+from opswire.provisioning.engine import Drivers
+from opswire.provisioning.resources import Context
+from opswire.provisioning.service import run_task
+from opswire.settings import ProvisioningSettings
+
+if TYPE_CHECKING:
+    from opswire.notifications.delivery import EmailSender, SlackPoster
+
+
+def aws_drivers(ctx: Context, spec_name: str) -> Drivers:
+    """The drivers over boto3, one per resource kind."""
+    from opswire.provisioning.aws import aws_drivers as drivers
+
+    return drivers(ctx, spec_name)
+
+
+def notice_channels(settings: ProvisioningSettings) -> "tuple[SlackPoster, EmailSender]":
+    """The Slack webhook (its URL read from Secrets Manager) and SES."""
+    from opswire.adapters.secrets import get_secret_string
+    from opswire.adapters.ses import SesEmailSender
+    from opswire.adapters.slack import SlackWebhook
+
+    url = get_secret_string(
+        settings.slack_webhook_secret_name, max_age=settings.secret_max_age_seconds
+    )
+    return SlackWebhook(url, settings.slack_timeout_seconds), SesEmailSender()
+
+
+def handle_task(
+    event: dict[str, Any], settings: ProvisioningSettings, account: str
+) -> dict[str, Any]:
+    """One workflow task (``service.run_task``) over the real adapters."""
+    return run_task(event, settings, account, aws_drivers, notice_channels)
