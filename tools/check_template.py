@@ -4,12 +4,16 @@
     ${Placeholder} in it has a DefinitionSubstitutions key and every key is used;
 (b) every AWS::Serverless::Function has its CodeUri directory, and its Handler imports in a fresh
     interpreter with sys.path = [CodeUri, <layer ContentUri>..., ...] and names a callable;
-(c) every function runs python3.13 on arm64, and every layer is built for python3.13 on arm64.
+(c) every function runs python3.13 on arm64, and every layer is built for python3.13 on arm64;
+(d) every error name a state machine's Retry/Catch `ErrorEquals` lists is States.* / Lambda.* or
+    an exception class defined in an ``errors.py`` of the template's layers (a misspelt name
+    would never match, and the retry or catch would silently never happen).
 
 Usage: python tools/check_template.py [template.yaml]. Prints one line per check; exits 1 on any
 failure. bench/cold_start.py reuses function_specs and import_env.
 """
 
+import ast
 import json
 import os
 import re
@@ -223,11 +227,57 @@ def check_runtimes(template: dict[str, Any]) -> list[Result]:
     return results
 
 
+def layer_error_names(template: dict[str, Any], base_dir: Path) -> set[str]:
+    """The class names defined in any ``errors.py`` under the template's layers' ContentUri."""
+    names: set[str] = set()
+    for _, resource in resources_of_type(template, "AWS::Serverless::LayerVersion"):
+        content_uri = (resource.get("Properties") or {}).get("ContentUri")
+        if not isinstance(content_uri, str):
+            continue
+        for path in sorted((base_dir / content_uri).rglob("errors.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            names |= {node.name for node in tree.body if isinstance(node, ast.ClassDef)}
+    return names
+
+
+def _error_equals(node: Any) -> list[str]:
+    """Every name in every ErrorEquals list of an ASL document (nested states included)."""
+    if isinstance(node, list):
+        return [name for item in node for name in _error_equals(item)]
+    if not isinstance(node, dict):
+        return []
+    found = [str(name) for name in node.get("ErrorEquals") or []]
+    return found + [name for value in node.values() for name in _error_equals(value)]
+
+
+def check_error_names(template: dict[str, Any], base_dir: Path) -> list[Result]:
+    known = layer_error_names(template, base_dir)
+    results = []
+    for name, resource in resources_of_type(template, "AWS::Serverless::StateMachine"):
+        uri = (resource.get("Properties") or {}).get("DefinitionUri")
+        path = base_dir / uri if isinstance(uri, str) else None
+        if path is None or not path.is_file():
+            continue  # check_state_machines reports it
+        try:
+            used = _error_equals(json.loads(path.read_text(encoding="utf-8")))
+        except json.JSONDecodeError:
+            continue
+        ours = {e for e in used if not e.startswith(("States.", "Lambda."))}
+        unknown = sorted(ours - known)
+        subject = f"error names of {name}"
+        if unknown:
+            results.append(Result(False, subject, f"not exception classes of the layer: {unknown}"))
+        else:
+            results.append(Result(True, subject, f"{len(ours)} names, each a class in errors.py"))
+    return results
+
+
 def run_checks(template_path: Path) -> list[Result]:
     template = load_template(template_path)
     base_dir = template_path.parent
     return [
         *check_state_machines(template, base_dir),
+        *check_error_names(template, base_dir),
         *check_functions(template, base_dir),
         *check_runtimes(template),
     ]

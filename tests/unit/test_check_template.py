@@ -78,6 +78,50 @@ def test_unused_substitution_is_reported(tmp_path: Path) -> None:
     ]
 
 
+RETRYING_ASL = """{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn",
+  "Retry": [{"ErrorEquals": ["Lambda.ServiceException", "SlackRetryableError"]}],
+  "Catch": [{"ErrorEquals": ["States.ALL", "SlackDeliveryEror"], "Next": "B"}], "End": true},
+  "B": {"Type": "Parallel", "End": true, "Branches": [{"StartAt": "C", "States": {"C": {
+    "Type": "Task", "Resource": "arn", "End": true,
+    "Retry": [{"ErrorEquals": ["ConfigurationErr"]}]}}}]}}}"""
+LAYER_TEMPLATE = """\
+    Transform: AWS::Serverless-2016-10-31
+    Resources:
+      Layer:
+        Type: AWS::Serverless::LayerVersion
+        Properties:
+          ContentUri: layer/
+      Workflow:
+        Type: AWS::Serverless::StateMachine
+        Properties:
+          DefinitionUri: flow.asl.json
+    """
+ERRORS_PY = (
+    "class SlackRetryableError(Exception): ...\n"
+    "class SlackDeliveryError(Exception): ...\n"
+    "class ConfigurationError(Exception): ...\n"
+)
+
+
+def test_error_names_that_no_exception_class_has_are_reported(tmp_path: Path) -> None:
+    files = {"flow.asl.json": RETRYING_ASL, "layer/pkg/core/errors.py": ERRORS_PY}
+    (failure,) = [line for line in failures(write_project(tmp_path, LAYER_TEMPLATE, files))
+                  if "error names" in line]  # fmt: skip
+    assert failure == (
+        "FAIL  error names of Workflow: not exception classes of the layer: "
+        "['ConfigurationErr', 'SlackDeliveryEror']"
+    )
+
+
+def test_error_names_defined_in_the_layer_pass(tmp_path: Path) -> None:
+    fixed = RETRYING_ASL.replace("Eror", "Error").replace(
+        'ConfigurationErr"', 'ConfigurationError"'
+    )
+    files = {"flow.asl.json": fixed, "layer/pkg/core/errors.py": ERRORS_PY}
+    assert not [line for line in failures(write_project(tmp_path, LAYER_TEMPLATE, files))
+                if "error names" in line]  # fmt: skip
+
+
 def test_missing_or_invalid_definition_is_reported(tmp_path: Path) -> None:
     template_path = write_project(tmp_path, state_machine_template("{FnArn: x}"), {})
     assert "does not exist" in failures(template_path)[0]
