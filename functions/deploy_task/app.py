@@ -6,7 +6,9 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from opswire.deployments.workflow import Deps, execution_stopped, run_step
+from opswire.deployments.dispatch import run_step
+from opswire.deployments.ports import Deps
+from opswire.deployments.steps import execution_stopped
 from opswire.observability import logger
 from opswire.settings import DeployTaskSettings, load_settings
 

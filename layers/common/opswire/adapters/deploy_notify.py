@@ -5,7 +5,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from opswire.deployments.workflow import Deps
+from opswire.deployments.ports import Deps
 from opswire.notifications.render import EmailContent
 from opswire.settings import DeployTaskSettings
 
