@@ -29,8 +29,8 @@ def confirm(deployment_id: str, decision: str) -> Response[str]:
 
 @app.post("/deployments/<deployment_id>/<decision>")
 def decide_route(deployment_id: str, decision: str) -> Response[str]:
-    from opswire.adapters.deploy_workflow import TaskTokens
-    from opswire.adapters.deployment_store import DeploymentStore
+    from opswire.deployments.aws.deploy_workflow import TaskTokens
+    from opswire.deployments.aws.deployment_store import DeploymentStore
 
     event = app.current_event
     params: dict[str, str | None] = dict(event.query_string_parameters or {})
@@ -74,9 +74,9 @@ def _response(answer: ApprovalAnswer) -> Response[str]:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "operation" in event:  # `opswire deploy ...` on a local stack, or an operator's Invoke
-        from opswire.adapters.deploy_workflow import DeploymentWorkflow, TaskTokens
-        from opswire.adapters.deployment_store import DeploymentStore
         from opswire.deployments.approval import operate
+        from opswire.deployments.aws.deploy_workflow import DeploymentWorkflow, TaskTokens
+        from opswire.deployments.aws.deployment_store import DeploymentStore
 
         settings = load_settings(DeployApprovalSettings)
         store = DeploymentStore(settings.deployment_table_name)

@@ -13,10 +13,10 @@ from opswire.settings import DeployWebhookSettings, load_settings
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    from opswire.adapters.deploy_config import load_deploy_config
-    from opswire.adapters.deploy_workflow import DeploymentWorkflow
-    from opswire.adapters.deployment_store import DeploymentStore
-    from opswire.adapters.github import webhook_secrets
+    from opswire.deployments.aws.deploy_config import load_deploy_config
+    from opswire.deployments.aws.deploy_workflow import DeploymentWorkflow
+    from opswire.deployments.aws.deployment_store import DeploymentStore
+    from opswire.deployments.aws.github import webhook_secrets
 
     settings = load_settings(DeployWebhookSettings)
     headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}

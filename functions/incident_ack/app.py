@@ -102,9 +102,9 @@ def _deployment_buttons(
         return {}
 
     def decide(payload: dict[str, Any], action: dict[str, Any]) -> HttpAnswer:
-        from opswire.adapters.deploy_workflow import TaskTokens
-        from opswire.adapters.deployment_store import DeploymentStore
         from opswire.deployments.approval import decide_from_slack
+        from opswire.deployments.aws.deploy_workflow import TaskTokens
+        from opswire.deployments.aws.deployment_store import DeploymentStore
 
         answer = decide_from_slack(
             payload, action, DeploymentStore(table_name), TaskTokens(), bot, now

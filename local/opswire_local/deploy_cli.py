@@ -74,9 +74,9 @@ def run(args: argparse.Namespace) -> int:
 def _deployed(args: argparse.Namespace, request: dict[str, Any]) -> dict[str, Any]:
     import boto3
 
-    from opswire.adapters.deploy_workflow import DeploymentWorkflow, TaskTokens
-    from opswire.adapters.deployment_store import DeploymentStore
     from opswire.deployments.approval import operate
+    from opswire.deployments.aws.deploy_workflow import DeploymentWorkflow, TaskTokens
+    from opswire.deployments.aws.deployment_store import DeploymentStore
     from opswire_local.stacks import stack_outputs
 
     if args.region:

@@ -47,10 +47,10 @@ class SesMailer:
 
 
 def build_deps(settings: DeployTaskSettings, now: Callable[[], datetime]) -> Deps:
-    from opswire.adapters.deploy_alarms import alarms_in_alarm
-    from opswire.adapters.deploy_config import load_deploy_config
-    from opswire.adapters.deployment_store import DeploymentStore
-    from opswire.adapters.ecs import EcsServices
+    from opswire.deployments.aws.deploy_alarms import alarms_in_alarm
+    from opswire.deployments.aws.deploy_config import load_deploy_config
+    from opswire.deployments.aws.deployment_store import DeploymentStore
+    from opswire.deployments.aws.ecs import EcsServices
 
     store = DeploymentStore(settings.deployment_table_name)
     deps = Deps(
@@ -84,8 +84,8 @@ def build_deps(settings: DeployTaskSettings, now: Callable[[], datetime]) -> Dep
         )
         deps.slack_channel = settings.slack_default_channel
     if settings.github_token_secret_name:
-        from opswire.adapters.github import GitHubStatuses
         from opswire.adapters.secrets import get_secret_string
+        from opswire.deployments.aws.github import GitHubStatuses
 
         token = get_secret_string(
             settings.github_token_secret_name, max_age=settings.secret_max_age_seconds
