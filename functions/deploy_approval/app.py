@@ -14,7 +14,12 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from opswire.deployments.approval import ApprovalAnswer, confirmation_page, decide, verify_link
+from opswire.deployments.wiring import (
+    ApprovalAnswer,
+    confirm_link,
+    decide_by_link,
+    run_operation,
+)
 from opswire.observability import logger
 from opswire.settings import DeployApprovalSettings, load_settings
 
@@ -24,37 +29,17 @@ app = APIGatewayHttpResolver()
 @app.get("/deployments/<deployment_id>/<decision>")
 def confirm(deployment_id: str, decision: str) -> Response[str]:
     params = app.current_event.query_string_parameters or {}
-    return _response(confirmation_page(deployment_id, decision, params, _key(), _now()))
+    settings = load_settings(DeployApprovalSettings)
+    return _response(confirm_link(deployment_id, decision, params, settings, _now))
 
 
 @app.post("/deployments/<deployment_id>/<decision>")
 def decide_route(deployment_id: str, decision: str) -> Response[str]:
-    from opswire.adapters.deploy_workflow import TaskTokens
-    from opswire.adapters.deployment_store import DeploymentStore
-
     event = app.current_event
     params: dict[str, str | None] = dict(event.query_string_parameters or {})
     params.update(dict(parse_qsl(event.decoded_body or "")))
-    verified = verify_link(deployment_id, decision, params, _key(), _now())
-    if isinstance(verified, ApprovalAnswer):
-        return _response(verified)
     settings = load_settings(DeployApprovalSettings)
-    answer = decide(
-        deployment_id,
-        "approve" if decision == "approve" else "reject",
-        verified,
-        DeploymentStore(settings.deployment_table_name),
-        TaskTokens(),
-        _now(),
-    )
-    return _response(answer)
-
-
-def _key() -> str:
-    from opswire.adapters.secrets import get_secret_string
-
-    settings = load_settings(DeployApprovalSettings)
-    return get_secret_string(settings.ack_secret_name, max_age=settings.secret_max_age_seconds)
+    return _response(decide_by_link(deployment_id, decision, params, settings, _now))
 
 
 def _now() -> datetime:
@@ -74,12 +59,8 @@ def _response(answer: ApprovalAnswer) -> Response[str]:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "operation" in event:  # `opswire deploy ...` on a local stack, or an operator's Invoke
-        from opswire.adapters.deploy_workflow import DeploymentWorkflow, TaskTokens
-        from opswire.adapters.deployment_store import DeploymentStore
-        from opswire.deployments.approval import operate
-
         settings = load_settings(DeployApprovalSettings)
-        store = DeploymentStore(settings.deployment_table_name)
-        workflow = DeploymentWorkflow(settings.deployment_state_machine_arn)
-        return operate(event, store, TaskTokens(), workflow, _now())
+        return run_operation(
+            event, settings.deployment_table_name, settings.deployment_state_machine_arn, _now()
+        )
     return app.resolve(event, context)

@@ -6,17 +6,15 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from opswire.deployments.workflow import Deps, execution_stopped, run_step
+from opswire.deployments.wiring import build_deps, execution_stopped, run_step
 from opswire.observability import logger
 from opswire.settings import DeployTaskSettings, load_settings
 
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    from opswire.adapters.deploy_notify import build_deps
-
     settings = load_settings(DeployTaskSettings)
-    deps: Deps = build_deps(settings, now=lambda: datetime.now(UTC))
+    deps = build_deps(settings, now=lambda: datetime.now(UTC))
     if event.get("detail-type") == "Step Functions Execution Status Change":
         logger.info("deployment execution stopped", extra={"status": event["detail"]["status"]})
         return execution_stopped(event["detail"], deps)

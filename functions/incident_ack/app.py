@@ -102,13 +102,9 @@ def _deployment_buttons(
         return {}
 
     def decide(payload: dict[str, Any], action: dict[str, Any]) -> HttpAnswer:
-        from opswire.adapters.deploy_workflow import TaskTokens
-        from opswire.adapters.deployment_store import DeploymentStore
-        from opswire.deployments.approval import decide_from_slack
+        from opswire.deployments.wiring import decide_by_slack
 
-        answer = decide_from_slack(
-            payload, action, DeploymentStore(table_name), TaskTokens(), bot, now
-        )
+        answer = decide_by_slack(payload, action, table_name, bot, now)
         logger.info(
             "deployment decision from Slack",
             extra={"deployment_id": action.get("value"), "status": answer.status},

@@ -74,9 +74,7 @@ def run(args: argparse.Namespace) -> int:
 def _deployed(args: argparse.Namespace, request: dict[str, Any]) -> dict[str, Any]:
     import boto3
 
-    from opswire.adapters.deploy_workflow import DeploymentWorkflow, TaskTokens
-    from opswire.adapters.deployment_store import DeploymentStore
-    from opswire.deployments.approval import operate
+    from opswire.deployments.wiring import run_operation
     from opswire_local.stacks import stack_outputs
 
     if args.region:
@@ -85,13 +83,8 @@ def _deployed(args: argparse.Namespace, request: dict[str, Any]) -> dict[str, An
     principal = ""
     if request["operation"] == "override":
         principal = str(boto3.client("sts").get_caller_identity()["Arn"])
-    return operate(
-        request,
-        DeploymentStore(outputs[TABLE_OUTPUT]),
-        TaskTokens(),
-        DeploymentWorkflow(outputs[WORKFLOW_OUTPUT]),
-        datetime.now(UTC),
-        principal,
+    return run_operation(
+        request, outputs[TABLE_OUTPUT], outputs[WORKFLOW_OUTPUT], datetime.now(UTC), principal
     )
 
 

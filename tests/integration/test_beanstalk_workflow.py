@@ -14,16 +14,9 @@ import pytest
 
 from opswire.adapters.beanstalk import BeanstalkEnvironments
 from opswire.deployments.config import DeployConfig
+from opswire.deployments.ports import DeployState, Deps
+from opswire.deployments.steps import check_rollout, register, start, start_rollback, update
 from opswire.deployments.webhook import DeployRequest
-from opswire.deployments.workflow import (
-    DeployState,
-    Deps,
-    check_rollout,
-    register,
-    start,
-    start_rollback,
-    update,
-)
 from opswire.errors import DeploymentError
 from opswire_local.moto_beanstalk import Behaviour, beanstalk_semantics, set_outcome, settle
 

@@ -8,7 +8,7 @@ import boto3
 import pytest
 
 from opswire.adapters.aws import clear_client_cache
-from opswire.adapters.deployment_store import DeploymentStore
+from opswire.deployments.aws.deployment_store import DeploymentStore
 from opswire_local.template import load_template
 from tests.conftest import REPO_ROOT
 from tests.integration.log_shipping_support import REGION

@@ -39,7 +39,7 @@ def lock_owner(platform: LocalPlatform, key: str = KEY) -> str | None:
 
 
 def hold_lock(platform: LocalPlatform, owner: str, expires_at: float) -> None:
-    from opswire.adapters.deployment_store import DeploymentStore
+    from opswire.deployments.aws.deployment_store import DeploymentStore
 
     store = DeploymentStore(platform.resolve({"Ref": "DeploymentTable"}))
     now = int(time.time())
@@ -98,7 +98,7 @@ def test_a_second_deployment_to_the_same_service_waits_for_the_first(
 
     # The history index the local platform created from template.yaml: records only, newest
     # first (the lock item and the delivery items stay out of it).
-    from opswire.adapters.deployment_store import DeploymentStore
+    from opswire.deployments.aws.deployment_store import DeploymentStore
 
     table = platform.resolve({"Ref": "DeploymentTable"})
     described = boto3.client("dynamodb", region_name=REGION).describe_table(TableName=table)

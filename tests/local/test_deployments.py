@@ -124,7 +124,7 @@ def executions(report: DeliveryReport) -> list[dict[str, Any]]:
 
 
 def record_of(platform: LocalPlatform, deployment_id: str) -> dict[str, Any]:
-    from opswire.adapters.deployment_store import DeploymentStore
+    from opswire.deployments.aws.deployment_store import DeploymentStore
 
     found = DeploymentStore(platform.resolve({"Ref": "DeploymentTable"})).get(deployment_id)
     assert found is not None
@@ -411,9 +411,9 @@ def test_a_forged_link_and_the_requester_cannot_approve(start_platform: Platform
     assert refused.http is not None and refused.http["status"] == 403
     from datetime import UTC, datetime
 
-    from opswire.adapters.deploy_workflow import TaskTokens
-    from opswire.adapters.deployment_store import DeploymentStore
     from opswire.deployments.approval import decide
+    from opswire.deployments.aws.deploy_workflow import TaskTokens
+    from opswire.deployments.aws.deployment_store import DeploymentStore
 
     table = platform.resolve({"Ref": "DeploymentTable"})
     own = decide(
@@ -447,14 +447,14 @@ def test_an_alarm_that_fires_during_the_approval_wait_blocks_the_deploy(
     assert record["outcome"] == "blocked"
     assert "alarms in ALARM just before deploying: web-5xx" in slack_texts(approved)[-1]
     assert service("web-prod")["taskDefinition"] == before
-    from opswire.adapters.deployment_store import DeploymentStore
+    from opswire.deployments.aws.deployment_store import DeploymentStore
 
     table = DeploymentStore(platform.resolve({"Ref": "DeploymentTable"}))
     assert table.acquire_lock("ecs:demo/web-prod", "next", 2**40, 0)[0] == "next"  # released
 
 
 def test_a_stopped_execution_releases_its_lock_and_says_so(start_platform: PlatformFactory) -> None:
-    from opswire.adapters.deployment_store import DeploymentStore
+    from opswire.deployments.aws.deployment_store import DeploymentStore
 
     platform = start_platform(ssm_parameters={"DeployConfigParameter": config(prod=PROD)})
     deliver(platform, "release", RELEASE, delivery="rel-stopped")

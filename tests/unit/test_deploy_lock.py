@@ -5,15 +5,10 @@ from typing import Any
 import pytest
 
 from opswire.deployments.config import BeanstalkTarget, EcsTarget
-from opswire.deployments.workflow import (
-    DeployState,
-    Deps,
-    acquire_lock,
-    finish,
-    lock_seconds,
-    run_step,
-    target_key,
-)
+from opswire.deployments.dispatch import run_step
+from opswire.deployments.ports import DeployState, Deps
+from opswire.deployments.steps import acquire_lock, finish
+from opswire.deployments.targets import lock_seconds, target_key
 from opswire.errors import DeploymentError
 from tests.unit.test_deploy_workflow import NOW, deps, started
 

@@ -2,8 +2,9 @@
 
 from typing import Any
 
+from opswire.deployments.ports import DeployState, Deps
+from opswire.deployments.steps import finish, start
 from opswire.deployments.webhook import DeployRequest
-from opswire.deployments.workflow import DeployState, Deps, finish, start
 from opswire.errors import GitHubApiError
 from tests.unit.test_deploy_workflow import REQUEST, deps
 

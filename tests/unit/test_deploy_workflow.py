@@ -8,17 +8,10 @@ import pytest
 
 from opswire.deployments.approval import decide
 from opswire.deployments.config import DeployConfig
+from opswire.deployments.dispatch import run_step
+from opswire.deployments.ports import DeployState, Deps
+from opswire.deployments.steps import check_bake, check_rollout, finish, preflight, start
 from opswire.deployments.webhook import DeployRequest
-from opswire.deployments.workflow import (
-    DeployState,
-    Deps,
-    check_bake,
-    check_rollout,
-    finish,
-    preflight,
-    run_step,
-    start,
-)
 from opswire.errors import AlarmsFiringError, DeploymentStoreRetryableError, TaskInputError
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)

@@ -3,6 +3,7 @@
 The workflow's steps talk only to ``RolloutTarget``; each kind says how to register a revision,
 start the change and observe it. The guarantees stay the workflow's: success only when the
 target provably runs the intended revision, and a rollback is verified the same way.
+``target_key`` names the lock that keeps deployments to one target from overlapping.
 """
 
 import io
@@ -12,10 +13,12 @@ import zipfile
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from opswire.deployments.config import BeanstalkTarget, EcsTarget
+from opswire.deployments.config import BeanstalkTarget, EcsTarget, EnvironmentConfig
 from opswire.errors import BeanstalkError
 
 Rollout = Literal["IN_PROGRESS", "COMPLETED", "FAILED"]
+LOCK_MARGIN_SECONDS = 1800
+"""Added to a lock's expiry beyond the rollout, bake and rollback time (Wait states, retries)."""
 
 
 @dataclass(frozen=True)
@@ -220,3 +223,18 @@ class BeanstalkRolloutTarget:
 
     def short(self, revision: str) -> str:
         return revision
+
+
+def target_key(target: EcsTarget | BeanstalkTarget) -> str:
+    """The lock key of a deployment target: deployments with the same key never overlap.
+    ARNs and names of the same cluster / service give the same key."""
+    if isinstance(target, EcsTarget):
+        cluster = target.cluster.rsplit("/", 1)[-1]
+        return f"ecs:{cluster}/{target.service.rsplit('/', 1)[-1]}"
+    return f"beanstalk:{target.application}/{target.environment_name}"
+
+
+def lock_seconds(env: EnvironmentConfig) -> int:
+    """How long a lock stays valid without its owner: the rollout, the bake and a rollback,
+    plus a margin. Only a crashed or stopped execution lets it run out (finish releases it)."""
+    return 2 * env.rollout_timeout_seconds + env.bake_seconds + LOCK_MARGIN_SECONDS

@@ -1,154 +1,33 @@
 """The deployment workflow's steps (statemachines/deployment.asl.json calls one per Task).
 
 Every step takes the workflow state and returns it updated; the state machine keeps it whole.
-Collaborators come in as ``Deps`` (Protocols), so tests can run the steps against moto.
-Stages are recorded on the deployment record and posted into one Slack thread per deployment.
+Collaborators come in as ``Deps`` (opswire.deployments.ports), so tests can run the steps
+against moto. Stages are recorded on the deployment record and posted into one Slack thread per
+deployment.
 """
 
 import json
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, Literal, Protocol
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from opswire.deployments.approval import approval_blocks
-from opswire.deployments.config import (
-    BeanstalkTarget,
-    DeployConfig,
-    EcsTarget,
-    EnvironmentConfig,
-    Target,
-)
+from opswire.deployments.config import EcsTarget, EnvironmentConfig, Target
+from opswire.deployments.ports import DeployState, Deps
 from opswire.deployments.targets import (
-    Beanstalk,
     BeanstalkRolloutTarget,
-    Ecs,
     EcsRolloutTarget,
     Observation,
     Rollout,
     RolloutTarget,
+    lock_seconds,
+    target_key,
 )
 from opswire.deployments.webhook import DeployRequest
 from opswire.errors import AlarmsFiringError, DeploymentError, GitHubApiError, TaskInputError
 
-Phase = Literal["deploy", "rollback"]
 _COMMIT_SHA = re.compile(r"^[0-9a-f]{40}$")
-LockProgress = Literal["", "acquired", "waiting", "timed_out"]
-LOCK_MARGIN_SECONDS = 1800
-"""Added to a lock's expiry beyond the rollout, bake and rollback time (Wait states, retries)."""
-
-
-class DeployState(BaseModel):
-    """The workflow state. ``*task_definition`` fields hold the target's revisions: task
-    definition ARNs for ECS, application version labels for Elastic Beanstalk."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    request: DeployRequest
-    env: EnvironmentConfig | None = None
-    phase: Phase = "deploy"
-    previous_task_definition: str = ""
-    task_definition: str = ""
-    intended_task_definition: str = ""
-    update_pending: bool = False
-    """The target could not take the update yet (EB version processing): the check retries it."""
-    polls: int = 0
-    max_polls: int = 1
-    rollout: Rollout = "IN_PROGRESS"
-    rollout_reason: str = ""
-    bake_remaining: int = 0
-    bake_wait: int = 1
-    wait_seconds: int = 1
-    approval_timeout_seconds: int = 3600
-    approval: dict[str, Any] | None = None
-    alarm_override: dict[str, Any] | None = None
-    """``opswire deploy override``: who (by, principal), why (reason) and when (at)."""
-    overridden_alarms: list[str] = Field(default_factory=list)
-    """Firing at pre-flight and overridden: the bake does not count them (a hotfix for what set
-    them off could never bake otherwise); every other watched alarm still fails the bake."""
-    error: dict[str, Any] | None = None
-    outcome: str = ""
-    detail: str = ""
-    lock: LockProgress = ""
-    lock_key: str = ""
-    lock_holder: str = ""
-    lock_waits: int = 0
-    commit_sha: str = ""
-    """The commit the statuses go to (a release's tag resolved at Start)."""
-
-
-class Store(Protocol):
-    def get(self, deployment_id: str) -> dict[str, Any] | None: ...
-    def put(self, deployment_id: str, document: dict[str, Any], expected_version: int) -> None: ...
-
-
-class Locks(Protocol):
-    """One lock per deployment target (conditional writes in the deployment table)."""
-
-    def acquire_lock(self, key: str, owner: str, expires_at: int, now: int) -> tuple[str, str]:
-        """Take ``key`` if free, expired or already ``owner``'s; return (holder, replaced): the
-        owner now holding it and, when we took over an expired lock, its previous owner."""
-        ...
-
-    def release_lock(self, key: str, owner: str) -> bool:
-        """Delete the lock only while ``owner`` holds it; False when it did not."""
-        ...
-
-
-class ThreadPoster(Protocol):
-    def post(
-        self,
-        channel: str,
-        text: str,
-        thread_ts: str | None,
-        blocks: list[dict[str, Any]] | None = None,
-    ) -> tuple[str, str]:
-        """Post ``text`` (with ``blocks``, e.g. buttons); return (channel id, ts) of the message."""
-        ...
-
-
-class Mailer(Protocol):
-    def send(self, recipients: list[str], subject: str, text: str) -> None: ...
-
-
-class CommitStatus(Protocol):
-    def set_status(
-        self,
-        repository: str,
-        sha: str,
-        state: str,
-        description: str,
-        context: str,
-        target_url: str = "",
-    ) -> None: ...
-
-
-class CommitResolver(Protocol):
-    def commit_sha(self, repository: str, ref: str) -> str:
-        """The commit SHA ``ref`` (``tags/NAME``, a branch, a SHA) points at."""
-        ...
-
-
-@dataclass
-class Deps:
-    store: Store
-    config: Callable[[], DeployConfig]
-    ecs: Ecs
-    alarms_in_alarm: Callable[[list[str]], list[str]]
-    slack: ThreadPoster | None = None
-    slack_channel: str = ""
-    mailer: Mailer | None = None
-    notify_emails: tuple[str, ...] = ()
-    github: CommitStatus | None = None
-    approval_links: Callable[[str, str, str], str] | None = None
-    """(deployment_id, decision, approver) -> signed, expiring URL."""
-    now: Callable[[], datetime] = lambda: datetime.now(UTC)
-    beanstalk: Beanstalk | None = None
-    locks: Locks | None = None
-    commits: CommitResolver | None = None
 
 
 # ---- helpers ------------------------------------------------------------------------------------
@@ -472,21 +351,6 @@ def start_rollback(state: DeployState, deps: Deps) -> DeployState:
     return state.model_copy(update={"phase": "rollback", "detail": _cause(error)})
 
 
-def target_key(target: EcsTarget | BeanstalkTarget) -> str:
-    """The lock key of a deployment target: deployments with the same key never overlap.
-    ARNs and names of the same cluster / service give the same key."""
-    if isinstance(target, EcsTarget):
-        cluster = target.cluster.rsplit("/", 1)[-1]
-        return f"ecs:{cluster}/{target.service.rsplit('/', 1)[-1]}"
-    return f"beanstalk:{target.application}/{target.environment_name}"
-
-
-def lock_seconds(env: EnvironmentConfig) -> int:
-    """How long a lock stays valid without its owner: the rollout, the bake and a rollback,
-    plus a margin. Only a crashed or stopped execution lets it run out (finish releases it)."""
-    return 2 * env.rollout_timeout_seconds + env.bake_seconds + LOCK_MARGIN_SECONDS
-
-
 def acquire_lock(state: DeployState, deps: Deps) -> DeployState:
     """Take the target's lock (after approval, before Register), then check the watched alarms
     again (except the overridden ones). Held by another deployment:
@@ -623,45 +487,3 @@ def _cause(error: dict[str, Any]) -> str:
         except ValueError:
             return cause
     return cause
-
-
-def _short(task_definition: str) -> str:
-    return task_definition.rsplit("/", 1)[-1]
-
-
-STEPS: dict[str, Callable[[DeployState, Deps], DeployState]] = {
-    "start": start,
-    "preflight": preflight,
-    "register": register,
-    "update": update,
-    "check_rollout": check_rollout,
-    "check_bake": check_bake,
-    "start_rollback": start_rollback,
-    "acquire_lock": acquire_lock,
-    "finish": finish,
-}
-
-
-class StepInput(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    step: str = Field(min_length=1)
-    state: DeployState
-    task_token: str = ""
-
-
-def run_step(event: dict[str, Any], deps: Deps) -> dict[str, Any]:
-    try:
-        step_input = StepInput.model_validate(event)
-    except ValidationError as exc:
-        raise TaskInputError(f"deployment step input: {exc.error_count()} problems") from exc
-    if step_input.step == "request_approval":
-        if not step_input.task_token:
-            raise TaskInputError("request_approval needs task_token")
-        result = request_approval(step_input.state, step_input.task_token, deps)
-    else:
-        step = STEPS.get(step_input.step)
-        if step is None:
-            raise TaskInputError(f"unknown deployment step {step_input.step!r}")
-        result = step(step_input.state, deps)
-    return result.model_dump(mode="json")

@@ -1,0 +1,256 @@
+"""The deployment workflow's wiring: the one place that builds its adapters (the deployment
+table, Step Functions, ECS, Elastic Beanstalk, CloudWatch, the deploy config parameter, GitHub,
+the Slack thread, SES, the ack key) and hands them to the domain (opswire.deployments.webhook,
+.steps through .dispatch, .approval). The handlers (github_webhook, deploy_task,
+deploy_approval, incident_ack's Approve / Reject buttons) and ``opswire deploy --stack`` come
+in here.
+
+Every handler imports this module at cold start: the adapters, and the domain modules only
+some handlers use (the steps, the webhook intake), are imported inside the functions.
+"""
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from opswire.deployments.approval import (
+    ApprovalAnswer,
+    SlackApprovals,
+    approval_link,
+    confirmation_page,
+    decide,
+    decide_from_slack,
+    operate,
+    verify_link,
+)
+from opswire.settings import DeployApprovalSettings, DeployTaskSettings, DeployWebhookSettings
+
+if TYPE_CHECKING:
+    from opswire.deployments.ports import Deps
+    from opswire.deployments.webhook import WebhookAnswer
+
+__all__ = [
+    "ApprovalAnswer",
+    "SesMailer",
+    "SlackThreadPoster",
+    "answer_webhook",
+    "build_deps",
+    "confirm_link",
+    "decide_by_link",
+    "decide_by_slack",
+    "execution_stopped",
+    "run_operation",
+    "run_step",
+]
+
+
+# ---- GitHubWebhookFunction ----------------------------------------------------------------------
+def answer_webhook(
+    headers: Mapping[str, str], body: bytes, settings: DeployWebhookSettings
+) -> "WebhookAnswer":
+    """A GitHub delivery (``headers`` with lower-case names, the raw ``body``)."""
+    from opswire.deployments.aws.deploy_config import load_deploy_config
+    from opswire.deployments.aws.deploy_workflow import DeploymentWorkflow
+    from opswire.deployments.aws.deployment_store import DeploymentStore
+    from opswire.deployments.aws.github import webhook_secrets
+    from opswire.deployments.webhook import handle_webhook
+
+    return handle_webhook(
+        headers,
+        body,
+        secrets=lambda: webhook_secrets(settings.github_webhook_secret_name),
+        config=lambda: load_deploy_config(
+            settings.deploy_config_parameter, settings.config_max_age_seconds
+        ),
+        deliveries=DeploymentStore(settings.deployment_table_name),
+        workflow=DeploymentWorkflow(settings.deployment_state_machine_arn),
+    )
+
+
+# ---- DeployTaskFunction -------------------------------------------------------------------------
+def run_step(event: dict[str, Any], deps: "Deps") -> dict[str, Any]:
+    """One step of the workflow (the task input names it)."""
+    from opswire.deployments import dispatch
+
+    return dispatch.run_step(event, deps)
+
+
+def execution_stopped(detail: dict[str, Any], deps: "Deps") -> dict[str, Any]:
+    """A deployment execution that ended without reaching Finish (EventBridge)."""
+    from opswire.deployments import steps
+
+    return steps.execution_stopped(detail, deps)
+
+
+class SlackThreadPoster:
+    def __init__(self, bot: object) -> None:
+        self._bot = bot
+
+    def post(
+        self,
+        channel: str,
+        text: str,
+        thread_ts: str | None,
+        blocks: list[dict[str, Any]] | None = None,
+    ) -> tuple[str, str]:
+        from opswire.adapters.slack import SlackBot
+
+        assert isinstance(self._bot, SlackBot)
+        payload: dict[str, Any] = {"text": text, **({"blocks": blocks} if blocks else {})}
+        where = self._bot.post_message(channel=channel, payload=payload, thread_ts=thread_ts)
+        return where.channel, where.ts
+
+
+class SesMailer:
+    def __init__(self, sender: str) -> None:
+        self._sender = sender
+
+    def send(self, recipients: list[str], subject: str, text: str) -> None:
+        from html import escape
+
+        from opswire.adapters.ses import SesEmailSender
+        from opswire.notifications.render import EmailContent
+
+        html = f"<pre>{escape(text)}</pre>"
+        SesEmailSender().send(
+            sender=self._sender,
+            recipients=recipients,
+            content=EmailContent(subject=subject, text=text, html=html),
+        )
+
+
+def build_deps(settings: DeployTaskSettings, now: Callable[[], datetime]) -> "Deps":
+    """The steps' collaborators from DeployTaskSettings: the optional ones (Elastic Beanstalk,
+    the Slack thread, GitHub, approval links) only when the stack enables them."""
+    from opswire.deployments.aws.deploy_alarms import alarms_in_alarm
+    from opswire.deployments.aws.deploy_config import load_deploy_config
+    from opswire.deployments.aws.deployment_store import DeploymentStore
+    from opswire.deployments.aws.ecs import EcsServices
+    from opswire.deployments.ports import Deps
+
+    store = DeploymentStore(settings.deployment_table_name)
+    deps = Deps(
+        store=store,
+        config=lambda: load_deploy_config(
+            settings.deploy_config_parameter, settings.config_max_age_seconds
+        ),
+        ecs=EcsServices(),
+        alarms_in_alarm=alarms_in_alarm,
+        mailer=SesMailer(settings.sender_email),
+        notify_emails=tuple(settings.recipients),
+        now=now,
+        locks=store,
+    )
+    if settings.deploy_artifact_bucket:
+        from opswire.adapters.beanstalk import BeanstalkEnvironments
+
+        deps.beanstalk = BeanstalkEnvironments(settings.deploy_artifact_bucket)
+    if settings.slack_app_secret_name:
+        from opswire.adapters.slack import SlackBot, load_slack_app
+
+        credentials = load_slack_app(
+            settings.slack_app_secret_name, settings.secret_max_age_seconds
+        )
+        deps.slack = SlackThreadPoster(
+            SlackBot(
+                credentials.bot_token.get_secret_value(),
+                base_url=settings.slack_api_url,
+                timeout_seconds=settings.slack_timeout_seconds,
+            )
+        )
+        deps.slack_channel = settings.slack_default_channel
+    if settings.github_token_secret_name:
+        from opswire.adapters.secrets import get_secret_string
+        from opswire.deployments.aws.github import GitHubStatuses
+
+        token = get_secret_string(
+            settings.github_token_secret_name, max_age=settings.secret_max_age_seconds
+        )
+        deps.github = GitHubStatuses(token, settings.github_api_url)
+        deps.commits = deps.github
+    if settings.ack_secret_name and settings.ack_base_url:
+        from opswire.adapters.secrets import get_secret_string
+
+        key = get_secret_string(settings.ack_secret_name, max_age=settings.secret_max_age_seconds)
+
+        def links(deployment_id: str, decision: str, approver: str) -> str:
+            return approval_link(
+                settings.ack_base_url, deployment_id, decision, approver, key, now(), 86400
+            )
+
+        deps.approval_links = links
+    return deps
+
+
+# ---- DeployApprovalFunction, IncidentAckFunction, `opswire deploy` -----------------------------
+def _link_key(settings: DeployApprovalSettings) -> str:
+    """The stack's ack key, which signs the approval links."""
+    from opswire.adapters.secrets import get_secret_string
+
+    return get_secret_string(settings.ack_secret_name, max_age=settings.secret_max_age_seconds)
+
+
+def confirm_link(
+    deployment_id: str,
+    decision: str,
+    params: Mapping[str, str | None],
+    settings: DeployApprovalSettings,
+    now: Callable[[], datetime],
+) -> ApprovalAnswer:
+    """GET on an approval link: the confirmation page (decides nothing)."""
+    return confirmation_page(deployment_id, decision, params, _link_key(settings), now())
+
+
+def decide_by_link(
+    deployment_id: str,
+    decision: str,
+    params: Mapping[str, str | None],
+    settings: DeployApprovalSettings,
+    now: Callable[[], datetime],
+) -> ApprovalAnswer:
+    """POST on an approval link: verified, then the decision resumes the waiting execution."""
+    from opswire.deployments.aws.deploy_workflow import TaskTokens
+    from opswire.deployments.aws.deployment_store import DeploymentStore
+
+    verified = verify_link(deployment_id, decision, params, _link_key(settings), now())
+    if isinstance(verified, ApprovalAnswer):
+        return verified
+    return decide(
+        deployment_id,
+        "approve" if decision == "approve" else "reject",
+        verified,
+        DeploymentStore(settings.deployment_table_name),
+        TaskTokens(),
+        now(),
+    )
+
+
+def decide_by_slack(
+    payload: dict[str, Any],
+    action: dict[str, Any],
+    table_name: str,
+    bot: SlackApprovals,
+    now: datetime,
+) -> ApprovalAnswer:
+    """A click on Approve / Reject in a deployment's Slack thread (a verified interaction)."""
+    from opswire.deployments.aws.deploy_workflow import TaskTokens
+    from opswire.deployments.aws.deployment_store import DeploymentStore
+
+    return decide_from_slack(payload, action, DeploymentStore(table_name), TaskTokens(), bot, now)
+
+
+def run_operation(
+    request: Mapping[str, Any],
+    table_name: str,
+    state_machine_arn: str,
+    now: datetime,
+    principal: str = "",
+) -> dict[str, Any]:
+    """``opswire deploy history|status|approve|reject|override`` on the stack's deployment
+    table and state machine (``principal``: the caller's AWS identity, if known)."""
+    from opswire.deployments.aws.deploy_workflow import DeploymentWorkflow, TaskTokens
+    from opswire.deployments.aws.deployment_store import DeploymentStore
+
+    store = DeploymentStore(table_name)
+    workflow = DeploymentWorkflow(state_machine_arn)
+    return operate(request, store, TaskTokens(), workflow, now, principal)
