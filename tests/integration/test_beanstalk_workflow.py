@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 import pytest
 
-from opswire.adapters.beanstalk import BeanstalkEnvironments
+from opswire.deployments.aws.beanstalk import BeanstalkEnvironments
 from opswire.deployments.config import DeployConfig
 from opswire.deployments.ports import DeployState, Deps
 from opswire.deployments.steps import check_rollout, register, start, start_rollback, update

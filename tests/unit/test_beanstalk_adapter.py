@@ -11,7 +11,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from opswire.adapters.beanstalk import BeanstalkEnvironments
+from opswire.deployments.aws.beanstalk import BeanstalkEnvironments
 from opswire.deployments.targets import source_bundle, version_label
 from opswire.errors import BeanstalkError, BeanstalkRetryableError
 

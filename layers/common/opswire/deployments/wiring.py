@@ -142,7 +142,7 @@ def build_deps(settings: DeployTaskSettings, now: Callable[[], datetime]) -> "De
         locks=store,
     )
     if settings.deploy_artifact_bucket:
-        from opswire.adapters.beanstalk import BeanstalkEnvironments
+        from opswire.deployments.aws.beanstalk import BeanstalkEnvironments
 
         deps.beanstalk = BeanstalkEnvironments(settings.deploy_artifact_bucket)
     if settings.slack_app_secret_name:
