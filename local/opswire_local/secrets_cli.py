@@ -51,7 +51,7 @@ def register(commands: Any) -> None:
 
 # ---- the two commands, over any Secrets Manager client --------------------------------------
 def secrets_status(client: Any, prefix: str, pending_hours: float) -> list[dict[str, Any]]:
-    from opswire.adapters.secret_store import SecretsManagerStore
+    from opswire.rotation.aws.secret_store import SecretsManagerStore
     from opswire.rotation.status import rotation_statuses
 
     statuses = rotation_statuses(

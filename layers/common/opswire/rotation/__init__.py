@@ -4,5 +4,5 @@
 testSecret, finishSecret) with its guards; ``generic``, ``postgres`` and ``iam_keys`` know how to
 make, install and test a new credential; ``status`` and ``monitor`` find overdue or stuck
 rotations and turn failures into notices. Collaborators are ``Protocol``s: the real ones live in
-``opswire.adapters``, unit tests pass fakes.
+``opswire.rotation.aws``, unit tests pass fakes.
 """

@@ -17,7 +17,7 @@ KINDS = ("generic", "api-key", "postgres", "postgres-alternating", "iam-access-k
 
 def build_strategies(settings: RotationSettings) -> dict[str, RotationStrategy]:
     """One strategy per kind this function accepts (``ROTATION_KINDS``)."""
-    from opswire.adapters.secret_store import SecretsManagerStore
+    from opswire.rotation.aws.secret_store import SecretsManagerStore
 
     store = SecretsManagerStore()
     strategies: dict[str, RotationStrategy] = {}
@@ -29,7 +29,7 @@ def build_strategies(settings: RotationSettings) -> dict[str, RotationStrategy]:
         generic = GenericStrategy(store, HttpsEndpointChecker(settings.http_timeout_seconds))
         strategies.update({k: generic for k in ("generic", "api-key") if k in kinds})
     if kinds & {"postgres", "postgres-alternating"}:
-        from opswire.adapters.postgres import PostgresDatabase
+        from opswire.rotation.aws.postgres_database import PostgresDatabase
         from opswire.rotation.postgres import (
             PostgresAlternatingStrategy,
             PostgresSingleUserStrategy,
@@ -41,7 +41,7 @@ def build_strategies(settings: RotationSettings) -> dict[str, RotationStrategy]:
         if "postgres-alternating" in kinds:
             strategies["postgres-alternating"] = PostgresAlternatingStrategy(database, store, store)
     if "iam-access-key" in kinds:
-        from opswire.adapters.iam import IamAccessKeys
+        from opswire.rotation.aws.iam_access_keys import IamAccessKeys
         from opswire.rotation.iam_keys import IamAccessKeyStrategy
 
         strategies["iam-access-key"] = IamAccessKeyStrategy(
@@ -59,7 +59,7 @@ def rotate_step(
     rotation_token: str | None = None,
 ) -> StepOutcome:
     """One invocation of a rotation function."""
-    from opswire.adapters.secret_store import SecretsManagerStore
+    from opswire.rotation.aws.secret_store import SecretsManagerStore
 
     if step not in ("createSecret", "setSecret", "testSecret", "finishSecret"):
         raise TaskInputError(f"unknown rotation step {step!r}")
@@ -77,7 +77,7 @@ def rotate_step(
 def monitor_sweep(
     settings: RotationMonitorSettings, now: datetime | None = None
 ) -> list[SecretStatus]:
-    from opswire.adapters.secret_store import SecretsManagerStore
+    from opswire.rotation.aws.secret_store import SecretsManagerStore
 
     return list(
         rotation_statuses(
@@ -96,8 +96,8 @@ def describe_status(
     """The status of one secret, or None if it cannot be read (outside the prefix, gone)."""
     from botocore.exceptions import ClientError
 
-    from opswire.adapters.secret_store import SecretsManagerStore
     from opswire.errors import OpswireError
+    from opswire.rotation.aws.secret_store import SecretsManagerStore
 
     store = SecretsManagerStore()
     try:
