@@ -7,7 +7,7 @@ from aws_lambda_powertools.utilities.data_classes import SecretsManagerEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from opswire.observability import logger, metrics
-from opswire.rotation.service import rotate_step
+from opswire.rotation.wiring import rotate_step
 from opswire.settings import RotationSettings, load_settings
 
 

@@ -5,7 +5,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from opswire.observability import logger
-from opswire.rotation.service import handle_monitor_event
+from opswire.rotation.wiring import handle_monitor_event
 from opswire.settings import RotationMonitorSettings, load_settings
 
 

@@ -51,11 +51,11 @@ def register(commands: Any) -> None:
 
 # ---- the two commands, over any Secrets Manager client --------------------------------------
 def secrets_status(client: Any, prefix: str, pending_hours: float) -> list[dict[str, Any]]:
-    from opswire.adapters.secret_store import SecretsManagerStore
     from opswire.rotation.status import rotation_statuses
+    from opswire.rotation.wiring import secret_store
 
     statuses = rotation_statuses(
-        SecretsManagerStore(client),
+        secret_store(client),
         prefix,
         datetime.now(UTC),
         timedelta(hours=24),

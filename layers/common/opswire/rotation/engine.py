@@ -40,7 +40,7 @@ from opswire.rotation.model import (
 
 
 class SecretStore(Protocol):
-    """Secrets Manager, as far as the protocol needs it (``opswire.adapters.secret_store``)."""
+    """Secrets Manager, as far as the protocol needs it (``rotation.aws.secret_store``)."""
 
     def describe(self, secret_id: str) -> SecretMetadata: ...
 

@@ -43,7 +43,7 @@ class NewAccessKey:
 
 
 class IamKeys(Protocol):
-    """IAM and STS (``opswire.adapters.iam``)."""
+    """IAM and STS (``opswire.rotation.aws.iam_access_keys``)."""
 
     def list_keys(self, user_name: str) -> list[AccessKey]: ...
 

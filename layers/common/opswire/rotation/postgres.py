@@ -43,7 +43,7 @@ class DbLogin:
 
 
 class Database(Protocol):
-    """PostgreSQL, as the strategies need it (``opswire.adapters.postgres``)."""
+    """PostgreSQL, as the strategies need it (``opswire.rotation.aws.postgres_database``)."""
 
     def current_user(self, login: DbLogin) -> str:
         """Log in, return ``current_user``; ``DatabaseAuthenticationError`` if refused."""

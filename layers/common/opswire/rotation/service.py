@@ -1,87 +1,62 @@
-"""Wiring: the real adapters behind the engine and the monitor (used by the handlers and the
-CLI). Everything SDK-backed is imported here on first use, not when a handler module loads."""
+"""The rotation workflow's two entry points, over adapters passed in: one step of a rotation
+function (``run_rotation_step``) and one event of the monitor (``run_monitor_event``: a
+RotationFailed event or the scheduled sweep -> Slack + email).
 
-from collections.abc import Mapping
+``opswire.rotation.wiring`` builds the real adapters and calls these; this module imports
+neither ``opswire.adapters`` nor ``opswire.rotation.aws``. The strategies and the notice
+channels come in as factories: they are built only when a step or a notice needs them.
+"""
+
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from opswire.errors import TaskInputError
+from opswire.errors import OpswireError, TaskInputError
 from opswire.models.notification import NotificationResult
-from opswire.rotation.engine import RotationStrategy, run_step
+from opswire.rotation.engine import RotationStrategy, SecretStore, run_step
 from opswire.rotation.model import Step, StepOutcome
-from opswire.rotation.status import SecretStatus, rotation_statuses, secret_status
-from opswire.settings import RotationMonitorSettings, RotationSettings
+from opswire.rotation.status import (
+    SecretLister,
+    SecretReader,
+    SecretStatus,
+    rotation_statuses,
+    secret_status,
+)
+from opswire.settings import RotationMonitorSettings
+
+if TYPE_CHECKING:
+    from opswire.notifications.delivery import EmailSender, SlackPoster
+    from opswire.notifications.notice import Notice
 
 KINDS = ("generic", "api-key", "postgres", "postgres-alternating", "iam-access-key")
 
-
-def build_strategies(settings: RotationSettings) -> dict[str, RotationStrategy]:
-    """One strategy per kind this function accepts (``ROTATION_KINDS``)."""
-    from opswire.adapters.secret_store import SecretsManagerStore
-
-    store = SecretsManagerStore()
-    strategies: dict[str, RotationStrategy] = {}
-    kinds = settings.kinds
-    if kinds & {"generic", "api-key"}:
-        from opswire.adapters.https_check import HttpsEndpointChecker
-        from opswire.rotation.generic import GenericStrategy
-
-        generic = GenericStrategy(store, HttpsEndpointChecker(settings.http_timeout_seconds))
-        strategies.update({k: generic for k in ("generic", "api-key") if k in kinds})
-    if kinds & {"postgres", "postgres-alternating"}:
-        from opswire.adapters.postgres import PostgresDatabase
-        from opswire.rotation.postgres import (
-            PostgresAlternatingStrategy,
-            PostgresSingleUserStrategy,
-        )
-
-        database = PostgresDatabase(settings.database_timeout_seconds)
-        if "postgres" in kinds:
-            strategies["postgres"] = PostgresSingleUserStrategy(database, store)
-        if "postgres-alternating" in kinds:
-            strategies["postgres-alternating"] = PostgresAlternatingStrategy(database, store, store)
-    if "iam-access-key" in kinds:
-        from opswire.adapters.iam import IamAccessKeys
-        from opswire.rotation.iam_keys import IamAccessKeyStrategy
-
-        strategies["iam-access-key"] = IamAccessKeyStrategy(
-            IamAccessKeys(), settings.sts_attempts, settings.sts_retry_seconds
-        )
-    return strategies
+StrategyFactory = Callable[[], Mapping[str, RotationStrategy]]
+"""The strategies of the kinds this function accepts."""
+NoticeChannels = Callable[[RotationMonitorSettings], "tuple[SlackPoster, EmailSender]"]
+"""The Slack poster and the email sender the monitor's notices go through."""
 
 
-def rotate_step(
+def run_rotation_step(
     step: str,
     secret_id: str,
     token: str,
-    settings: RotationSettings,
-    strategies: Mapping[str, RotationStrategy] | None = None,
+    store: SecretStore,
+    strategies: StrategyFactory,
     rotation_token: str | None = None,
 ) -> StepOutcome:
     """One invocation of a rotation function."""
-    from opswire.adapters.secret_store import SecretsManagerStore
-
     if step not in ("createSecret", "setSecret", "testSecret", "finishSecret"):
         raise TaskInputError(f"unknown rotation step {step!r}")
     chosen: Step = step  # type: ignore[assignment]
-    return run_step(
-        chosen,
-        secret_id,
-        token,
-        SecretsManagerStore(),
-        strategies or build_strategies(settings),
-        rotation_token,
-    )
+    return run_step(chosen, secret_id, token, store, strategies(), rotation_token)
 
 
 def monitor_sweep(
-    settings: RotationMonitorSettings, now: datetime | None = None
+    lister: SecretLister, settings: RotationMonitorSettings, now: datetime | None = None
 ) -> list[SecretStatus]:
-    from opswire.adapters.secret_store import SecretsManagerStore
-
     return list(
         rotation_statuses(
-            SecretsManagerStore(),
+            lister,
             settings.rotated_secret_prefix,
             now or datetime.now(UTC),
             timedelta(hours=settings.overdue_grace_hours),
@@ -91,19 +66,16 @@ def monitor_sweep(
 
 
 def describe_status(
-    secret_id: str, settings: RotationMonitorSettings, now: datetime | None = None
+    reader: SecretReader,
+    secret_id: str,
+    settings: RotationMonitorSettings,
+    now: datetime | None = None,
 ) -> SecretStatus | None:
     """The status of one secret, or None if it cannot be read (outside the prefix, gone)."""
-    from botocore.exceptions import ClientError
-
-    from opswire.adapters.secret_store import SecretsManagerStore
-    from opswire.errors import OpswireError
-
-    store = SecretsManagerStore()
     try:
-        entry: dict[str, Any] = dict(store.client.describe_secret(SecretId=secret_id))
-        dates = store.version_dates(secret_id)
-    except (ClientError, OpswireError):  # a notice without the extra facts beats no notice
+        entry = reader.describe_entry(secret_id)
+        dates = reader.version_dates(secret_id)
+    except OpswireError:  # a notice without the extra facts beats no notice
         return None
     return secret_status(
         entry,
@@ -114,8 +86,12 @@ def describe_status(
     )
 
 
-def handle_monitor_event(
-    event: dict[str, Any], settings: RotationMonitorSettings, now: datetime | None = None
+def run_monitor_event(
+    event: dict[str, Any],
+    settings: RotationMonitorSettings,
+    reader: SecretReader,
+    channels: NoticeChannels,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     """RotationFailed event or scheduled sweep -> Slack + email; returns a summary."""
     from opswire.rotation.monitor import (
@@ -129,13 +105,13 @@ def handle_monitor_event(
         secret_id = str(
             ((event.get("detail") or {}).get("additionalEventData") or {}).get("SecretId") or ""
         )
-        status = describe_status(secret_id, settings, now) if secret_id else None
-        results = _deliver(failure_notice(event, status), settings)
+        status = describe_status(reader, secret_id, settings, now) if secret_id else None
+        results = _deliver(failure_notice(event, status), settings, channels)
         return {"kind": "rotation-failed", "secret": secret_id, "notified": results}
     if is_scheduled(event):
-        statuses = monitor_sweep(settings, now)
+        statuses = monitor_sweep(reader, settings, now)
         notice = sweep_notice(statuses, settings.rotated_secret_prefix, str(event.get("region")))
-        results = _deliver(notice, settings) if notice else []
+        results = _deliver(notice, settings, channels) if notice else []
         return {
             "kind": "sweep",
             "checked": len(statuses),
@@ -150,20 +126,13 @@ def handle_monitor_event(
     )
 
 
-def _deliver(notice: Any, settings: RotationMonitorSettings) -> list[dict[str, Any]]:
-    from opswire.adapters.secrets import get_secret_string
-    from opswire.adapters.ses import SesEmailSender
-    from opswire.adapters.slack import SlackWebhook
+def _deliver(
+    notice: "Notice", settings: RotationMonitorSettings, channels: NoticeChannels
+) -> list[dict[str, Any]]:
     from opswire.notifications.notice import send_notice
 
-    url = get_secret_string(
-        settings.slack_webhook_secret_name, max_age=settings.secret_max_age_seconds
-    )
+    slack, email = channels(settings)
     results: list[NotificationResult] = send_notice(
-        notice,
-        SlackWebhook(url, settings.slack_timeout_seconds),
-        SesEmailSender(),
-        settings.sender_email,
-        settings.recipients,
+        notice, slack, email, settings.sender_email, settings.recipients
     )
     return [r.model_dump(mode="json") for r in results]

@@ -19,6 +19,12 @@ class SecretLister(Protocol):
     def version_dates(self, secret_id: str) -> dict[str, datetime]: ...
 
 
+class SecretReader(SecretLister, Protocol):
+    """The lister, and one secret's DescribeSecret entry (the monitor's RotationFailed notice)."""
+
+    def describe_entry(self, secret_id: str) -> dict[str, Any]: ...
+
+
 class SecretStatus(BaseModel):
     model_config = ConfigDict(frozen=True)
 

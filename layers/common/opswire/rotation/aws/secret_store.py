@@ -45,11 +45,15 @@ class SecretsManagerStore:
         return self._client or secretsmanager_client()
 
     def describe(self, secret_id: str) -> SecretMetadata:
+        return metadata_from_description(self.describe_entry(secret_id))
+
+    def describe_entry(self, secret_id: str) -> dict[str, Any]:
+        """The DescribeSecret response (what ``rotation.status.secret_status`` reads)."""
         try:
             response = self.client.describe_secret(SecretId=secret_id)
         except ClientError as exc:
             raise _error("DescribeSecret", secret_id, exc) from exc
-        return metadata_from_description(dict(response))
+        return dict(response)
 
     def get_value(self, secret_id: str, stage: str, version_id: str | None = None) -> str | None:
         kwargs: dict[str, Any] = {"SecretId": secret_id, "VersionStage": stage}
