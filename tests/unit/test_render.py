@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from opswire.alarms import parse_alarm
+from opswire.alarms.parse import parse_alarm
 from opswire.models.alarm import Alarm, TriggeringAlarm
 from opswire.models.envelope import AlarmEnvelope, AlarmSource
 from opswire.models.incident import NotificationKind

@@ -1,0 +1,1 @@
+"""CloudWatch alarms: every alarm shape parsed into one ``Alarm`` (``parse``)."""
