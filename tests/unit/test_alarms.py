@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from opswire.alarms.parse import parse_alarm, region_code
+from opswire.alarms.parse import parse_alarm
+from opswire.alarms.regions import region_code
 from opswire.errors import AlarmParseError
 from opswire.models.alarm import Alarm, AlarmMetric
 from opswire.models.envelope import AlarmEnvelope, AlarmSource
