@@ -5,8 +5,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from opswire.alarms.render import EmailContent
 from opswire.deployments.workflow import Deps
-from opswire.notifications.render import EmailContent
 from opswire.settings import DeployTaskSettings
 
 
