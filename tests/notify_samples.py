@@ -5,8 +5,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from opswire.alarms import parse_alarm
-from opswire.incidents import decide, next_reminder
+from opswire.alarms.incidents import decide, next_reminder
+from opswire.alarms.parse import parse_alarm
 from opswire.models.alarm import Alarm
 from opswire.models.envelope import AlarmEnvelope, AlarmSource
 from opswire.models.incident import (

@@ -4,7 +4,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from opswire.alarms import parse_alarm
+from opswire.alarms.parse import parse_alarm
 from opswire.models.envelope import AlarmEnvelope
 from opswire.models.tasks import parse_task_input
 from opswire.observability import logger

@@ -21,6 +21,7 @@ from opswire.adapters.secrets import get_secret_string
 from opswire.adapters.ses import SesEmailSender
 from opswire.adapters.slack import SlackWebhook
 from opswire.adapters.stepfunctions import WorkflowStarter
+from opswire.alarms.render import EmailContent
 from opswire.errors import (
     ConfigurationError,
     EmailDeliveryError,
@@ -29,7 +30,6 @@ from opswire.errors import (
     SlackDeliveryError,
     SlackRetryableError,
 )
-from opswire.notifications.render import EmailContent
 
 REGION = "us-east-1"
 DEFAULT_ACCOUNT_ID = "123456789012"  # moto's account

@@ -11,7 +11,7 @@ from moto import mock_aws
 
 from opswire.adapters.incident_store import IncidentStore
 from opswire.alarm_workflow import evaluate_alarm, record_delivery
-from opswire.alarms import parse_alarm
+from opswire.alarms.parse import parse_alarm
 from opswire.errors import IncidentConflictError, IncidentNotFoundError
 from opswire.models.alarm import Alarm
 from opswire.models.envelope import AlarmEnvelope

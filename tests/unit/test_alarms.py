@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from opswire.alarms import parse_alarm, region_code
+from opswire.alarms.parse import parse_alarm
+from opswire.alarms.regions import region_code
 from opswire.errors import AlarmParseError
 from opswire.models.alarm import Alarm, AlarmMetric
 from opswire.models.envelope import AlarmEnvelope, AlarmSource
@@ -644,9 +645,9 @@ def test_a_model_validation_failure_is_reported_as_a_parse_error(
 ) -> None:
     """Defence in depth: should a value slip past the field checks, pydantic's error must still
     surface as the workflow's permanent ``AlarmParseError``, naming the field."""
-    import opswire.alarms
+    from opswire.alarms import parse as alarm_parse
 
-    monkeypatch.setattr(opswire.alarms, "_treat_missing_data", lambda value: ["not", "a", "str"])
+    monkeypatch.setattr(alarm_parse, "_treat_missing_data", lambda value: ["not", "a", "str"])
 
     with pytest.raises(AlarmParseError, match=r"invalid alarm.*treat_missing_data") as caught:
         parse_sample("sns/alarm-metric-alarm.json")

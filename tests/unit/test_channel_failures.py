@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from opswire.alarm_workflow import record_delivery
+from opswire.alarms.incidents import decide, record_outcome
 from opswire.errors import IncidentConflictError
-from opswire.incidents import decide, record_outcome
 from opswire.models.incident import (
     ChannelFailure,
     Delivery,

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from opswire.alarms.render import EmailContent
 from opswire.errors import (
     ConfigurationError,
     EmailDeliveryError,
@@ -30,7 +31,6 @@ from opswire.notifications.delivery import (
     refresh_delivery,
     wants_log_lines,
 )
-from opswire.notifications.render import EmailContent
 from tests.notify_samples import (
     OPENED_AT,
     RESOLVED_AT,

@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from opswire.alarms import parse_alarm
-from opswire.incidents import decide, incident_key, next_reminder, resolve_route
+from opswire.alarms.incidents import decide, incident_key, next_reminder, resolve_route
+from opswire.alarms.parse import parse_alarm
 from opswire.models.alarm import Alarm
 from opswire.models.envelope import AlarmEnvelope
 from opswire.models.incident import (

@@ -8,23 +8,20 @@ from typing import Any
 
 import pytest
 
-from opswire.alarms import parse_alarm
-from opswire.models.alarm import Alarm, TriggeringAlarm
-from opswire.models.envelope import AlarmEnvelope, AlarmSource
-from opswire.models.incident import NotificationKind
-from opswire.notifications.render import (
-    EMAIL_SUBJECT_MAX,
+from opswire.alarms.parse import parse_alarm
+from opswire.alarms.render import EmailContent, MessageContext, human_duration
+from opswire.alarms.render_email import EMAIL_SUBJECT_MAX, render_alarm_email
+from opswire.alarms.render_slack import (
     SLACK_FIELD_MAX,
     SLACK_HEADER_MAX,
     SLACK_MAX_FIELDS,
     SLACK_SECTION_TEXT_MAX,
-    EmailContent,
-    MessageContext,
-    human_duration,
-    render_alarm_email,
     render_slack_message,
     render_slack_reply,
 )
+from opswire.models.alarm import Alarm, TriggeringAlarm
+from opswire.models.envelope import AlarmEnvelope, AlarmSource
+from opswire.models.incident import NotificationKind
 
 EVENTS = Path(__file__).parents[2] / "events"
 

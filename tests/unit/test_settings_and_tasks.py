@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from opswire.alarms import parse_alarm
+from opswire.alarms.parse import parse_alarm
 from opswire.errors import PermanentError, TaskInputError
 from opswire.models.envelope import AlarmEnvelope
 from opswire.models.tasks import AlarmTaskInput, parse_task_input

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Protocol
 
+from opswire.alarms.incidents import decide, incident_key, next_reminder, record_outcome
 from opswire.errors import IncidentConflictError
-from opswire.incidents import decide, incident_key, next_reminder, record_outcome
 from opswire.models.alarm import Alarm
 from opswire.models.incident import (
     ChannelFailure,

@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from opswire.alarms.incidents import record_outcome
 from opswire.errors import (
     IncidentConflictError,
     IncidentNotFoundError,
     PermanentError,
     RetryableError,
 )
-from opswire.incidents import record_outcome
 from opswire.models.incident import Delivery, Incident, Silence
 
 if TYPE_CHECKING:

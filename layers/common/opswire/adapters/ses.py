@@ -11,8 +11,8 @@ from email.message import EmailMessage
 from botocore.exceptions import ClientError
 
 from opswire.adapters.aws import ses_client
+from opswire.alarms.render import EmailContent
 from opswire.errors import EmailDeliveryError, EmailRetryableError
-from opswire.notifications.render import EmailContent
 
 _RETRYABLE_CODES = frozenset(
     {"Throttling", "ThrottlingException", "ServiceUnavailable", "InternalFailure"}

@@ -109,7 +109,7 @@ class SesMailer:
         from html import escape
 
         from opswire.adapters.ses import SesEmailSender
-        from opswire.notifications.render import EmailContent
+        from opswire.alarms.render import EmailContent
 
         html = f"<pre>{escape(text)}</pre>"
         SesEmailSender().send(

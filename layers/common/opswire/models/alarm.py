@@ -1,8 +1,8 @@
 """One normalized CloudWatch alarm, whatever door it came through and whatever its kind.
 
-``opswire.alarms.parse_alarm`` builds it from an SNS message, an EventBridge event or a Lambda
-alarm-action payload; the notify tasks receive it back as JSON (``model_dump(mode="json")``),
-so every field must survive a JSON round trip.
+``opswire.alarms.parse.parse_alarm`` builds it from an SNS message, an EventBridge event or a
+Lambda alarm-action payload; the notify tasks receive it back as JSON
+(``model_dump(mode="json")``), so every field must survive a JSON round trip.
 """
 
 from datetime import UTC, datetime

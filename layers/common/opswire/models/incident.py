@@ -61,7 +61,8 @@ class Incident(BaseModel):
     slack_threads: list[SlackThread] = Field(default_factory=list)
     email_message_id: str | None = None
     channel_failures: dict[NotifyChannel, ChannelFailure] = Field(default_factory=dict)
-    """Channels that failed for good in this episode (``opswire.incidents.record_outcome``)."""
+    """Channels that failed for good in this episode
+    (``opswire.alarms.incidents.record_outcome``)."""
     severity: Severity = "warning"
     version: int = 0
 

@@ -19,17 +19,13 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from opswire.alarm_context import LogExcerpt
+from opswire.alarms.render import EmailContent, MessageContext
+from opswire.alarms.render_email import render_alarm_email
+from opswire.alarms.render_slack import render_slack_message, render_slack_reply
 from opswire.errors import ConfigurationError, OpswireError, SlackDeliveryError, TaskInputError
 from opswire.models.incident import Delivery, Incident, NotificationKind, SlackThread
 from opswire.models.notification import NotificationResult
 from opswire.models.tasks import NotifyTaskInput
-from opswire.notifications.render import (
-    EmailContent,
-    MessageContext,
-    render_alarm_email,
-    render_slack_message,
-    render_slack_reply,
-)
 from opswire.notifications.slack_api import SlackApi
 from opswire.observability import logger
 

@@ -12,9 +12,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from opswire.alarms.render import EmailContent
 from opswire.models.notification import NotificationResult
 from opswire.notifications.delivery import EmailSender, SlackPoster
-from opswire.notifications.render import EmailContent
 
 Severity = Literal["failure", "warning", "ok"]
 

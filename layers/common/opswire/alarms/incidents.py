@@ -83,25 +83,70 @@ def decide(
     - an active silence records the change but notifies nobody.
     """
     route = resolve_route(alarm, config)
-    at = alarm.state_changed_at
-    if current is not None and at <= current.state_changed_at:
+    if current is not None and alarm.state_changed_at <= current.state_changed_at:
         return _suppress("duplicate", current, route)
 
     is_transition = current is None or current.state != alarm.state
+    transitions = _recent_transitions(alarm, current, config, is_transition=is_transition)
+    opening = alarm.state == "ALARM" and (current is None or current.opened_at is None)
+    updated = _next_incident(alarm, current, route, config, transitions, opening=opening)
+
+    if not is_transition:
+        assert current is not None
+        if _is_repeat(alarm, current, config, now):
+            return _suppress("repeat", updated, route)
+
+    if any(s.matches(alarm.name, alarm.tags, now) for s in silences):
+        return _suppress("silenced", updated, route)
+
+    if len(transitions) > config.flapping_transitions:
+        if updated.flapping:
+            return _suppress("flapping", updated, route)
+        return _notify("flapping", alarm, updated.model_copy(update={"flapping": True}), route, now)
+    updated = updated.model_copy(update={"flapping": False})
+
+    noise = _noise(alarm, current, config)
+    if noise is not None:
+        return _suppress(noise, updated, route)
+
+    kind = _notification_kind(alarm, current, opening=opening, is_transition=is_transition)
+    duration = None
+    if kind == "resolved" and current is not None and current.opened_at is not None:
+        duration = int((alarm.state_changed_at - current.opened_at).total_seconds())
+    return _notify(kind, alarm, updated, route, now, duration)
+
+
+def _recent_transitions(
+    alarm: Alarm, current: Incident | None, config: RoutingConfig, *, is_transition: bool
+) -> list[datetime]:
+    """The state changes inside the flapping window, this one included if it is one."""
+    at = alarm.state_changed_at
     window_start = at - timedelta(minutes=config.flapping_window_minutes)
     transitions = [t for t in (current.transitions if current else []) if t >= window_start]
     if is_transition:
         transitions.append(at)
+    return transitions
 
-    opening = alarm.state == "ALARM" and (current is None or current.opened_at is None)
-    episode = (current.episode if current else 0) + (1 if opening else 0)
+
+def _next_incident(
+    alarm: Alarm,
+    current: Incident | None,
+    route: Route,
+    config: RoutingConfig,
+    transitions: list[datetime],
+    *,
+    opening: bool,
+) -> Incident:
+    """The incident after this delivery, before deciding whom to tell. A new episode (the alarm
+    opens) starts without acknowledgement, threads or channel failures; OK closes it."""
+    at = alarm.state_changed_at
     updated = Incident(
         key=incident_key(alarm),
         alarm_name=alarm.name,
         alarm_arn=alarm.arn,
         state=alarm.state,
         state_changed_at=at,
-        episode=episode,
+        episode=(current.episode if current else 0) + (1 if opening else 0),
         opened_at=at if opening else (current.opened_at if current else None),
         last_notified_state=current.last_notified_state if current else None,
         last_notified_at=current.last_notified_at if current else None,
@@ -117,48 +162,42 @@ def decide(
     )
     if alarm.state == "OK":
         updated = updated.model_copy(update={"opened_at": None})
+    return updated
 
-    if not is_transition:
-        assert current is not None
-        recent = current.last_notified_at is not None and now - current.last_notified_at < (
-            timedelta(minutes=config.dedupe_window_minutes)
-        )
-        if recent or current.last_notified_state != alarm.state:
-            return _suppress("repeat", updated, route)
 
-    if any(s.matches(alarm.name, alarm.tags, now) for s in silences):
-        return _suppress("silenced", updated, route)
+def _is_repeat(alarm: Alarm, current: Incident, config: RoutingConfig, now: datetime) -> bool:
+    """The same state again: told too recently, or never told in this state."""
+    recent = current.last_notified_at is not None and now - current.last_notified_at < (
+        timedelta(minutes=config.dedupe_window_minutes)
+    )
+    return recent or current.last_notified_state != alarm.state
 
-    if len(transitions) > config.flapping_transitions:
-        if updated.flapping:
-            return _suppress("flapping", updated, route)
-        return _notify("flapping", alarm, updated.model_copy(update={"flapping": True}), route, now)
-    updated = updated.model_copy(update={"flapping": False})
 
+def _noise(alarm: Alarm, current: Incident | None, config: RoutingConfig) -> SuppressReason | None:
+    """Why this state is not worth telling anyone about, if it is not."""
     previous_notified = current.last_notified_state if current else None
     if (
         alarm.state == "INSUFFICIENT_DATA"
         and not config.notify_insufficient_data
         and previous_notified != "ALARM"
     ):
-        return _suppress("insufficient_data", updated, route)
+        return "insufficient_data"
     if alarm.state == "OK" and previous_notified in (None, "OK"):
         # Nothing was ever raised for this alarm (or it was already resolved): nothing to resolve.
-        return _suppress("repeat", updated, route)
+        return "repeat"
+    return None
 
-    kind: NotificationKind
+
+def _notification_kind(
+    alarm: Alarm, current: Incident | None, *, opening: bool, is_transition: bool
+) -> NotificationKind:
     if opening:
-        kind = "opened"
-    elif alarm.state == "OK" and current is not None and current.opened_at is not None:
-        kind = "resolved"
-    elif not is_transition:
-        kind = "reminder"
-    else:
-        kind = "state_change"
-    duration = None
-    if kind == "resolved" and current is not None and current.opened_at is not None:
-        duration = int((at - current.opened_at).total_seconds())
-    return _notify(kind, alarm, updated, route, now, duration)
+        return "opened"
+    if alarm.state == "OK" and current is not None and current.opened_at is not None:
+        return "resolved"
+    if not is_transition:
+        return "reminder"
+    return "state_change"
 
 
 def next_reminder(

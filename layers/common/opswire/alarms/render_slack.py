@@ -1,0 +1,161 @@
+"""An ``Alarm`` (and its incident) -> a Slack message or thread reply. Pure: no I/O.
+
+Every alarm-provided string is escaped for mrkdwn (``&``, ``<``, ``>``) and cut to Block Kit's
+limits without splitting an entity; the only mention written is ``<!here>``, when the route asks
+for it.
+"""
+
+from typing import Any
+
+from opswire.ack_links import ACK_ACTION_ID
+from opswire.alarms.render import (
+    ELLIPSIS,
+    SLACK_BUTTON_URL_MAX,
+    MessageContext,
+    alarm_facts,
+    headline,
+    incident_summary,
+    is_link,
+    log_line,
+    one_line,
+    state_color,
+    state_title,
+    truncate,
+)
+from opswire.models.alarm import Alarm
+
+# Slack Block Kit limits (characters).
+SLACK_HEADER_MAX = 150
+SLACK_SECTION_TEXT_MAX = 3000
+SLACK_FIELD_MAX = 2000
+SLACK_MAX_FIELDS = 10
+SLACK_FALLBACK_TEXT_MAX = 3000
+
+HERE_MENTION = "<!here>"
+
+
+def render_slack_message(alarm: Alarm, context: MessageContext | None = None) -> dict[str, Any]:
+    """A message payload (incoming webhook, ``chat.postMessage`` or ``chat.update``): fallback
+    ``text`` plus one coloured attachment of blocks."""
+    emoji, title = state_title(alarm, context)
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "header",
+            "text": {
+                "type": "plain_text",
+                "text": truncate(one_line(f"{emoji} {title}: {alarm.name}"), SLACK_HEADER_MAX),
+                "emoji": True,
+            },
+        }
+    ]
+    if context is not None:
+        status = f"{_escape(incident_summary(alarm, context))}\n{_slack_incident_line(context)}"
+        blocks.append(_section(status))
+    if alarm.description:
+        blocks.append(_section(f"*Description*\n{_escape(alarm.description)}"))
+    blocks.append(_section(f"*Reason*\n{_escape(alarm.reason or 'No reason given.')}"))
+    blocks.append(
+        {
+            "type": "section",
+            "fields": [
+                {"type": "mrkdwn", "text": _slack_field(label, value)}
+                for label, value in alarm_facts(alarm)[:SLACK_MAX_FIELDS]
+            ],
+        }
+    )
+    if context is not None and context.log_lines:
+        blocks.append(_section(_slack_log_lines(context)))
+    runbook = context.runbook if context is not None else None
+    if runbook and not is_link(runbook):
+        blocks.append(_section(f"*Runbook*\n{_escape(runbook)}"))
+    buttons: list[dict[str, Any]] = []
+    if len(alarm.console_url) <= SLACK_BUTTON_URL_MAX:
+        buttons.append(_link_button("Open in CloudWatch", alarm.console_url))
+    if runbook and is_link(runbook):
+        buttons.append(_link_button("Runbook", runbook))
+    if (
+        context is not None
+        and context.ack_button
+        and context.can_acknowledge
+        and alarm.state == "ALARM"
+    ):
+        buttons.append(
+            {
+                "type": "button",
+                "action_id": ACK_ACTION_ID,
+                "text": {"type": "plain_text", "text": "Acknowledge"},
+                "value": context.incident_id,
+                "style": "primary",
+            }
+        )
+    if buttons:
+        blocks.append({"type": "actions", "elements": buttons})
+    blocks.append(
+        {
+            "type": "context",
+            "elements": [{"type": "mrkdwn", "text": f"opswire · received via {alarm.source}"}],
+        }
+    )
+    text = _escape(headline(alarm, context))
+    if context is not None and context.mention_here:
+        text = f"{HERE_MENTION} {text}"
+    return {
+        "text": _truncate_escaped(text, SLACK_FALLBACK_TEXT_MAX),
+        "attachments": [{"color": state_color(alarm, context), "blocks": blocks}],
+    }
+
+
+def render_slack_reply(alarm: Alarm, context: MessageContext) -> dict[str, Any]:
+    """A thread reply (bot mode): one mrkdwn line saying what changed."""
+    emoji, title = state_title(alarm, context)
+    text = f"{emoji} *{_escape(title)}*: {_escape(incident_summary(alarm, context))}"
+    if context.kind in ("state_change", "flapping") and alarm.reason:
+        text += f"\n>{_escape(one_line(alarm.reason))}"
+    if context.mention_here:
+        text = f"{HERE_MENTION} {text}"
+    return {"text": _truncate_escaped(text, SLACK_SECTION_TEXT_MAX)}
+
+
+def _slack_incident_line(context: MessageContext) -> str:
+    line = f"Incident `{_escape(context.incident_id)}` · severity *{context.severity}*"
+    if context.acknowledged_by:
+        line += f" · acknowledged by {_escape(context.acknowledged_by)}"
+    return line
+
+
+def _slack_log_lines(context: MessageContext) -> str:
+    group = f" (`{_escape(context.log_group)}`)" if context.log_group else ""
+    # A log line must not close the code block early.
+    lines = "\n".join(_escape(log_line(line)).replace("```", "` ` `") for line in context.log_lines)
+    return f"*Recent log lines*{group}\n```{lines}```"
+
+
+def _link_button(text: str, url: str) -> dict[str, Any]:
+    return {"type": "button", "text": {"type": "plain_text", "text": text}, "url": url}
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {
+        "type": "section",
+        "text": {"type": "mrkdwn", "text": _truncate_escaped(text, SLACK_SECTION_TEXT_MAX)},
+    }
+
+
+def _slack_field(label: str, value: str) -> str:
+    return _truncate_escaped(f"*{_escape(label)}*\n{_escape(value)}", SLACK_FIELD_MAX)
+
+
+def _escape(text: str) -> str:
+    """Slack's three control characters; everything else is left to mrkdwn."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _truncate_escaped(text: str, limit: int) -> str:
+    """Truncate already-escaped text without cutting an entity (``&amp;``) in half."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - len(ELLIPSIS)]
+    amp = cut.rfind("&")
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    return cut + ELLIPSIS
