@@ -4,7 +4,7 @@ import os
 from pathlib import Path
 
 # Lambda sets these before any handler module is imported; so do the tests, whatever test
-# imports opswire.observability first (Powertools reads them when Logger/Metrics are created).
+# imports opswire.core.observability first (Powertools reads them when Logger/Metrics are created).
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "opswire")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "opswire")
 

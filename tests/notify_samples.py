@@ -7,16 +7,10 @@ from typing import Any
 
 from opswire.alarms.incidents import decide, next_reminder
 from opswire.alarms.parse import parse_alarm
+from opswire.channels.ports import SlackThread
 from opswire.models.alarm import Alarm
 from opswire.models.envelope import AlarmEnvelope, AlarmSource
-from opswire.models.incident import (
-    Decision,
-    EscalationStep,
-    Incident,
-    Route,
-    RoutingConfig,
-    SlackThread,
-)
+from opswire.models.incident import Decision, EscalationStep, Incident, Route, RoutingConfig
 from opswire.models.tasks import NotifyTaskInput
 from tests.conftest import EVENTS
 

@@ -6,12 +6,12 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from opswire.adapters.incident_store import IncidentStore
-from opswire.adapters.parameters import load_routing_config
 from opswire.alarm_workflow import check_reminder
+from opswire.core.observability import logger, metrics
+from opswire.core.parameters import load_routing_config
+from opswire.core.settings import AlarmIncidentSettings, load_settings
 from opswire.models.tasks import parse_task_input
 from opswire.models.workflow import WorkflowState
-from opswire.observability import logger, metrics
-from opswire.settings import AlarmIncidentSettings, load_settings
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -7,8 +7,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from opswire.adapters.stepfunctions import WorkflowStarter
 from opswire.alarm_intake import start_alarm_workflows
-from opswire.observability import logger, metrics
-from opswire.settings import AlarmIngestSettings, load_settings
+from opswire.core.observability import logger, metrics
+from opswire.core.settings import AlarmIngestSettings, load_settings
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -5,9 +5,9 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from opswire.alarms.parse import parse_alarm
+from opswire.core.observability import logger
 from opswire.models.envelope import AlarmEnvelope
 from opswire.models.tasks import parse_task_input
-from opswire.observability import logger
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -7,10 +7,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from opswire.adapters.incident_store import IncidentStore
 from opswire.alarm_workflow import record_delivery
+from opswire.core.observability import logger
+from opswire.core.settings import IncidentTableSettings, load_settings
 from opswire.models.tasks import parse_task_input
 from opswire.models.workflow import RecordDeliveryInput
-from opswire.observability import logger
-from opswire.settings import IncidentTableSettings, load_settings
 
 
 @logger.inject_lambda_context(clear_state=True)

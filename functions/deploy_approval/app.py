@@ -14,14 +14,14 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from opswire.core.observability import logger
+from opswire.core.settings import DeployApprovalSettings, load_settings
 from opswire.deployments.wiring import (
     ApprovalAnswer,
     confirm_link,
     decide_by_link,
     run_operation,
 )
-from opswire.observability import logger
-from opswire.settings import DeployApprovalSettings, load_settings
 
 app = APIGatewayHttpResolver()
 

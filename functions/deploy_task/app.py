@@ -6,9 +6,9 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from opswire.core.observability import logger
+from opswire.core.settings import DeployTaskSettings, load_settings
 from opswire.deployments.wiring import build_deps, execution_stopped, run_step
-from opswire.observability import logger
-from opswire.settings import DeployTaskSettings, load_settings
 
 
 @logger.inject_lambda_context(clear_state=True)

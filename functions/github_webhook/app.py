@@ -6,9 +6,9 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from opswire.core.observability import logger
+from opswire.core.settings import DeployWebhookSettings, load_settings
 from opswire.deployments.wiring import answer_webhook
-from opswire.observability import logger
-from opswire.settings import DeployWebhookSettings, load_settings
 
 
 @logger.inject_lambda_context(clear_state=True)

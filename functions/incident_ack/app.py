@@ -23,9 +23,9 @@ from opswire.acknowledgement import (
     form_fields,
     slack_interaction,
 )
-from opswire.notifications.slack_api import SlackApi
-from opswire.observability import logger
-from opswire.settings import IncidentAckSettings, load_settings
+from opswire.channels.ports import SlackApi
+from opswire.core.observability import logger
+from opswire.core.settings import IncidentAckSettings, load_settings
 
 app = APIGatewayHttpResolver()
 
@@ -64,7 +64,7 @@ def acknowledge(incident_id: str) -> Response[str]:
 @app.post("/slack/interactions")
 def slack_interactions() -> Response[str]:
     from opswire.adapters.incident_store import IncidentStore
-    from opswire.adapters.slack import load_slack_app, slack_signature_is_valid
+    from opswire.channels.slack import load_slack_app, slack_signature_is_valid
 
     settings = load_settings(IncidentAckSettings)
     signing_secret = ""
@@ -95,7 +95,7 @@ def _deployment_buttons(
     table_name: str, bot: SlackApi | None, now: datetime
 ) -> dict[str, ActionHandler]:
     """Approve / Reject in a deployment's Slack thread (opswire.deployments.approval)."""
-    from opswire.adapters.slack import SlackBot
+    from opswire.channels.slack import SlackBot
     from opswire.deployments.approval import DECISION_OF_ACTION
 
     if not table_name or not isinstance(bot, SlackBot):
@@ -117,7 +117,7 @@ def _deployment_buttons(
 
 
 def _ack_key() -> str:
-    from opswire.adapters.secrets import get_secret_string
+    from opswire.core.secrets import get_secret_string
 
     settings = load_settings(IncidentAckSettings)
     return get_secret_string(settings.ack_secret_name, max_age=settings.secret_max_age_seconds)
@@ -125,7 +125,7 @@ def _ack_key() -> str:
 
 def _slack_bot() -> SlackApi | None:
     """The Slack app's bot, to announce acknowledgements in the incident's threads."""
-    from opswire.adapters.slack import SlackBot, load_slack_app
+    from opswire.channels.slack import SlackBot, load_slack_app
 
     settings = load_settings(IncidentAckSettings)
     if not settings.slack_app_secret_name:

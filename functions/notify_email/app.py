@@ -7,10 +7,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from opswire.adapters.notify_task import prepare_notify_task
-from opswire.errors import EmailRetryableError
+from opswire.core.errors import EmailRetryableError
+from opswire.core.observability import logger, metrics
+from opswire.core.settings import EmailSettings, load_settings
 from opswire.notifications.delivery import notify_email
-from opswire.observability import logger, metrics
-from opswire.settings import EmailSettings, load_settings
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -29,8 +29,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     now = datetime.now(UTC)
     ack_url = None
     if settings.ack_secret_name and settings.ack_base_url and task.alarm.state == "ALARM":
-        from opswire.ack_links import ack_link
-        from opswire.adapters.secrets import get_secret_string
+        from opswire.channels.signed_links import ack_link
+        from opswire.core.secrets import get_secret_string
 
         key = get_secret_string(settings.ack_secret_name, max_age=settings.secret_max_age_seconds)
         ack_url = ack_link(
@@ -41,7 +41,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             settings.ack_link_ttl_seconds,
         )
 
-    from opswire.adapters.ses import SesEmailSender
+    from opswire.channels.ses import SesEmailSender
 
     result = notify_email(
         task,

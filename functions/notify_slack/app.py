@@ -7,10 +7,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from opswire.adapters.notify_task import prepare_notify_task
-from opswire.errors import SlackRetryableError
+from opswire.core.errors import SlackRetryableError
+from opswire.core.observability import logger, metrics
+from opswire.core.settings import SlackSettings, load_settings
 from opswire.notifications.delivery import notify_slack_bot, notify_slack_webhook
-from opswire.observability import logger, metrics
-from opswire.settings import SlackSettings, load_settings
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -29,7 +29,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     now = datetime.now(UTC)
 
     if settings.slack_app_secret_name:
-        from opswire.adapters.slack import SlackBot, load_slack_app
+        from opswire.channels.slack import SlackBot, load_slack_app
 
         app = load_slack_app(settings.slack_app_secret_name, settings.secret_max_age_seconds)
         bot = SlackBot(
@@ -41,8 +41,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         )
         result = notify_slack_bot(task, bot, once, now, settings.slack_default_channel, log)
     else:
-        from opswire.adapters.secrets import get_secret_string
-        from opswire.adapters.slack import SlackWebhook
+        from opswire.channels.slack import SlackWebhook
+        from opswire.core.secrets import get_secret_string
 
         webhook_url = get_secret_string(
             settings.slack_webhook_secret_name, max_age=settings.secret_max_age_seconds

@@ -5,9 +5,9 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from opswire.observability import logger
+from opswire.core.observability import logger
+from opswire.core.settings import ProvisioningSettings, load_settings
 from opswire.provisioning.wiring import handle_task
-from opswire.settings import ProvisioningSettings, load_settings
 
 
 @logger.inject_lambda_context(clear_state=True)

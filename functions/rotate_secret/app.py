@@ -6,9 +6,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import SecretsManagerEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from opswire.observability import logger, metrics
+from opswire.core.observability import logger, metrics
+from opswire.core.settings import RotationSettings, load_settings
 from opswire.rotation.wiring import rotate_step
-from opswire.settings import RotationSettings, load_settings
 
 
 @logger.inject_lambda_context(clear_state=True)

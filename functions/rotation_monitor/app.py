@@ -4,9 +4,9 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from opswire.observability import logger
+from opswire.core.observability import logger
+from opswire.core.settings import RotationMonitorSettings, load_settings
 from opswire.rotation.wiring import handle_monitor_event
-from opswire.settings import RotationMonitorSettings, load_settings
 
 
 @logger.inject_lambda_context(clear_state=True)

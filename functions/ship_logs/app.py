@@ -11,12 +11,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from opswire.adapters.log_destinations import log_destination
 from opswire.adapters.s3_dead_letters import S3DeadLetterStore
+from opswire.core.observability import logger, metrics
+from opswire.core.settings import LogShippingSettings, load_settings
 from opswire.log_shipping.clock import LambdaClock
 from opswire.log_shipping.index_template import index_template_body
 from opswire.log_shipping.replay import ReplayRequest, replay_dead_letters
 from opswire.log_shipping.service import ShippingOptions, ship_subscription_event
-from opswire.observability import logger, metrics
-from opswire.settings import LogShippingSettings, load_settings
 
 
 @logger.inject_lambda_context(clear_state=True)

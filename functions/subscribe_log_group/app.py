@@ -7,9 +7,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from opswire.adapters.log_subscriptions import CloudWatchLogsSubscriptions
+from opswire.core.observability import logger, metrics
+from opswire.core.settings import LogSubscriberSettings, load_settings
 from opswire.log_shipping.subscriptions import SubscriptionRules, subscribe_created_group
-from opswire.observability import logger, metrics
-from opswire.settings import LogSubscriberSettings, load_settings
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from opswire.settings import StackSettingsDocument
+from opswire.core.settings import StackSettingsDocument
 
 STATE_FILE = "settings.json"
 STACK_OUTPUT = "StackSettingsParameterName"

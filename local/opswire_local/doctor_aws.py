@@ -16,7 +16,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import SecretStr, ValidationError
 
-from opswire.settings import StackSettingsDocument
+from opswire.core.settings import StackSettingsDocument
 from opswire_local.doctor_facts import (
     Alarm,
     AlarmFacts,

@@ -208,7 +208,7 @@ def _check_webhook(secret: SecretFacts) -> CheckResult:
 
 
 def _check_slack_app(slack: SlackFacts) -> CheckResult:
-    from opswire.adapters.slack import SlackAppCredentials
+    from opswire.channels.slack import SlackAppCredentials
 
     assert slack.app is not None
     secret = slack.app

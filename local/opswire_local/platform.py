@@ -1188,8 +1188,8 @@ def _forget_process_caches() -> None:
     """Cached settings, clients and secrets belong to one stack: forget them between stacks."""
     from aws_lambda_powertools.utilities import parameters
 
-    from opswire.adapters.aws import clear_client_cache
-    from opswire.settings import clear_settings_cache
+    from opswire.core.aws import clear_client_cache
+    from opswire.core.settings import clear_settings_cache
 
     clear_settings_cache()
     clear_client_cache()

@@ -168,7 +168,7 @@ def approval_token(sfn: Any, execution_arn: str) -> str | None:
 
 # ---- entry points ----------------------------------------------------------------------------
 def run_plan(args: argparse.Namespace) -> int:
-    from opswire.errors import SpecValidationError
+    from opswire.core.errors import SpecValidationError
 
     try:
         spec = load(args.file)
@@ -185,7 +185,7 @@ def run_plan(args: argparse.Namespace) -> int:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    from opswire.errors import SpecValidationError
+    from opswire.core.errors import SpecValidationError
 
     try:
         spec = load(args.file)
@@ -204,7 +204,7 @@ def run_status(args: argparse.Namespace) -> int:
 
 
 def run_apply(args: argparse.Namespace) -> int:
-    from opswire.errors import SpecValidationError
+    from opswire.core.errors import SpecValidationError
 
     try:
         spec = load(args.file)

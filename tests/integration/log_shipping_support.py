@@ -18,8 +18,8 @@ import pytest
 from aws_lambda_powertools.utilities import parameters
 from pytest_httpserver import HTTPServer
 
-from opswire.adapters.aws import clear_client_cache
-from opswire.settings import clear_settings_cache
+from opswire.core.aws import clear_client_cache
+from opswire.core.settings import clear_settings_cache
 from opswire_local.lambda_runtime import LambdaContext
 from tests.conftest import REPO_ROOT
 from tests.integration.fake_opensearch import FakeOpenSearch

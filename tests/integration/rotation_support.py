@@ -361,7 +361,7 @@ def captured_logs(
     own formatter), every other logger at INFO (caplog), and the process's stdout/stderr."""
     # Imported (maybe for the first time) with the environment the functions have in Lambda.
     with env(POWERTOOLS_SERVICE_NAME="opswire", POWERTOOLS_METRICS_NAMESPACE="opswire"):
-        from opswire.observability import logger
+        from opswire.core.observability import logger
 
     stream = io.StringIO()
     inner = logger._logger

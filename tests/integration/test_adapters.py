@@ -16,13 +16,12 @@ from moto import mock_aws
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from opswire.adapters.aws import clear_client_cache
-from opswire.adapters.secrets import get_secret_string
-from opswire.adapters.ses import SesEmailSender
-from opswire.adapters.slack import SlackWebhook
 from opswire.adapters.stepfunctions import WorkflowStarter
-from opswire.alarms.render import EmailContent
-from opswire.errors import (
+from opswire.channels.ports import EmailContent
+from opswire.channels.ses import SesEmailSender
+from opswire.channels.slack import SlackWebhook
+from opswire.core.aws import clear_client_cache
+from opswire.core.errors import (
     ConfigurationError,
     EmailDeliveryError,
     OpswireError,
@@ -30,6 +29,7 @@ from opswire.errors import (
     SlackDeliveryError,
     SlackRetryableError,
 )
+from opswire.core.secrets import get_secret_string
 
 REGION = "us-east-1"
 DEFAULT_ACCOUNT_ID = "123456789012"  # moto's account

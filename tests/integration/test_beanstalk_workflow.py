@@ -12,12 +12,12 @@ from typing import Any
 import boto3
 import pytest
 
+from opswire.core.errors import DeploymentError
 from opswire.deployments.aws.beanstalk import BeanstalkEnvironments
 from opswire.deployments.config import DeployConfig
 from opswire.deployments.ports import DeployState, Deps
 from opswire.deployments.steps import check_rollout, register, start, start_rollback, update
 from opswire.deployments.webhook import DeployRequest
-from opswire.errors import DeploymentError
 from opswire_local.moto_beanstalk import Behaviour, beanstalk_semantics, set_outcome, settle
 
 REGION = "us-east-1"

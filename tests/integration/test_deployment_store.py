@@ -7,7 +7,7 @@ from typing import Any
 import boto3
 import pytest
 
-from opswire.adapters.aws import clear_client_cache
+from opswire.core.aws import clear_client_cache
 from opswire.deployments.aws.deployment_store import DeploymentStore
 from opswire_local.template import load_template
 from tests.conftest import REPO_ROOT
@@ -80,7 +80,7 @@ def test_history_queries_records_only_newest_first(store: DeploymentStore) -> No
 
 
 def test_history_does_not_scan(store: DeploymentStore, monkeypatch: pytest.MonkeyPatch) -> None:
-    from opswire.adapters.aws import dynamodb_client
+    from opswire.core.aws import dynamodb_client
 
     store.put("gh-1", {"deployment_id": "gh-1", "created_at": "2026-11-25T00:00:00+00:00"}, 0)
     client = dynamodb_client()

@@ -21,7 +21,7 @@ import pytest
 from pydantic import SecretStr
 from pytest_httpserver import HTTPServer
 
-from opswire.settings import StackSettingsDocument
+from opswire.core.settings import StackSettingsDocument
 from opswire_local.cli import main
 from opswire_local.doctor_aws import read_topic
 from opswire_local.doctor_checks import check_ses, check_stack, run_checks

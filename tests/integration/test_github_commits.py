@@ -4,8 +4,8 @@
 import pytest
 from pytest_httpserver import HTTPServer
 
+from opswire.core.errors import GitHubApiError, GitHubRetryableError
 from opswire.deployments.aws.github import GitHubStatuses
-from opswire.errors import GitHubApiError, GitHubRetryableError
 
 SHA = "6113728f27ae82c7b1a177c8d03f9e96e0adf246"
 PATH = "/repos/Codertocat/Hello-World/commits/tags/v1.2.0"

@@ -12,10 +12,11 @@ from moto import mock_aws
 from opswire.adapters.incident_store import IncidentStore
 from opswire.alarm_workflow import evaluate_alarm, record_delivery
 from opswire.alarms.parse import parse_alarm
-from opswire.errors import IncidentConflictError, IncidentNotFoundError
+from opswire.channels.ports import Delivery, SlackThread
+from opswire.core.errors import IncidentConflictError, IncidentNotFoundError
 from opswire.models.alarm import Alarm
 from opswire.models.envelope import AlarmEnvelope
-from opswire.models.incident import Delivery, RoutingConfig, Silence, SlackThread
+from opswire.models.incident import RoutingConfig, Silence
 from opswire.models.workflow import DeliveryRecord, RecordDeliveryInput
 from opswire_local.platform import atomic_dynamodb_writes
 from tests.conftest import EVENTS

@@ -19,18 +19,17 @@ from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 
-from opswire.ack_links import verify_ack_link
-from opswire.adapters.aws import clear_client_cache
 from opswire.adapters.idempotency import OnceOnly
 from opswire.adapters.incident_store import IncidentStore
-from opswire.adapters.slack import SlackBot
-from opswire.errors import SlackRetryableError, TaskInputError
-from opswire.models.incident import Delivery
-from opswire.models.notification import NotificationResult
+from opswire.channels.ports import Delivery, NotificationResult
+from opswire.channels.signed_links import verify_ack_link
+from opswire.channels.slack import SlackBot
+from opswire.core.aws import clear_client_cache
+from opswire.core.errors import SlackRetryableError, TaskInputError
+from opswire.core.observability import metrics
+from opswire.core.settings import clear_settings_cache
 from opswire.models.tasks import NotifyTaskInput
 from opswire.notifications.delivery import notify_slack_bot
-from opswire.observability import metrics
-from opswire.settings import clear_settings_cache
 from opswire_local.lambda_runtime import LambdaContext
 from opswire_local.sinks import SlackOutbox
 from tests.conftest import REPO_ROOT

@@ -8,7 +8,7 @@ from typing import Any
 import boto3
 import pytest
 
-from opswire.errors import ResourceConflictError
+from opswire.core.errors import ResourceConflictError
 from opswire.provisioning.aws import aws_drivers
 from opswire.provisioning.aws.sdk import clear_provisioning_clients
 from opswire.provisioning.engine import apply_all, plan, undo, verify
@@ -23,7 +23,7 @@ BUCKET = "customer-support-agent-knowledge"
 
 @pytest.fixture
 def drivers(aws: None) -> Any:
-    from opswire.adapters.aws import clear_client_cache
+    from opswire.core.aws import clear_client_cache
 
     clear_client_cache()
     clear_provisioning_clients()
@@ -248,7 +248,7 @@ def test_alarms_and_subscriptions_point_at_the_stack(drivers: Any) -> None:
 def test_sdk_errors_become_typed_errors_with_their_cause(drivers: Any) -> None:
     from botocore.exceptions import ClientError
 
-    from opswire.errors import ProvisioningError, ProvisioningRetryableError
+    from opswire.core.errors import ProvisioningError, ProvisioningRetryableError
     from opswire.provisioning.aws.ecr import EcrDriver
     from opswire.provisioning.aws.sdk import sdk_errors as _errors
     from opswire.provisioning.resources import Resource
@@ -271,7 +271,7 @@ def test_sdk_errors_become_typed_errors_with_their_cause(drivers: Any) -> None:
 
 
 def test_a_create_that_fails_halfway_removes_what_it_made(drivers: Any) -> None:
-    from opswire.errors import ProvisioningError
+    from opswire.core.errors import ProvisioningError
     from opswire.provisioning.engine import apply_resource, find
 
     spec = example("customer-support-agent")

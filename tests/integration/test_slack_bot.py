@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from pytest_httpserver import HTTPServer
 
-from opswire.adapters.slack import SlackBot
-from opswire.errors import ConfigurationError, SlackDeliveryError, SlackRetryableError
-from opswire.models.incident import SlackThread
+from opswire.channels.ports import SlackThread
+from opswire.channels.slack import SlackBot
+from opswire.core.errors import ConfigurationError, SlackDeliveryError, SlackRetryableError
 from opswire.notifications.delivery import notify_slack_bot
 from opswire_local.sinks import SlackOutbox
 from tests.notify_samples import OPENED_AT, MemoryOnce, delivered, opened, resolved

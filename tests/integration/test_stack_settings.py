@@ -10,8 +10,8 @@ from pathlib import Path
 import boto3
 import pytest
 
-from opswire.errors import ConfigurationError
-from opswire.settings import (
+from opswire.core.errors import ConfigurationError
+from opswire.core.settings import (
     STACK_SETTINGS_ENV,
     LogSubscriberSettings,
     RotationMonitorSettings,
@@ -108,7 +108,7 @@ def test_a_change_is_read_again_after_the_max_age(
 def test_a_model_without_such_keys_does_not_read_the_document(
     settings_parameter: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from opswire.settings import AlarmIngestSettings
+    from opswire.core.settings import AlarmIngestSettings
 
     put(settings_parameter, {"slack_default_chanel": "typo"})  # would fail validation
     monkeypatch.setenv("ALARM_STATE_MACHINE_ARN", "arn:aws:states:eu-west-1:1:stateMachine:x")

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import orjson
 
-from opswire.errors import (
+from opswire.core.errors import (
     BulkRequestTooLargeError,
     DeadLetterWriteError,
     OpenSearchRequestError,

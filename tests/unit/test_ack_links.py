@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from opswire.ack_links import (
+from opswire.channels.signed_links import (
     AckLinkError,
     AckLinkExpiredError,
     AckLinkMalformedError,

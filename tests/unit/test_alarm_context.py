@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 from opswire.alarm_context import FETCH_FACTOR, LogExcerpt, recent_log_lines
-from opswire.errors import OpswireError, PermanentError, RetryableError
+from opswire.core.errors import OpswireError, PermanentError, RetryableError
 from opswire.models.alarm import Alarm
 from tests.notify_samples import sample_alarm
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from opswire.alarm_intake import envelopes_from_invocation, start_alarm_workflows
-from opswire.errors import AlarmParseError
+from opswire.core.errors import AlarmParseError
 from opswire.models.envelope import SnsDelivery
 
 EVENTS = Path(__file__).parents[2] / "events"

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from opswire.alarms.parse import parse_alarm
 from opswire.alarms.regions import region_code
-from opswire.errors import AlarmParseError
+from opswire.core.errors import AlarmParseError
 from opswire.models.alarm import Alarm, AlarmMetric
 from opswire.models.envelope import AlarmEnvelope, AlarmSource
 

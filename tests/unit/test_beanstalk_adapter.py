@@ -11,9 +11,9 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from opswire.core.errors import BeanstalkError, BeanstalkRetryableError
 from opswire.deployments.aws.beanstalk import BeanstalkEnvironments
 from opswire.deployments.targets import source_bundle, version_label
-from opswire.errors import BeanstalkError, BeanstalkRetryableError
 
 BUCKET = "opswire-deploy-artifacts"
 

@@ -11,14 +11,9 @@ import pytest
 
 from opswire.alarm_workflow import record_delivery
 from opswire.alarms.incidents import decide, record_outcome
-from opswire.errors import IncidentConflictError
-from opswire.models.incident import (
-    ChannelFailure,
-    Delivery,
-    Incident,
-    RoutingConfig,
-    SlackThread,
-)
+from opswire.channels.ports import Delivery, SlackThread
+from opswire.core.errors import IncidentConflictError
+from opswire.models.incident import ChannelFailure, Incident, RoutingConfig
 from opswire.models.workflow import RecordDeliveryInput, TaskFailure
 from tests.notify_samples import opened, sample_alarm
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from opswire.alarms.render import EmailContent
-from opswire.errors import (
+from opswire.channels.ports import EmailContent, SlackThread
+from opswire.core.errors import (
     ConfigurationError,
     EmailDeliveryError,
     EmailRetryableError,
@@ -19,7 +19,7 @@ from opswire.errors import (
     SlackRetryableError,
     TaskInputError,
 )
-from opswire.models.incident import Incident, SlackThread
+from opswire.models.incident import Incident
 from opswire.models.tasks import NotifyTaskInput
 from opswire.notifications.delivery import (
     email_headers,

@@ -4,12 +4,12 @@ from typing import Any
 
 import pytest
 
+from opswire.core.errors import DeploymentError
 from opswire.deployments.config import BeanstalkTarget, EcsTarget
 from opswire.deployments.dispatch import run_step
 from opswire.deployments.ports import DeployState, Deps
 from opswire.deployments.steps import acquire_lock, finish
 from opswire.deployments.targets import lock_seconds, target_key
-from opswire.errors import DeploymentError
 from tests.unit.test_deploy_workflow import NOW, deps, started
 
 

@@ -2,10 +2,10 @@
 
 from typing import Any
 
+from opswire.core.errors import GitHubApiError
 from opswire.deployments.ports import DeployState, Deps
 from opswire.deployments.steps import finish, start
 from opswire.deployments.webhook import DeployRequest
-from opswire.errors import GitHubApiError
 from tests.unit.test_deploy_workflow import REQUEST, deps
 
 TAGGED = "c" * 40

@@ -6,13 +6,13 @@ from typing import Any
 
 import pytest
 
+from opswire.core.errors import AlarmsFiringError, DeploymentStoreRetryableError, TaskInputError
 from opswire.deployments.approval import decide
 from opswire.deployments.config import DeployConfig
 from opswire.deployments.dispatch import run_step
 from opswire.deployments.ports import DeployState, Deps
 from opswire.deployments.steps import check_bake, check_rollout, finish, preflight, start
 from opswire.deployments.webhook import DeployRequest
-from opswire.errors import AlarmsFiringError, DeploymentStoreRetryableError, TaskInputError
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 OLD = "arn:aws:ecs:us-east-1:1:task-definition/web:1"

@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 import pytest
 
-from opswire.errors import LogPayloadError
+from opswire.core.errors import LogPayloadError
 from opswire.log_shipping.decode import decode_subscription
 from opswire.log_shipping.documents import DocumentBuilder, LogSource, normalize_log_group
 from opswire.log_shipping.index_template import index_patterns, index_template_body

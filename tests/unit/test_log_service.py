@@ -10,7 +10,8 @@ import orjson
 import pytest
 from pydantic import ValidationError
 
-from opswire.errors import DeadLetterWriteError
+from opswire.core.errors import DeadLetterWriteError
+from opswire.core.settings import LogShippingSettings, LogSubscriberSettings
 from opswire.log_shipping.dead_letters import DEAD_LETTER_PREFIX
 from opswire.log_shipping.replay import ReplayRequest, replay_dead_letters
 from opswire.log_shipping.service import ShippingOptions, ship_subscription_event
@@ -22,7 +23,6 @@ from opswire.log_shipping.subscriptions import (
     subscribe_created_group,
     subscribe_existing_groups,
 )
-from opswire.settings import LogShippingSettings, LogSubscriberSettings
 from tests.conftest import EVENTS
 from tests.unit.log_fakes import MAPPING_ERROR, FakeBulk, FakeClock, FakeStore
 

@@ -6,7 +6,7 @@ import random
 import orjson
 import pytest
 
-from opswire.errors import (
+from opswire.core.errors import (
     OpenSearchNotConfiguredError,
     OpenSearchRequestError,
     OpenSearchRetryableError,

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from opswire.errors import SpecValidationError
+from opswire.core.errors import SpecValidationError
 from opswire.provisioning.engine import Plan, PlanItem
 from opswire.provisioning.resources import Context, expand, policy_document
 from opswire.provisioning.spec import load_spec, parse_spec

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from opswire.alarms.parse import parse_alarm
-from opswire.alarms.render import EmailContent, MessageContext, human_duration
+from opswire.alarms.render import MessageContext, human_duration
 from opswire.alarms.render_email import EMAIL_SUBJECT_MAX, render_alarm_email
 from opswire.alarms.render_slack import (
     SLACK_FIELD_MAX,
@@ -19,6 +19,7 @@ from opswire.alarms.render_slack import (
     render_slack_message,
     render_slack_reply,
 )
+from opswire.channels.ports import EmailContent
 from opswire.models.alarm import Alarm, TriggeringAlarm
 from opswire.models.envelope import AlarmEnvelope, AlarmSource
 from opswire.models.incident import NotificationKind

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from opswire.errors import (
+from opswire.core.errors import (
     IamRetryableError,
     RotationConfigurationError,
     RotationError,
@@ -258,7 +258,7 @@ def test_iam_test_retries_a_bounded_number_of_times_with_the_new_key() -> None:
 
 
 def test_the_sample_rotation_failed_event_becomes_a_failure_notice(repo_root: Any) -> None:
-    from opswire.notifications.notice import render_notice_email, render_notice_slack
+    from opswire.channels.notice import render_notice_email, render_notice_slack
     from opswire.rotation.monitor import failure_notice
 
     event = json.loads(

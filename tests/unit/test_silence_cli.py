@@ -11,8 +11,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from opswire.adapters.aws import clear_client_cache
 from opswire.adapters.incident_store import IncidentStore
+from opswire.core.aws import clear_client_cache
 from opswire.models.incident import Silence
 from opswire_local.cli import main
 from opswire_local.silence_cli import (

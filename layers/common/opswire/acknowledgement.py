@@ -1,10 +1,10 @@
 """Acknowledge an incident from a signed email link or the Slack "Acknowledge" button.
 
 An acknowledged incident gets no more reminders or escalation. Every request is authenticated:
-an email link by its HMAC signature and expiry (``opswire.ack_links``), a Slack interaction by
-Slack's request signature over the raw body. Answers are ``HttpAnswer``s: bad input is a 4xx with
-a short explanation (401 bad or missing signature, 410 expired link, 400 malformed, 404 unknown
-incident), never a 5xx.
+an email link by its HMAC signature and expiry (``opswire.channels.signed_links``), a Slack
+interaction by Slack's request signature over the raw body. Answers are ``HttpAnswer``s: bad
+input is a 4xx with a short explanation (401 bad or missing signature, 410 expired link, 400
+malformed, 404 unknown incident), never a 5xx.
 
 A GET of an email link only shows a confirmation page with a POST button: mail scanners and link
 previews fetch GET links, and must not acknowledge anything.
@@ -19,16 +19,16 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qs
 
-from opswire.ack_links import (
+from opswire.channels.ports import SlackApi
+from opswire.channels.signed_links import (
     ACK_ACTION_ID,
     AckLinkError,
     AckLinkExpiredError,
     AckLinkMalformedError,
     verify_ack_link,
 )
-from opswire.errors import IncidentNotFoundError, OpswireError
-from opswire.notifications.slack_api import SlackApi
-from opswire.observability import logger
+from opswire.core.errors import IncidentNotFoundError, OpswireError
+from opswire.core.observability import logger
 
 if TYPE_CHECKING:
     # Types only: the incident models cost ~80 ms of import, paid when a request needs them.

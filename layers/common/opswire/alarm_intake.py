@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from aws_lambda_powertools.utilities.data_classes import SNSEvent
 
-from opswire.errors import AlarmParseError
+from opswire.core.errors import AlarmParseError
 from opswire.models.envelope import AlarmEnvelope, SnsDelivery
 
 # Step Functions execution names: at most 80 characters of [A-Za-z0-9-_].

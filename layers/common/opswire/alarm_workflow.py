@@ -7,16 +7,10 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from opswire.alarms.incidents import decide, incident_key, next_reminder, record_outcome
-from opswire.errors import IncidentConflictError
+from opswire.channels.ports import Delivery
+from opswire.core.errors import IncidentConflictError
 from opswire.models.alarm import Alarm
-from opswire.models.incident import (
-    ChannelFailure,
-    Delivery,
-    Incident,
-    NotifyChannel,
-    RoutingConfig,
-    Silence,
-)
+from opswire.models.incident import ChannelFailure, Incident, NotifyChannel, RoutingConfig, Silence
 from opswire.models.workflow import (
     ChannelFailureNotice,
     DeliveryRecord,

@@ -2,7 +2,7 @@
 
 from botocore.exceptions import ClientError
 
-from opswire.observability import logger
+from opswire.core.observability import logger
 
 
 def alarm_tags(alarm_arn: str) -> dict[str, str]:

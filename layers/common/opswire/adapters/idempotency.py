@@ -13,7 +13,7 @@ table's TTL attribute) a day later.
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from opswire.errors import RetryableError
+from opswire.core.errors import RetryableError
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -50,7 +50,7 @@ class OnceOnly:
             IdempotencyPersistenceLayerError,
         )
 
-        from opswire.adapters.aws import dynamodb_client
+        from opswire.core.aws import dynamodb_client
 
         config = IdempotencyConfig(expires_after_seconds=RECORD_TTL_SECONDS)
         if self._context is not None:

@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from opswire.alarms.incidents import record_outcome
-from opswire.errors import (
+from opswire.channels.ports import Delivery
+from opswire.core.errors import (
     IncidentConflictError,
     IncidentNotFoundError,
     PermanentError,
     RetryableError,
 )
-from opswire.models.incident import Delivery, Incident, Silence
+from opswire.models.incident import Incident, Silence
 
 if TYPE_CHECKING:
     from types_boto3_dynamodb import DynamoDBClient
@@ -36,7 +37,7 @@ class IncidentStore:
     @property
     def client(self) -> "DynamoDBClient":
         if self._client is None:
-            from opswire.adapters.aws import dynamodb_client
+            from opswire.core.aws import dynamodb_client
 
             self._client = dynamodb_client()
         return self._client

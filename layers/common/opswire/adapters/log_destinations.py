@@ -12,10 +12,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
 
-from opswire.adapters.aws import register_cache
-from opswire.errors import OpenSearchNotConfiguredError
+from opswire.core.aws import register_cache
+from opswire.core.errors import OpenSearchNotConfiguredError
+from opswire.core.settings import LogShippingSettings
 from opswire.log_shipping.shipper import BulkResult, BulkTransport
-from opswire.settings import LogShippingSettings
 
 
 class LogDestination(BulkTransport, Protocol):
@@ -55,7 +55,7 @@ def log_destination(settings: LogShippingSettings) -> LogDestination:
         basic: tuple[str, str] | None = None
         if settings.opensearch_auth == "basic":
             from opswire.adapters.opensearch import basic_credentials_from_secret
-            from opswire.adapters.secrets import get_secret_string
+            from opswire.core.secrets import get_secret_string
 
             secret = get_secret_string(
                 settings.opensearch_basic_auth_secret_name,

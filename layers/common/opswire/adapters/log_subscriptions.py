@@ -2,8 +2,8 @@
 
 from collections.abc import Iterator
 
-from opswire.adapters.aws import logs_client
-from opswire.errors import (
+from opswire.core.aws import logs_client
+from opswire.core.errors import (
     LogGroupNotFoundError,
     LogSubscriptionError,
     LogSubscriptionRetryableError,

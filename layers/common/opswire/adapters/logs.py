@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from opswire.errors import PermanentError, RetryableError
+from opswire.core.errors import PermanentError, RetryableError
 
 if TYPE_CHECKING:
     from types_boto3_logs import CloudWatchLogsClient

@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from opswire.adapters.idempotency import Always, OnceOnly
 from opswire.alarm_context import LogExcerpt, recent_log_lines
-from opswire.errors import RetryableError
+from opswire.core.errors import RetryableError
+from opswire.core.observability import logger
 from opswire.models.tasks import NotifyTaskInput, parse_task_input
 from opswire.notifications.delivery import Once, message_kind, refresh_delivery, wants_log_lines
-from opswire.observability import logger
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext

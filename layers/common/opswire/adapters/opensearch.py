@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from opswire.errors import (
+from opswire.core.errors import (
     BulkRequestTooLargeError,
     ConfigurationError,
     OpenSearchRequestError,
     OpenSearchRetryableError,
 )
+from opswire.core.observability import logger
 from opswire.log_shipping.shipper import BulkResult, ItemFailure
-from opswire.observability import logger
 
 if TYPE_CHECKING:
     from opensearchpy import OpenSearch

@@ -2,8 +2,8 @@
 
 from collections.abc import Iterator
 
-from opswire.adapters.aws import s3_client
-from opswire.errors import DeadLetterWriteError, PermanentError, RetryableError
+from opswire.core.aws import s3_client
+from opswire.core.errors import DeadLetterWriteError, PermanentError, RetryableError
 
 
 class S3DeadLetterStore:

@@ -10,11 +10,11 @@ import hashlib
 from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 
+from opswire.channels.ports import Delivery
 from opswire.models.alarm import Alarm
 from opswire.models.incident import (
     ChannelFailure,
     Decision,
-    Delivery,
     Incident,
     NotificationKind,
     NotifyChannel,

@@ -39,7 +39,7 @@ from opswire.alarms.parse_metrics import (
     sns_single_metric,
 )
 from opswire.alarms.regions import region_code
-from opswire.errors import AlarmParseError
+from opswire.core.errors import AlarmParseError
 from opswire.models.alarm import Alarm, AlarmState, MetricQuery, TriggeringAlarm
 from opswire.models.envelope import AlarmEnvelope, AlarmSource
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from opswire.errors import AlarmParseError
+from opswire.core.errors import AlarmParseError
 from opswire.models.alarm import ALARM_STATES, REGION_CODE_PATTERN, AlarmState
 
 

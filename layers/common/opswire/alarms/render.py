@@ -49,16 +49,6 @@ _MAX_DATAPOINTS_SHOWN = 10
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 
-class EmailContent(BaseModel):
-    """A rendered email: one-line subject, plain-text part and HTML part."""
-
-    model_config = ConfigDict(frozen=True)
-
-    subject: str
-    text: str
-    html: str
-
-
 class MessageContext(BaseModel):
     """What a message says about the incident, beyond the alarm itself."""
 

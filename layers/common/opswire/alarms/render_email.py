@@ -4,7 +4,6 @@ HTML part with the same facts. Pure: no I/O. Alarm-provided text is HTML-escaped
 import html
 
 from opswire.alarms.render import (
-    EmailContent,
     MessageContext,
     alarm_facts,
     headline,
@@ -17,6 +16,7 @@ from opswire.alarms.render import (
     state_title,
     truncate,
 )
+from opswire.channels.ports import EmailContent
 from opswire.models.alarm import Alarm
 
 EMAIL_SUBJECT_MAX = 200

@@ -7,7 +7,6 @@ for it.
 
 from typing import Any
 
-from opswire.ack_links import ACK_ACTION_ID
 from opswire.alarms.render import (
     ELLIPSIS,
     SLACK_BUTTON_URL_MAX,
@@ -22,6 +21,7 @@ from opswire.alarms.render import (
     state_title,
     truncate,
 )
+from opswire.channels.signed_links import ACK_ACTION_ID
 from opswire.models.alarm import Alarm
 
 # Slack Block Kit limits (characters).

@@ -21,9 +21,9 @@ from html import escape
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 from urllib.parse import quote, urlencode
 
-from opswire.ack_links import link_hmac
-from opswire.errors import DeploymentStoreRetryableError, OpswireError
-from opswire.observability import logger
+from opswire.channels.signed_links import link_hmac
+from opswire.core.errors import DeploymentStoreRetryableError, OpswireError
+from opswire.core.observability import logger
 
 if TYPE_CHECKING:
     from opswire.deployments.webhook import DeployRequest
@@ -170,7 +170,7 @@ def decide(
 
 # ---- Slack buttons ------------------------------------------------------------------------------
 class SlackApprovals(Protocol):
-    """The Slack app's bot (opswire.adapters.slack.SlackBot)."""
+    """The Slack app's bot (opswire.channels.slack.SlackBot)."""
 
     def email_of(self, user_id: str) -> str: ...
     def update_message(self, *, channel: str, ts: str, payload: dict[str, Any]) -> None: ...

@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from opswire.core.errors import TaskInputError
 from opswire.deployments.ports import DeployState, Deps
 from opswire.deployments.steps import (
     acquire_lock,
@@ -19,7 +20,6 @@ from opswire.deployments.steps import (
     start_rollback,
     update,
 )
-from opswire.errors import TaskInputError
 
 STEPS: dict[str, Callable[[DeployState, Deps], DeployState]] = {
     "start": start,

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from opswire.core.errors import AlarmsFiringError, DeploymentError, GitHubApiError, TaskInputError
 from opswire.deployments.approval import approval_blocks
 from opswire.deployments.config import EcsTarget, EnvironmentConfig, Target
 from opswire.deployments.ports import DeployState, Deps
@@ -25,7 +26,6 @@ from opswire.deployments.targets import (
     target_key,
 )
 from opswire.deployments.webhook import DeployRequest
-from opswire.errors import AlarmsFiringError, DeploymentError, GitHubApiError, TaskInputError
 
 _COMMIT_SHA = re.compile(r"^[0-9a-f]{40}$")
 

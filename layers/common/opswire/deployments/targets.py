@@ -13,8 +13,8 @@ import zipfile
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
+from opswire.core.errors import BeanstalkError
 from opswire.deployments.config import BeanstalkTarget, EcsTarget, EnvironmentConfig
-from opswire.errors import BeanstalkError
 
 Rollout = Literal["IN_PROGRESS", "COMPLETED", "FAILED"]
 LOCK_MARGIN_SECONDS = 1800

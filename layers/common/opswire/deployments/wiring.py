@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from opswire.core.settings import DeployApprovalSettings, DeployTaskSettings, DeployWebhookSettings
 from opswire.deployments.approval import (
     ApprovalAnswer,
     SlackApprovals,
@@ -23,7 +24,6 @@ from opswire.deployments.approval import (
     operate,
     verify_link,
 )
-from opswire.settings import DeployApprovalSettings, DeployTaskSettings, DeployWebhookSettings
 
 if TYPE_CHECKING:
     from opswire.deployments.ports import Deps
@@ -93,7 +93,7 @@ class SlackThreadPoster:
         thread_ts: str | None,
         blocks: list[dict[str, Any]] | None = None,
     ) -> tuple[str, str]:
-        from opswire.adapters.slack import SlackBot
+        from opswire.channels.slack import SlackBot
 
         assert isinstance(self._bot, SlackBot)
         payload: dict[str, Any] = {"text": text, **({"blocks": blocks} if blocks else {})}
@@ -108,8 +108,8 @@ class SesMailer:
     def send(self, recipients: list[str], subject: str, text: str) -> None:
         from html import escape
 
-        from opswire.adapters.ses import SesEmailSender
-        from opswire.alarms.render import EmailContent
+        from opswire.channels.ports import EmailContent
+        from opswire.channels.ses import SesEmailSender
 
         html = f"<pre>{escape(text)}</pre>"
         SesEmailSender().send(
@@ -146,7 +146,7 @@ def build_deps(settings: DeployTaskSettings, now: Callable[[], datetime]) -> "De
 
         deps.beanstalk = BeanstalkEnvironments(settings.deploy_artifact_bucket)
     if settings.slack_app_secret_name:
-        from opswire.adapters.slack import SlackBot, load_slack_app
+        from opswire.channels.slack import SlackBot, load_slack_app
 
         credentials = load_slack_app(
             settings.slack_app_secret_name, settings.secret_max_age_seconds
@@ -160,7 +160,7 @@ def build_deps(settings: DeployTaskSettings, now: Callable[[], datetime]) -> "De
         )
         deps.slack_channel = settings.slack_default_channel
     if settings.github_token_secret_name:
-        from opswire.adapters.secrets import get_secret_string
+        from opswire.core.secrets import get_secret_string
         from opswire.deployments.aws.github import GitHubStatuses
 
         token = get_secret_string(
@@ -169,7 +169,7 @@ def build_deps(settings: DeployTaskSettings, now: Callable[[], datetime]) -> "De
         deps.github = GitHubStatuses(token, settings.github_api_url)
         deps.commits = deps.github
     if settings.ack_secret_name and settings.ack_base_url:
-        from opswire.adapters.secrets import get_secret_string
+        from opswire.core.secrets import get_secret_string
 
         key = get_secret_string(settings.ack_secret_name, max_age=settings.secret_max_age_seconds)
 
@@ -185,7 +185,7 @@ def build_deps(settings: DeployTaskSettings, now: Callable[[], datetime]) -> "De
 # ---- DeployApprovalFunction, IncidentAckFunction, `opswire deploy` -----------------------------
 def _link_key(settings: DeployApprovalSettings) -> str:
     """The stack's ack key, which signs the approval links."""
-    from opswire.adapters.secrets import get_secret_string
+    from opswire.core.secrets import get_secret_string
 
     return get_secret_string(settings.ack_secret_name, max_age=settings.secret_max_age_seconds)
 

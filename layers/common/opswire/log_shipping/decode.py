@@ -7,7 +7,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
-from opswire.errors import LogPayloadError
+from opswire.core.errors import LogPayloadError
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,13 @@ from typing import Any
 import orjson
 from pydantic import BaseModel
 
-from opswire.errors import LogPayloadError
+from opswire.core.errors import LogPayloadError
+from opswire.core.settings import LogShippingSettings
 from opswire.log_shipping.bulk import BulkItem, BulkOp
 from opswire.log_shipping.dead_letters import DeadLetterStore, dead_letter_key, undecodable_key
 from opswire.log_shipping.decode import Subscription, decode_subscription
 from opswire.log_shipping.documents import DocumentBuilder, LogSource
 from opswire.log_shipping.shipper import BulkTransport, Clock, RetryPolicy, ship
-from opswire.settings import LogShippingSettings
 
 
 @dataclass(frozen=True)

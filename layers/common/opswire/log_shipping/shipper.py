@@ -19,7 +19,7 @@ from typing import Any, Literal, Protocol
 
 import orjson
 
-from opswire.errors import (
+from opswire.core.errors import (
     BulkRequestTooLargeError,
     ConfigurationError,
     OpenSearchRequestError,

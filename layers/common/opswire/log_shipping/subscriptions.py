@@ -12,8 +12,8 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel
 
-from opswire.errors import LogGroupNotFoundError
-from opswire.settings import LogSubscriberSettings
+from opswire.core.errors import LogGroupNotFoundError
+from opswire.core.settings import LogSubscriberSettings
 
 _GLOB_CHARS = "*?["
 

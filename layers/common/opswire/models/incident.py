@@ -11,21 +11,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
+from opswire.channels.ports import SlackThread
 from opswire.models.alarm import AlarmState, UtcDatetime
 
 Severity = Literal["critical", "warning", "info"]
 NotificationKind = Literal["opened", "state_change", "resolved", "flapping", "reminder"]
 NotifyChannel = Literal["slack", "email"]
 SuppressReason = Literal["duplicate", "repeat", "silenced", "insufficient_data", "flapping"]
-
-
-class SlackThread(BaseModel):
-    """Where the episode's first Slack message is (bot token mode only)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    channel: str
-    ts: str
 
 
 class ChannelFailure(BaseModel):
@@ -171,12 +163,3 @@ class Reminder(BaseModel):
     """Since the first notification: escalation steps are timed on this."""
     escalation: list[EscalationStep] = Field(default_factory=list)
     """Escalation steps that became due with this reminder."""
-
-
-class Delivery(BaseModel):
-    """What a channel reports back, so the incident can thread later messages."""
-
-    model_config = ConfigDict(frozen=True)
-
-    slack_threads: list[SlackThread] = Field(default_factory=list)
-    email_message_id: str | None = None

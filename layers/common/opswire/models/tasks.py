@@ -4,7 +4,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from opswire.errors import TaskInputError
+from opswire.core.errors import TaskInputError
 from opswire.models.alarm import Alarm
 from opswire.models.incident import Decision, Reminder
 

@@ -14,37 +14,26 @@ Email (``notify_email``): every message of an episode carries ``References`` to 
 thread id, and follow-ups ``In-Reply-To`` the first mail, with a stable ``Re:`` subject.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
 from opswire.alarm_context import LogExcerpt
-from opswire.alarms.render import EmailContent, MessageContext
+from opswire.alarms.render import MessageContext
 from opswire.alarms.render_email import render_alarm_email
 from opswire.alarms.render_slack import render_slack_message, render_slack_reply
-from opswire.errors import ConfigurationError, OpswireError, SlackDeliveryError, TaskInputError
-from opswire.models.incident import Delivery, Incident, NotificationKind, SlackThread
-from opswire.models.notification import NotificationResult
+from opswire.channels.ports import (
+    Delivery,
+    EmailSender,
+    NotificationResult,
+    SlackApi,
+    SlackPoster,
+    SlackThread,
+)
+from opswire.core.errors import ConfigurationError, OpswireError, SlackDeliveryError, TaskInputError
+from opswire.core.observability import logger
+from opswire.models.incident import Incident, NotificationKind
 from opswire.models.tasks import NotifyTaskInput
-from opswire.notifications.slack_api import SlackApi
-from opswire.observability import logger
-
-
-class SlackPoster(Protocol):
-    """An incoming webhook."""
-
-    def post(self, payload: dict[str, Any]) -> None: ...
-
-
-class EmailSender(Protocol):
-    def send(
-        self,
-        *,
-        sender: str,
-        recipients: list[str],
-        content: EmailContent,
-        headers: Mapping[str, str] | None = None,
-    ) -> str: ...
 
 
 class IncidentReader(Protocol):

@@ -16,7 +16,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from opswire.errors import ResourceConflictError
+from opswire.core.errors import ResourceConflictError
 from opswire.provisioning.resources import (
     EXECUTION_TAG,
     KINDS,

@@ -3,10 +3,10 @@
 import json
 from typing import TYPE_CHECKING, Any
 
-from opswire.notifications.notice import Notice
+from opswire.channels.notice import Notice
+from opswire.core.settings import ProvisioningSettings
 from opswire.provisioning.engine import Plan
 from opswire.provisioning.spec import ProjectSpec
-from opswire.settings import ProvisioningSettings
 
 if TYPE_CHECKING:
     from opswire.provisioning.service import TaskInput

@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from opswire.errors import SpecValidationError
+from opswire.core.errors import SpecValidationError
 from opswire.provisioning.spec import (
     Alarm,
     Bucket,

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from opswire.errors import PostureViolationError, TaskInputError
+from opswire.core.errors import PostureViolationError, TaskInputError
+from opswire.core.settings import ProvisioningSettings
 from opswire.provisioning.engine import (
     ApplyResult,
     Drivers,
@@ -27,10 +28,9 @@ from opswire.provisioning.engine import (
 )
 from opswire.provisioning.resources import Context, expand
 from opswire.provisioning.spec import ProjectSpec, parse_spec
-from opswire.settings import ProvisioningSettings
 
 if TYPE_CHECKING:
-    from opswire.notifications.delivery import EmailSender, SlackPoster
+    from opswire.channels.ports import EmailSender, SlackPoster
 
 Task = Literal["plan", "apply", "verify", "undo", "notify"]
 
@@ -125,7 +125,7 @@ def notify(
     notice = plan_notice(request, spec, settings)
     if not settings.slack_webhook_secret_name or not settings.sender_email:
         raise TaskInputError("notify needs SLACK_WEBHOOK_SECRET_NAME and SENDER_EMAIL")
-    from opswire.notifications.notice import send_notice
+    from opswire.channels.notice import send_notice
 
     poster, sender = channels(settings)
     results = send_notice(notice, poster, sender, settings.sender_email, settings.recipients)

@@ -9,13 +9,13 @@ function never loads the drivers, the others never load Slack and SES).
 
 from typing import TYPE_CHECKING, Any
 
+from opswire.core.settings import ProvisioningSettings
 from opswire.provisioning.engine import Drivers
 from opswire.provisioning.resources import Context
 from opswire.provisioning.service import run_task
-from opswire.settings import ProvisioningSettings
 
 if TYPE_CHECKING:
-    from opswire.notifications.delivery import EmailSender, SlackPoster
+    from opswire.channels.ports import EmailSender, SlackPoster
 
 
 def aws_drivers(ctx: Context, spec_name: str) -> Drivers:
@@ -27,9 +27,9 @@ def aws_drivers(ctx: Context, spec_name: str) -> Drivers:
 
 def notice_channels(settings: ProvisioningSettings) -> "tuple[SlackPoster, EmailSender]":
     """The Slack webhook (its URL read from Secrets Manager) and SES."""
-    from opswire.adapters.secrets import get_secret_string
-    from opswire.adapters.ses import SesEmailSender
-    from opswire.adapters.slack import SlackWebhook
+    from opswire.channels.ses import SesEmailSender
+    from opswire.channels.slack import SlackWebhook
+    from opswire.core.secrets import get_secret_string
 
     url = get_secret_string(
         settings.slack_webhook_secret_name, max_age=settings.secret_max_age_seconds

@@ -20,7 +20,7 @@ and skipped.
 from collections.abc import Mapping
 from typing import Protocol
 
-from opswire.errors import (
+from opswire.core.errors import (
     RotationConfigurationError,
     RotationError,
     RotationNotEnabledError,

@@ -14,7 +14,7 @@ field is kept. Without ``test_url`` the test step only checks that the value is 
 
 from typing import Protocol
 
-from opswire.errors import RotationConfigurationError, RotationTestFailedError
+from opswire.core.errors import RotationConfigurationError, RotationTestFailedError
 from opswire.rotation.model import RotationContext, SecretValue
 
 DEFAULT_LENGTH = 32

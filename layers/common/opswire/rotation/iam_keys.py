@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from opswire.errors import (
+from opswire.core.errors import (
     IamRetryableError,
     RotationConfigurationError,
     RotationError,

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from opswire.errors import RotationConfigurationError
+from opswire.core.errors import RotationConfigurationError
 
 Step = Literal["createSecret", "setSecret", "testSecret", "finishSecret"]
 STEPS: tuple[Step, ...] = ("createSecret", "setSecret", "testSecret", "finishSecret")
@@ -105,7 +105,7 @@ class RotationContext:
 
     def require_pending(self) -> SecretValue:
         if self.pending is None:
-            from opswire.errors import RotationError
+            from opswire.core.errors import RotationError
 
             raise RotationError(
                 f"{self.step} of {self.secret}: version {self.token} has no AWSPENDING value "

@@ -13,8 +13,8 @@ from urllib.parse import quote
 
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 
-from opswire.errors import TaskInputError
-from opswire.notifications.notice import Notice
+from opswire.channels.notice import Notice
+from opswire.core.errors import TaskInputError
 from opswire.rotation.status import SecretStatus
 
 ROTATION_FAILED = "RotationFailed"

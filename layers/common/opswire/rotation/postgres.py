@@ -15,7 +15,7 @@ user may create roles and change passwords.
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from opswire.errors import (
+from opswire.core.errors import (
     DatabaseAuthenticationError,
     RotationConfigurationError,
     RotationError,

@@ -11,8 +11,9 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from opswire.errors import OpswireError, TaskInputError
-from opswire.models.notification import NotificationResult
+from opswire.channels.ports import NotificationResult
+from opswire.core.errors import OpswireError, TaskInputError
+from opswire.core.settings import RotationMonitorSettings
 from opswire.rotation.engine import RotationStrategy, SecretStore, run_step
 from opswire.rotation.model import Step, StepOutcome
 from opswire.rotation.status import (
@@ -22,11 +23,10 @@ from opswire.rotation.status import (
     rotation_statuses,
     secret_status,
 )
-from opswire.settings import RotationMonitorSettings
 
 if TYPE_CHECKING:
-    from opswire.notifications.delivery import EmailSender, SlackPoster
-    from opswire.notifications.notice import Notice
+    from opswire.channels.notice import Notice
+    from opswire.channels.ports import EmailSender, SlackPoster
 
 KINDS = ("generic", "api-key", "postgres", "postgres-alternating", "iam-access-key")
 
@@ -129,7 +129,7 @@ def run_monitor_event(
 def _deliver(
     notice: "Notice", settings: RotationMonitorSettings, channels: NoticeChannels
 ) -> list[dict[str, Any]]:
-    from opswire.notifications.notice import send_notice
+    from opswire.channels.notice import send_notice
 
     slack, email = channels(settings)
     results: list[NotificationResult] = send_notice(

@@ -14,21 +14,21 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from opswire.core.settings import RotationMonitorSettings, RotationSettings
 from opswire.rotation.engine import RotationStrategy
 from opswire.rotation.model import StepOutcome
 from opswire.rotation.service import run_monitor_event, run_rotation_step
-from opswire.settings import RotationMonitorSettings, RotationSettings
 
 if TYPE_CHECKING:
     from types_boto3_secretsmanager import SecretsManagerClient
 
-    from opswire.notifications.delivery import EmailSender, SlackPoster
+    from opswire.channels.ports import EmailSender, SlackPoster
     from opswire.rotation.aws.secret_store import SecretsManagerStore
 
 
 def secret_store(client: "SecretsManagerClient | None" = None) -> "SecretsManagerStore":
     """Secrets Manager for the protocol, the monitor and ``opswire secrets status``; over
-    ``client`` if given (the CLI's), else the cached client of ``opswire.adapters.aws``."""
+    ``client`` if given (the CLI's), else the cached client of ``opswire.core.aws``."""
     from opswire.rotation.aws.secret_store import SecretsManagerStore
 
     return SecretsManagerStore(client)
@@ -40,7 +40,7 @@ def build_strategies(settings: RotationSettings) -> dict[str, RotationStrategy]:
     strategies: dict[str, RotationStrategy] = {}
     kinds = settings.kinds
     if kinds & {"generic", "api-key"}:
-        from opswire.adapters.https_check import HttpsEndpointChecker
+        from opswire.rotation.aws.https_check import HttpsEndpointChecker
         from opswire.rotation.generic import GenericStrategy
 
         generic = GenericStrategy(store, HttpsEndpointChecker(settings.http_timeout_seconds))
@@ -89,9 +89,9 @@ def rotate_step(
 
 def notice_channels(settings: RotationMonitorSettings) -> "tuple[SlackPoster, EmailSender]":
     """The Slack webhook (its URL read from Secrets Manager) and SES."""
-    from opswire.adapters.secrets import get_secret_string
-    from opswire.adapters.ses import SesEmailSender
-    from opswire.adapters.slack import SlackWebhook
+    from opswire.channels.ses import SesEmailSender
+    from opswire.channels.slack import SlackWebhook
+    from opswire.core.secrets import get_secret_string
 
     url = get_secret_string(
         settings.slack_webhook_secret_name, max_age=settings.secret_max_age_seconds

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from opswire.adapters.aws import cached_client, s3_client
-from opswire.errors import BeanstalkError, BeanstalkRetryableError
+from opswire.core.aws import cached_client, s3_client
+from opswire.core.errors import BeanstalkError, BeanstalkRetryableError
 
 if TYPE_CHECKING:
     from types_boto3_elasticbeanstalk import ElasticBeanstalkClient

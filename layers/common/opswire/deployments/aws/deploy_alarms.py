@@ -2,7 +2,7 @@
 
 from botocore.exceptions import ClientError
 
-from opswire.errors import DeploymentError
+from opswire.core.errors import DeploymentError
 
 
 def alarms_in_alarm(names: list[str]) -> list[str]:

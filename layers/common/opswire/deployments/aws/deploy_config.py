@@ -1,6 +1,6 @@
 """The deploy config document from SSM Parameter Store (Powertools Parameters, cached)."""
 
-from opswire.adapters.parameters import load_json_document
+from opswire.core.parameters import load_json_document
 from opswire.deployments.config import DeployConfig
 
 

@@ -5,8 +5,8 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from opswire.adapters.aws import sfn_client
-from opswire.errors import PermanentError, RetryableError
+from opswire.core.aws import sfn_client
+from opswire.core.errors import PermanentError, RetryableError
 
 if TYPE_CHECKING:
     from opswire.deployments.webhook import DeployRequest

@@ -13,8 +13,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from opswire.adapters.aws import dynamodb_client
-from opswire.errors import DeploymentStoreError, DeploymentStoreRetryableError
+from opswire.core.aws import dynamodb_client
+from opswire.core.errors import DeploymentStoreError, DeploymentStoreRetryableError
 
 _DELIVERY_TTL_SECONDS = 30 * 86400
 HISTORY_INDEX = "history"

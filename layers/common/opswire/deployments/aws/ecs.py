@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from opswire.errors import EcsError, EcsRetryableError
+from opswire.core.errors import EcsError, EcsRetryableError
 
 if TYPE_CHECKING:
     from types_boto3_ecs import ECSClient

@@ -9,8 +9,8 @@ import urllib.request
 
 from botocore.exceptions import ClientError
 
-from opswire.adapters.aws import secretsmanager_client
-from opswire.errors import ConfigurationError, GitHubApiError, GitHubRetryableError
+from opswire.core.aws import secretsmanager_client
+from opswire.core.errors import ConfigurationError, GitHubApiError, GitHubRetryableError
 
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from opswire.adapters.aws import s3_client
-from opswire.errors import ProvisioningError, ResourceConflictError
+from opswire.core.aws import s3_client
+from opswire.core.errors import ProvisioningError, ResourceConflictError
 from opswire.provisioning.aws.sdk import error_code, sdk_errors, tag_dict, tag_list
 from opswire.provisioning.resources import SPEC_TAG, Context, Resource, canonical
 

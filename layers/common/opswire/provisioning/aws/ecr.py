@@ -5,7 +5,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from opswire.errors import ProvisioningError
+from opswire.core.errors import ProvisioningError
 from opswire.provisioning.aws.sdk import ecr_client, error_code, sdk_errors, tag_dict, tag_list
 from opswire.provisioning.resources import SPEC_TAG, Context, Resource, canonical
 

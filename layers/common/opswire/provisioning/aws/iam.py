@@ -5,8 +5,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from opswire.adapters.aws import iam_client
-from opswire.errors import ProvisioningError
+from opswire.core.aws import iam_client
+from opswire.core.errors import ProvisioningError
 from opswire.provisioning.aws.sdk import error_code, sdk_errors, tag_dict, tag_list
 from opswire.provisioning.resources import Context, Resource, canonical
 

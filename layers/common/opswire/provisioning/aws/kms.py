@@ -4,7 +4,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from opswire.errors import ProvisioningError
+from opswire.core.errors import ProvisioningError
 from opswire.provisioning.aws.sdk import error_code, kms_client, sdk_errors, tag_dict, tag_list
 from opswire.provisioning.resources import SPEC_TAG, Context, Resource
 

@@ -4,7 +4,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from opswire.adapters.aws import logs_client
+from opswire.core.aws import logs_client
 from opswire.provisioning.aws.sdk import error_code, sdk_errors
 from opswire.provisioning.resources import SPEC_TAG, Context, Resource
 

@@ -1,4 +1,4 @@
-"""What the provisioning drivers share: clients ``opswire.adapters.aws`` does not cache (ECR,
+"""What the provisioning drivers share: clients ``opswire.core.aws`` does not cache (ECR,
 KMS, CloudWatch; registered with its ``clear_client_cache``), SDK errors as typed errors, tags
 in the SDK's shapes."""
 
@@ -9,8 +9,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from opswire.adapters.aws import register_cache
-from opswire.errors import ProvisioningError, ProvisioningRetryableError
+from opswire.core.aws import register_cache
+from opswire.core.errors import ProvisioningError, ProvisioningRetryableError
 
 RETRYABLE = frozenset(
     {

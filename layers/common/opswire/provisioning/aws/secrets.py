@@ -5,8 +5,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from opswire.adapters.aws import secretsmanager_client
-from opswire.errors import ProvisioningError
+from opswire.core.aws import secretsmanager_client
+from opswire.core.errors import ProvisioningError
 from opswire.provisioning.aws.sdk import error_code, kms_client, sdk_errors, tag_dict, tag_list
 from opswire.provisioning.resources import SPEC_TAG, Context, Resource
 

@@ -6,8 +6,8 @@ users, key ids and SDK error codes only.
 
 from botocore.exceptions import ClientError
 
-from opswire.adapters.aws import iam_client
-from opswire.errors import IamError, IamRetryableError
+from opswire.core.aws import iam_client
+from opswire.core.errors import IamError, IamRetryableError
 from opswire.rotation.iam_keys import AccessKey, NewAccessKey
 
 _RETRYABLE = frozenset(

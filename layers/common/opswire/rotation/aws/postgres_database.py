@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any
 
-from opswire.errors import (
+from opswire.core.errors import (
     DatabaseAuthenticationError,
     DatabaseError,
     DatabaseUnavailableError,

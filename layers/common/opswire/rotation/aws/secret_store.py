@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from opswire.adapters.aws import secretsmanager_client
-from opswire.errors import SecretStoreError, SecretStoreRetryableError
+from opswire.core.aws import secretsmanager_client
+from opswire.core.errors import SecretStoreError, SecretStoreRetryableError
 from opswire.rotation.model import SecretMetadata
 
 if TYPE_CHECKING:

@@ -11,8 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 
-from opswire.errors import ConfigurationError, SlackDeliveryError, SlackRetryableError
-from opswire.models.incident import SlackThread
+from opswire.channels.ports import SlackThread
+from opswire.core.errors import ConfigurationError, SlackDeliveryError, SlackRetryableError
 
 
 class SlackWebhook:
@@ -70,7 +70,7 @@ class SlackAppCredentials(BaseModel):
 
 def load_slack_app(secret_name: str, max_age: int) -> SlackAppCredentials:
     """Read and validate the Slack app secret; errors name the secret, never its value."""
-    from opswire.adapters.secrets import get_secret_string
+    from opswire.core.secrets import get_secret_string
 
     raw = get_secret_string(secret_name, max_age=max_age)
     try:
@@ -104,7 +104,7 @@ class SlackBot:
     ) -> None:
         from slack_sdk import WebClient
 
-        from opswire.adapters.slack_retry import ShortRateLimitRetryHandler
+        from opswire.channels.slack_retry import ShortRateLimitRetryHandler
 
         self._client = WebClient(
             token=token,

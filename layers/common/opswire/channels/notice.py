@@ -12,9 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from opswire.alarms.render import EmailContent
-from opswire.models.notification import NotificationResult
-from opswire.notifications.delivery import EmailSender, SlackPoster
+from opswire.channels.ports import EmailContent, EmailSender, NotificationResult, SlackPoster
 
 Severity = Literal["failure", "warning", "ok"]
 

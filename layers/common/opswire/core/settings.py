@@ -66,7 +66,7 @@ class _StackSettingsSource(PydanticBaseSettingsSource):
 
 def read_stack_settings(name: str) -> StackSettingsDocument:
     """The settings document in SSM parameter ``name`` (a ConfigurationError when unreadable)."""
-    from opswire.adapters.parameters import load_json_document
+    from opswire.core.parameters import load_json_document
 
     return load_json_document(
         name, StackSettingsDocument, "stack settings", max_age=_DOCUMENT_MAX_AGE_SECONDS

@@ -1,12 +1,12 @@
 """Secret values from Secrets Manager through Powertools Parameters (cached for ``max_age``)."""
 
-from opswire.errors import ConfigurationError
+from opswire.core.errors import ConfigurationError
 
 
 def get_secret_string(name: str, max_age: int) -> str:
     """Return the AWSCURRENT value of secret ``name``. The value is never logged."""
     # Imported here, like every boto3-backed client: boto3 loads on the first AWS call, not at
-    # module import (see opswire.adapters.aws).
+    # module import (see opswire.core.aws).
     from aws_lambda_powertools.utilities import parameters
 
     try:

@@ -10,9 +10,9 @@ from email.message import EmailMessage
 
 from botocore.exceptions import ClientError
 
-from opswire.adapters.aws import ses_client
-from opswire.alarms.render import EmailContent
-from opswire.errors import EmailDeliveryError, EmailRetryableError
+from opswire.channels.ports import EmailContent
+from opswire.core.aws import ses_client
+from opswire.core.errors import EmailDeliveryError, EmailRetryableError
 
 _RETRYABLE_CODES = frozenset(
     {"Throttling", "ThrottlingException", "ServiceUnavailable", "InternalFailure"}

@@ -2,7 +2,7 @@
 
 from pydantic import BaseModel, ValidationError
 
-from opswire.errors import ConfigurationError
+from opswire.core.errors import ConfigurationError
 from opswire.models.incident import RoutingConfig
 
 

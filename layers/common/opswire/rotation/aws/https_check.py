@@ -8,7 +8,7 @@ import ssl
 import urllib.error
 import urllib.request
 
-from opswire.errors import RotationTestFailedError
+from opswire.core.errors import RotationTestFailedError
 
 
 class HttpsEndpointChecker:

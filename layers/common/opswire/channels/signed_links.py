@@ -12,7 +12,7 @@ import re
 from datetime import datetime
 from urllib.parse import quote, urlencode
 
-from opswire.errors import PermanentError
+from opswire.core.errors import PermanentError
 
 ACK_ACTION_ID = "acknowledge"
 """``action_id`` of the Slack "Acknowledge" button; its ``value`` is the incident id."""
