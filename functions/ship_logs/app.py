@@ -10,7 +10,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from opswire.adapters.log_destinations import log_destination
-from opswire.adapters.s3_dead_letters import S3DeadLetterStore
+from opswire.log_shipping.aws.s3_dead_letters import S3DeadLetterStore
 from opswire.log_shipping.clock import LambdaClock
 from opswire.log_shipping.index_template import index_template_body
 from opswire.log_shipping.replay import ReplayRequest, replay_dead_letters

@@ -6,7 +6,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from opswire.adapters.log_subscriptions import CloudWatchLogsSubscriptions
+from opswire.log_shipping.aws.log_subscriptions import CloudWatchLogsSubscriptions
 from opswire.log_shipping.subscriptions import SubscriptionRules, subscribe_created_group
 from opswire.observability import logger, metrics
 from opswire.settings import LogSubscriberSettings, load_settings

@@ -115,8 +115,8 @@ def _replay_local(request: dict[str, Any]) -> dict[str, Any]:
 
 # ---- subscribe ----------------------------------------------------------------------------------
 def run_subscribe(args: argparse.Namespace) -> int:
-    from opswire.adapters.log_subscriptions import CloudWatchLogsSubscriptions
     from opswire.errors import OpswireError
+    from opswire.log_shipping.aws.log_subscriptions import CloudWatchLogsSubscriptions
     from opswire.log_shipping.subscriptions import SubscriptionRules, subscribe_existing_groups
 
     destination = args.destination_arn or _stack_output(args.stack, "ShipLogsFunctionArn")

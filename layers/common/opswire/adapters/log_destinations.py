@@ -54,8 +54,8 @@ def log_destination(settings: LogShippingSettings) -> LogDestination:
     if settings.opensearch_endpoint:
         basic: tuple[str, str] | None = None
         if settings.opensearch_auth == "basic":
-            from opswire.adapters.opensearch import basic_credentials_from_secret
             from opswire.adapters.secrets import get_secret_string
+            from opswire.log_shipping.aws.opensearch import basic_credentials_from_secret
 
             secret = get_secret_string(
                 settings.opensearch_basic_auth_secret_name,
@@ -85,7 +85,7 @@ def _opensearch(
     gzip_level: int,
 ) -> LogDestination:
     # Keyed by the credentials too: a rotated basic-auth secret gets a new client.
-    from opswire.adapters.opensearch import OpenSearchBulkTransport, build_opensearch_client
+    from opswire.log_shipping.aws.opensearch import OpenSearchBulkTransport, build_opensearch_client
 
     client = build_opensearch_client(
         endpoint, auth, region, basic_credentials=basic, timeout_seconds=timeout
