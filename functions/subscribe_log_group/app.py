@@ -6,8 +6,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from opswire.log_shipping.aws.log_subscriptions import CloudWatchLogsSubscriptions
-from opswire.log_shipping.subscriptions import SubscriptionRules, subscribe_created_group
+from opswire.log_shipping import wiring
 from opswire.observability import logger, metrics
 from opswire.settings import LogSubscriberSettings, load_settings
 
@@ -16,8 +15,7 @@ from opswire.settings import LogSubscriberSettings, load_settings
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = load_settings(LogSubscriberSettings)
-    rules = SubscriptionRules.from_settings(settings)
-    outcome = subscribe_created_group(event, CloudWatchLogsSubscriptions(), rules)
+    outcome = wiring.subscribe(event, settings)
     subscribed = outcome is not None and outcome.action == "subscribed"
     metrics.add_metric(name="LogGroupsSubscribed", unit=MetricUnit.Count, value=int(subscribed))
     if outcome is None:
