@@ -7,7 +7,8 @@ and the CLI (``opswire logs subscribe``) call this module; the domain modules im
 Destinations, chosen by settings:
 
 * ``OPENSEARCH_ENDPOINT`` set: OpenSearch, with the auth mode of ``OPENSEARCH_AUTH``;
-* else ``LOG_SINK_PATH`` set (the local platform sets it): an NDJSON file in ``_bulk`` format;
+* else ``LOG_SINK_PATH`` set and a local sink plugged in (``use_local_sink``: the local platform
+  sets both): its NDJSON file in ``_bulk`` format;
 * else nowhere: every send fails with ``OpenSearchNotConfiguredError``, so every document goes
   to the dead-letter bucket and ``opswire logs replay`` can ship it once an endpoint is set.
 
@@ -18,13 +19,13 @@ when its handler imported it); opensearch-py, Secrets Manager and the subscripti
 imported on first use.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from opswire.adapters.aws import register_cache
-from opswire.log_shipping.aws.destinations import LogDestination, NdjsonSink, NoDestination
+from opswire.log_shipping.aws.destinations import LogDestination, NoDestination
 from opswire.log_shipping.aws.s3_dead_letters import S3DeadLetterStore
 from opswire.log_shipping.clock import LambdaClock
 from opswire.log_shipping.index_template import index_template_body
@@ -111,8 +112,9 @@ def log_destination(settings: LogShippingSettings) -> LogDestination:
             settings.log_request_timeout_seconds,
             settings.log_gzip_level,
         )
-    if settings.log_sink_path:
-        return _sink(settings.log_sink_path)
+    local_sink = _local_sink
+    if settings.log_sink_path and local_sink is not None:
+        return _sink(local_sink, settings.log_sink_path)
     return NoDestination()
 
 
@@ -135,8 +137,20 @@ def _opensearch(
 
 
 @cache
-def _sink(path: str) -> LogDestination:
-    return NdjsonSink(Path(path))
+def _sink(factory: Callable[[str], LogDestination], path: str) -> LogDestination:
+    return factory(path)
+
+
+# The one local-only seam of the layer: the sink lives in opswire_local (log_sink.py).
+_local_sink: Callable[[str], LogDestination] | None = None
+
+
+def use_local_sink(factory: Callable[[str], LogDestination] | None) -> None:
+    """With ``OPENSEARCH_ENDPOINT`` empty and ``LOG_SINK_PATH`` set, ``factory(LOG_SINK_PATH)``
+    is the destination (the local platform plugs its NDJSON sink in; None unplugs it). Without a
+    factory, ``LOG_SINK_PATH`` is ignored: no destination."""
+    global _local_sink
+    _local_sink = factory
 
 
 def clear_destination_cache() -> None:
