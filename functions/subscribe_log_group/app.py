@@ -6,18 +6,16 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from opswire.adapters.log_subscriptions import CloudWatchLogsSubscriptions
 from opswire.core.observability import logger, metrics
 from opswire.core.settings import LogSubscriberSettings, load_settings
-from opswire.log_shipping.subscriptions import SubscriptionRules, subscribe_created_group
+from opswire.log_shipping import wiring
 
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = load_settings(LogSubscriberSettings)
-    rules = SubscriptionRules.from_settings(settings)
-    outcome = subscribe_created_group(event, CloudWatchLogsSubscriptions(), rules)
+    outcome = wiring.subscribe(event, settings)
     subscribed = outcome is not None and outcome.action == "subscribed"
     metrics.add_metric(name="LogGroupsSubscribed", unit=MetricUnit.Count, value=int(subscribed))
     if outcome is None:

@@ -115,9 +115,9 @@ def _replay_local(request: dict[str, Any]) -> dict[str, Any]:
 
 # ---- subscribe ----------------------------------------------------------------------------------
 def run_subscribe(args: argparse.Namespace) -> int:
-    from opswire.adapters.log_subscriptions import CloudWatchLogsSubscriptions
     from opswire.core.errors import OpswireError
-    from opswire.log_shipping.subscriptions import SubscriptionRules, subscribe_existing_groups
+    from opswire.log_shipping import wiring
+    from opswire.log_shipping.subscriptions import SubscriptionRules
 
     destination = args.destination_arn or _stack_output(args.stack, "ShipLogsFunctionArn")
     filter_name = args.filter_name or (
@@ -131,9 +131,7 @@ def run_subscribe(args: argparse.Namespace) -> int:
         filter_pattern=args.filter_pattern,
     )
     try:
-        outcomes = subscribe_existing_groups(
-            CloudWatchLogsSubscriptions(), rules, dry_run=args.dry_run
-        )
+        outcomes = wiring.subscribe_existing(rules, dry_run=args.dry_run)
     except OpswireError as exc:
         _print({"error": str(exc)}, as_json=args.json)
         return 1

@@ -229,6 +229,8 @@ class LocalPlatform:
     def start(self) -> None:
         from moto import mock_aws
 
+        from opswire_local.log_sink import ndjson_sink_plugged_in
+
         _forget_process_caches()
         stack = self._exit_stack
         stack.enter_context(_aws_test_environment())
@@ -240,6 +242,7 @@ class LocalPlatform:
         stack.enter_context(secrets_rotation.rotation_semantics(self))
         stack.enter_context(deploy_local.ecs_rollout_semantics())
         stack.enter_context(moto_beanstalk.beanstalk_semantics())
+        stack.enter_context(ndjson_sink_plugged_in())
         self.outbox.start()
         stack.callback(self.outbox.stop)
         self._create_stack()

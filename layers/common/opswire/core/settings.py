@@ -224,8 +224,9 @@ OpenSearchAuth = Literal["sigv4", "aoss", "basic", "none"]
 class LogShippingSettings(_Settings):
     """ShipLogsFunction. Only OPENSEARCH_ENDPOINT, OPENSEARCH_AUTH and LOG_DLQ_BUCKET come from the
     template as a rule; everything else has a default. An empty endpoint means: the local NDJSON
-    sink at LOG_SINK_PATH when set (the local platform sets it), else no destination (every
-    document goes to the dead-letter bucket, from where ``opswire logs replay`` re-ships it)."""
+    sink at LOG_SINK_PATH when set (the local platform sets it and plugs the sink in), else no
+    destination (every document goes to the dead-letter bucket, from where ``opswire logs
+    replay`` re-ships it)."""
 
     opensearch_endpoint: str = ""
     opensearch_auth: OpenSearchAuth = "none"

@@ -8,7 +8,7 @@ serializes every action through the client's serializer on every attempt. Here e
 serialized once (``bulk``), failed items are retried alone with exponential backoff and full
 jitter while the remaining time allows, and everything that is not indexed in the end comes back
 as a dead-letter record with its last error. The HTTP requests themselves go through
-opensearch-py's transport (``opswire.adapters.opensearch``).
+opensearch-py's transport (``opswire.log_shipping.aws.opensearch``).
 """
 
 import random
@@ -107,87 +107,108 @@ def ship(
     jitter: Callable[[], float] = random.random,
 ) -> ShipReport:
     """Send ``items``; every item ends indexed or as a record in ``report.dead_letters``."""
-    report = ShipReport()
-    retry: list[BulkItem] = []
-
-    def dead_letter(item: BulkItem, failure: ItemFailure, gave_up: GaveUp) -> None:
-        report.dead_letters.append(dead_letter_record(item, failure, gave_up))
-        report.dead_lettered += 1
-
-    def failed(item: BulkItem, failure: ItemFailure) -> None:
-        item.error = failure
-        if not failure.retryable:
-            dead_letter(item, failure, "permanent")
-        elif item.attempts >= policy.max_attempts:
-            dead_letter(item, failure, "attempts")
-        else:
-            retry.append(item)
-
-    def send(batch: list[BulkItem]) -> None:
-        parts = [batch]
-        while parts:
-            part = parts.pop()
-            budget = clock.remaining_seconds() - policy.reserve_seconds
-            if budget < policy.min_request_seconds:
-                for item in part:
-                    dead_letter(item, item.error or _OUT_OF_TIME, "time")
-                continue
-            for item in part:
-                item.attempts += 1
-            report.requests += 1
-            try:
-                result = transport.send(
-                    body_of(part), timeout=min(policy.request_timeout_seconds, budget)
-                )
-            except BulkRequestTooLargeError as exc:
-                if len(part) == 1:
-                    dead_letter(
-                        part[0], ItemFailure(413, "request_too_large", str(exc)), "permanent"
-                    )
-                    continue
-                for item in part:  # the cluster's limit is not the documents' fault
-                    item.attempts -= 1
-                middle = len(part) // 2
-                parts += [part[middle:], part[:middle]]
-                continue
-            except OpenSearchRetryableError as exc:
-                failure = _request_failure(exc)
-                for item in part:
-                    failed(item, failure)
-                continue
-            except (OpenSearchRequestError, ConfigurationError) as exc:
-                failure = _request_failure(exc)
-                for item in part:
-                    dead_letter(item, failure, "permanent")
-                continue
-            report.bytes_sent += result.bytes_sent
-            _record(part, result, report, failed)
-
+    run = _Run(transport, clock, policy, max_bulk_bytes)
     counted = _Counted(items)
     for batch in batches(
-        counted, max_bulk_bytes, lambda item: dead_letter(item, TOO_LARGE, "permanent")
+        counted, max_bulk_bytes, lambda item: run.dead_letter(item, TOO_LARGE, "permanent")
     ):
-        send(batch)
-    report.documents = counted.count
+        run.send(batch)
+    run.report.documents = counted.count
+    run.retry_failed(jitter)
+    return run.report
 
-    backoff_round = 0
-    while retry:
-        backoff_round += 1
-        ceiling = min(
-            policy.max_delay_seconds, policy.base_delay_seconds * 2 ** (backoff_round - 1)
-        )
-        delay = jitter() * ceiling  # "full jitter": spreads concurrent shippers' retries
-        left = clock.remaining_seconds() - policy.reserve_seconds - delay
-        if left < policy.min_request_seconds:
-            for item in retry:
-                dead_letter(item, item.error, "time")
-            break
-        clock.sleep(delay)
-        current, retry = retry, []
-        report.retried += len(current)
-        for batch in batches(current, max_bulk_bytes, lambda item: None):
-            send(batch)
-    return report
+
+class _Run:
+    """One ``ship``: its report, and the items waiting for the next retry round."""
+
+    def __init__(
+        self, transport: BulkTransport, clock: Clock, policy: RetryPolicy, max_bulk_bytes: int
+    ) -> None:
+        self.transport = transport
+        self.clock = clock
+        self.policy = policy
+        self.max_bulk_bytes = max_bulk_bytes
+        self.report = ShipReport()
+        self.retry: list[BulkItem] = []
+
+    def dead_letter(self, item: BulkItem, failure: ItemFailure, gave_up: GaveUp) -> None:
+        self.report.dead_letters.append(dead_letter_record(item, failure, gave_up))
+        self.report.dead_lettered += 1
+
+    def failed(self, item: BulkItem, failure: ItemFailure) -> None:
+        item.error = failure
+        if not failure.retryable:
+            self.dead_letter(item, failure, "permanent")
+        elif item.attempts >= self.policy.max_attempts:
+            self.dead_letter(item, failure, "attempts")
+        else:
+            self.retry.append(item)
+
+    def send(self, batch: list[BulkItem]) -> None:
+        """Send ``batch``, in halves (and halves of those) while the cluster answers 413."""
+        parts = [batch]
+        while parts:
+            parts += self._send_part(parts.pop())
+
+    def _send_part(self, part: list[BulkItem]) -> list[list[BulkItem]]:
+        """One request; returns the halves to send instead when it was too large."""
+        policy = self.policy
+        budget = self.clock.remaining_seconds() - policy.reserve_seconds
+        if budget < policy.min_request_seconds:
+            for item in part:
+                self.dead_letter(item, item.error or _OUT_OF_TIME, "time")
+            return []
+        for item in part:
+            item.attempts += 1
+        self.report.requests += 1
+        try:
+            result = self.transport.send(
+                body_of(part), timeout=min(policy.request_timeout_seconds, budget)
+            )
+        except BulkRequestTooLargeError as exc:
+            if len(part) == 1:
+                self.dead_letter(
+                    part[0], ItemFailure(413, "request_too_large", str(exc)), "permanent"
+                )
+                return []
+            for item in part:  # the cluster's limit is not the documents' fault
+                item.attempts -= 1
+            middle = len(part) // 2
+            return [part[middle:], part[:middle]]
+        except OpenSearchRetryableError as exc:
+            failure = _request_failure(exc)
+            for item in part:
+                self.failed(item, failure)
+            return []
+        except (OpenSearchRequestError, ConfigurationError) as exc:
+            failure = _request_failure(exc)
+            for item in part:
+                self.dead_letter(item, failure, "permanent")
+            return []
+        self.report.bytes_sent += result.bytes_sent
+        _record(part, result, self.report, self.failed)
+        return []
+
+    def retry_failed(self, jitter: Callable[[], float]) -> None:
+        """Rounds of retries with exponential backoff and full jitter, while time is left."""
+        policy = self.policy
+        backoff_round = 0
+        while self.retry:
+            backoff_round += 1
+            ceiling = min(
+                policy.max_delay_seconds, policy.base_delay_seconds * 2 ** (backoff_round - 1)
+            )
+            delay = jitter() * ceiling  # "full jitter": spreads concurrent shippers' retries
+            left = self.clock.remaining_seconds() - policy.reserve_seconds - delay
+            if left < policy.min_request_seconds:
+                for item in self.retry:
+                    self.dead_letter(item, item.error, "time")
+                break
+            self.clock.sleep(delay)
+            current, self.retry = self.retry, []
+            self.report.retried += len(current)
+            for batch in batches(current, self.max_bulk_bytes, lambda item: None):
+                self.send(batch)
 
 
 def _record(

@@ -1,0 +1,186 @@
+"""The log shipping workflow's adapters are built here and nowhere else: the ``_bulk``
+destination chosen from settings, the S3 dead-letter store, the Lambda clock and CloudWatch Logs
+subscription filters. The handlers (``functions/ship_logs``, ``functions/subscribe_log_group``)
+and the CLI (``opswire logs subscribe``) call this module; the domain modules import neither
+``opswire.adapters`` nor ``opswire.log_shipping.aws``.
+
+Destinations, chosen by settings:
+
+* ``OPENSEARCH_ENDPOINT`` set: OpenSearch, with the auth mode of ``OPENSEARCH_AUTH``;
+* else ``LOG_SINK_PATH`` set and a local sink plugged in (``use_local_sink``: the local platform
+  sets both): its NDJSON file in ``_bulk`` format;
+* else nowhere: every send fails with ``OpenSearchNotConfiguredError``, so every document goes
+  to the dead-letter bucket and ``opswire logs replay`` can ship it once an endpoint is set.
+
+Destinations are cached per container (the OpenSearch connection pool is reused).
+
+Imports: what a delivery needs is imported with this module (ShipLogsFunction's cold start, as
+when its handler imported it); opensearch-py, Secrets Manager and the subscription side are
+imported on first use.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from opswire.core.aws import register_cache
+from opswire.core.settings import LogShippingSettings, LogSubscriberSettings
+from opswire.log_shipping.aws.destinations import LogDestination, NoDestination
+from opswire.log_shipping.aws.s3_dead_letters import S3DeadLetterStore
+from opswire.log_shipping.clock import LambdaClock
+from opswire.log_shipping.index_template import index_template_body
+from opswire.log_shipping.replay import ReplayRequest, ReplayResult, replay_dead_letters
+from opswire.log_shipping.service import ShippingOptions, ShippingResult, ship_subscription_event
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from opswire.log_shipping.subscriptions import SubscriptionOutcome, SubscriptionRules
+
+
+# ---- ShipLogsFunction ---------------------------------------------------------------------------
+def ship(
+    event: dict[str, Any], context: "LambdaContext", settings: LogShippingSettings
+) -> ShippingResult:
+    """One subscription delivery (``service.ship_subscription_event``) over the real adapters."""
+    shipping = _shipping(settings, context)
+    return ship_subscription_event(
+        event,
+        transport=shipping.destination,
+        dead_letters=shipping.store,
+        clock=shipping.clock,
+        options=shipping.options,
+        invocation_id=context.aws_request_id,
+    )
+
+
+def replay(
+    request: dict[str, Any] | None, context: "LambdaContext", settings: LogShippingSettings
+) -> ReplayResult:
+    """``{"replay": request}``: the dead letters shipped again (``replay.replay_dead_letters``)."""
+    shipping = _shipping(settings, context)
+    return replay_dead_letters(
+        ReplayRequest.model_validate(request or {}),
+        store=shipping.store,
+        transport=shipping.destination,
+        clock=shipping.clock,
+        options=shipping.options,
+        invocation_id=context.aws_request_id,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Shipping:
+    destination: LogDestination
+    clock: LambdaClock
+    options: ShippingOptions
+    store: S3DeadLetterStore
+
+
+def _shipping(settings: LogShippingSettings, context: "LambdaContext") -> _Shipping:
+    """The collaborators of one invocation; the index template is installed on first use."""
+    destination = log_destination(settings)
+    if settings.log_install_index_template:
+        body = index_template_body(settings.log_index_pattern, settings.log_index_mode)
+        destination.ensure_index_template(settings.log_index_template_name, body)
+    return _Shipping(
+        destination=destination,
+        clock=LambdaClock(context),
+        options=ShippingOptions.from_settings(settings),
+        store=S3DeadLetterStore(settings.log_dlq_bucket),
+    )
+
+
+def log_destination(settings: LogShippingSettings) -> LogDestination:
+    if settings.opensearch_endpoint:
+        basic: tuple[str, str] | None = None
+        if settings.opensearch_auth == "basic":
+            from opswire.core.secrets import get_secret_string
+            from opswire.log_shipping.aws.opensearch import basic_credentials_from_secret
+
+            secret = get_secret_string(
+                settings.opensearch_basic_auth_secret_name,
+                max_age=settings.secret_max_age_seconds,
+            )
+            basic = basic_credentials_from_secret(secret)
+        return _opensearch(
+            settings.opensearch_endpoint,
+            settings.opensearch_auth,
+            settings.aws_region,
+            basic,
+            settings.log_request_timeout_seconds,
+            settings.log_gzip_level,
+        )
+    local_sink = _local_sink
+    if settings.log_sink_path and local_sink is not None:
+        return _sink(local_sink, settings.log_sink_path)
+    return NoDestination()
+
+
+@cache
+def _opensearch(
+    endpoint: str,
+    auth: str,
+    region: str,
+    basic: tuple[str, str] | None,
+    timeout: float,
+    gzip_level: int,
+) -> LogDestination:
+    # Keyed by the credentials too: a rotated basic-auth secret gets a new client.
+    from opswire.log_shipping.aws.opensearch import OpenSearchBulkTransport, build_opensearch_client
+
+    client = build_opensearch_client(
+        endpoint, auth, region, basic_credentials=basic, timeout_seconds=timeout
+    )
+    return OpenSearchBulkTransport(client, gzip_level=gzip_level)
+
+
+@cache
+def _sink(factory: Callable[[str], LogDestination], path: str) -> LogDestination:
+    return factory(path)
+
+
+# The one local-only seam of the layer: the sink lives in opswire_local (log_sink.py).
+_local_sink: Callable[[str], LogDestination] | None = None
+
+
+def use_local_sink(factory: Callable[[str], LogDestination] | None) -> None:
+    """With ``OPENSEARCH_ENDPOINT`` empty and ``LOG_SINK_PATH`` set, ``factory(LOG_SINK_PATH)``
+    is the destination (the local platform plugs its NDJSON sink in; None unplugs it). Without a
+    factory, ``LOG_SINK_PATH`` is ignored: no destination."""
+    global _local_sink
+    _local_sink = factory
+
+
+def clear_destination_cache() -> None:
+    _opensearch.cache_clear()
+    _sink.cache_clear()
+
+
+# Destinations hold OpenSearch clients (and credentials): per stack, like the clients.
+register_cache(clear_destination_cache)
+
+
+# ---- SubscribeLogGroupFunction and ``opswire logs subscribe`` ---------------------------------
+def subscribe(
+    event: dict[str, Any], settings: LogSubscriberSettings
+) -> "SubscriptionOutcome | None":
+    """A CloudTrail ``CreateLogGroup`` event -> a subscription filter on the new group when it
+    matches (``subscriptions.subscribe_created_group``); None for any other event."""
+    from opswire.log_shipping.aws.log_subscriptions import CloudWatchLogsSubscriptions
+    from opswire.log_shipping.subscriptions import SubscriptionRules, subscribe_created_group
+
+    rules = SubscriptionRules.from_settings(settings)
+    return subscribe_created_group(event, CloudWatchLogsSubscriptions(), rules)
+
+
+def subscribe_existing(
+    rules: "SubscriptionRules", *, dry_run: bool = False
+) -> "list[SubscriptionOutcome]":
+    """Every existing log group that matches ``rules``, subscribed or (``dry_run``) only listed
+    (``subscriptions.subscribe_existing_groups``)."""
+    from opswire.log_shipping.aws.log_subscriptions import CloudWatchLogsSubscriptions
+    from opswire.log_shipping.subscriptions import subscribe_existing_groups
+
+    return subscribe_existing_groups(CloudWatchLogsSubscriptions(), rules, dry_run=dry_run)
