@@ -87,7 +87,7 @@ def test_a_change_is_read_again_after_the_max_age(
 ) -> None:
     from aws_lambda_powertools.utilities import parameters
 
-    from opswire import settings as settings_module
+    from opswire.core import settings as settings_module
 
     put(settings_parameter, {"pending_stuck_after_hours": 5})
     monkeypatch.setenv("SENDER_EMAIL", "opswire@example.com")
