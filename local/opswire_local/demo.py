@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from opswire_local.platform import LOCAL_SLACK_APP, DeliveryReport, LocalPlatform
+from opswire_local.platform import DeliveryReport, LocalPlatform
+from opswire_local.stack import LOCAL_SLACK_APP
 from opswire_local.template import REGION
 
 DEMO_ROUTING = {
