@@ -7,15 +7,14 @@ groups. ``LocalPlatform.send`` delivers one producer event the way AWS would and
 work it causes; the report lists executions, notifications, HTTP answers and errors.
 
 ``LocalPlatform`` composes the parts: ``stack.LocalStack`` creates the resources in moto,
-``routing.Router`` delivers events to them, ``waits.Executions`` waits for the executions;
-``moto_patches`` and ``lambda_runtime`` make moto behave as AWS does, ``sinks`` stands in for
-Slack and OpenSearch.
+``routing.Router`` delivers events to them, ``waits.Executions`` waits for the executions,
+``silences.LocalSilences`` holds the incident table's silences; ``moto_patches`` and
+``lambda_runtime`` make moto behave as AWS does, ``sinks`` stands in for Slack and OpenSearch.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import threading
 import time
 from collections.abc import Callable
@@ -33,6 +32,7 @@ from opswire_local.moto_patches import (
     scale_step_functions_time,
 )
 from opswire_local.routing import Delivered, DeliveryError, LogSubscription, Route, Router, Rule
+from opswire_local.silences import STATE_FILE, LocalSilences, SilenceFile
 from opswire_local.sinks import LogSinkFile, SlackOutbox
 from opswire_local.stack import LocalStack
 from opswire_local.template import ACCOUNT_ID, REGION, Template
@@ -64,6 +64,9 @@ class PlatformOptions:
     ssm_parameters: dict[str, str] = field(default_factory=dict)
     # The stack's settings document (`opswire config set`), over <state dir>/settings.json.
     settings: dict[str, Any] = field(default_factory=dict)
+    # Share the silences persisted in <state dir>/silences.json: loaded before the first
+    # delivery, written back when a silence command reaches this platform. The demo's are its own.
+    persisted_silences: bool = True
 
     @property
     def state_path(self) -> Path:
@@ -144,6 +147,10 @@ class LocalPlatform:
         self.router = Router(self.stack, self.runtime)
         self.executions = Executions(
             self.stack.state_machines, options.time_scale, options.execution_timeout_seconds
+        )
+        persisted = SilenceFile(options.state_path / STATE_FILE)
+        self.silences = LocalSilences(
+            self.incident_store, persisted if options.persisted_silences else None
         )
         self._exit_stack = contextlib.ExitStack()
         self._delivery_lock = threading.Lock()
@@ -278,7 +285,7 @@ class LocalPlatform:
     def _observe(
         self, report: DeliveryReport, action: Callable[[], Delivered | None]
     ) -> DeliveryReport:
-        self._sync_local_silences()
+        self.silences.load_persisted()
         before = self.executions.statuses()
         slack_mark = len(self.outbox.messages)
         email_mark = len(self._sent_emails())
@@ -296,25 +303,6 @@ class LocalPlatform:
         report.errors.extend(self.async_errors[error_mark:])
         report.documents = self.log_sink.documents_since(sink_mark)
         return report
-
-    def _sync_local_silences(self) -> None:
-        """Silences made with ``opswire silence add`` locally live in the state directory's
-        silences.json; the incident table gets exactly those before every delivery."""
-        from opswire.models.incident import Silence
-
-        store = self.incident_store()
-        if store is None:
-            return
-        silences_file = self.options.state_path / "silences.json"
-        wanted = (
-            [Silence.model_validate(item) for item in json.loads(silences_file.read_text())]
-            if silences_file.is_file()
-            else []
-        )
-        for silence in store.list_silences():
-            store.delete_silence(silence.silence_id)
-        for silence in wanted:
-            store.put_silence(silence)
 
     # ---- reading back ---------------------------------------------------------------------------
     @property
