@@ -115,26 +115,7 @@ def _handler_class(platform: LocalPlatform) -> type[BaseHTTPRequestHandler]:
             self._answer(200, {"content-type": "application/json"}, answer)
 
         def _control_silences(self, silence_id: str, body: bytes) -> None:
-            silences = platform.silences
-            try:
-                if self.command == "GET" and not silence_id:
-                    answer: Any = [s.model_dump(mode="json") for s in silences.list_silences()]
-                elif self.command == "PUT" and silence_id:
-                    silence = Silence.model_validate_json(body)
-                    if silence.silence_id != silence_id:
-                        self._json(400, {"message": "the silence's id is not the one in the path"})
-                        return
-                    silences.put_silence(silence)
-                    answer = silence.model_dump(mode="json")
-                elif self.command == "DELETE" and silence_id:
-                    answer = {"deleted": silences.delete_silence(silence_id)}
-                else:
-                    self._json(405, {"message": "Method Not Allowed"})
-                    return
-            except NoIncidentTableError as exc:
-                self._json(404, {"message": str(exc)})
-                return
-            self._json(200, answer)
+            self._json(*_silences_answer(platform, self.command, silence_id, body))
 
         def _json(self, status: int, document: Any) -> None:
             body = json.dumps(document).encode()
@@ -153,6 +134,27 @@ def _handler_class(platform: LocalPlatform) -> type[BaseHTTPRequestHandler]:
             return
 
     return Handler
+
+
+def _silences_answer(
+    platform: LocalPlatform, method: str, silence_id: str, body: bytes
+) -> tuple[int, Any]:
+    """The control routes of silences: list, put or delete, through the platform's store."""
+    silences = platform.silences
+    try:
+        if method == "GET" and not silence_id:
+            return 200, [s.model_dump(mode="json") for s in silences.list_silences()]
+        if method == "PUT" and silence_id:
+            silence = Silence.model_validate_json(body)
+            if silence.silence_id != silence_id:
+                return 400, {"message": "the silence's id is not the one in the path"}
+            silences.put_silence(silence)
+            return 200, silence.model_dump(mode="json")
+        if method == "DELETE" and silence_id:
+            return 200, {"deleted": silences.delete_silence(silence_id)}
+    except NoIncidentTableError as exc:
+        return 404, {"message": str(exc)}
+    return 405, {"message": "Method Not Allowed"}
 
 
 def running_platform_url(state_path: Path) -> str | None:
