@@ -258,6 +258,8 @@ def _run_demo(args: argparse.Namespace) -> int:
     # The scenarios follow each other in real time: reminders must not fire in the middle of the
     # next scenario's deliveries, so the demo keeps its own time scale (1 min -> 3 s).
     options.time_scale = DEMO_TIME_SCALE
+    # The operator's silences stay out of the demo, and the demo's silence out of theirs.
+    options.persisted_silences = False
     with handler_output_to_log(options) as out, LocalPlatform(options) as platform:
         results = run_demo(platform)
         sys.stdout = out

@@ -20,7 +20,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from opswire_local.platform import LOCAL_SLACK_APP, DeliveryReport, LocalPlatform
+from opswire.models.incident import Silence
+from opswire_local.platform import DeliveryReport, LocalPlatform
+from opswire_local.stack import LOCAL_SLACK_APP
 from opswire_local.template import REGION
 
 DEMO_ROUTING = {
@@ -104,18 +106,11 @@ SCENARIOS = (
 
 
 def run_demo(platform: LocalPlatform) -> list[dict[str, Any]]:
-    silence_file = platform.options.state_path / "silences.json"
-    saved_silences = silence_file.read_text() if silence_file.is_file() else None
-    silence_file.unlink(missing_ok=True)
-    try:
-        results = [_run(platform, scenario) for scenario in SCENARIOS]
-        results.append(_run_silenced(platform))
-        results.extend(_run_deployments(platform))
-    finally:
-        if saved_silences is not None:
-            silence_file.write_text(saved_silences)
-        else:
-            silence_file.unlink(missing_ok=True)
+    """Every scenario, in order, on ``platform`` (started with ``persisted_silences=False``: the
+    operator's silences would silence the demo's alarms)."""
+    results = [_run(platform, scenario) for scenario in SCENARIOS]
+    results.append(_run_silenced(platform))
+    results.extend(_run_deployments(platform))
     return results
 
 
@@ -125,19 +120,21 @@ def _run(platform: LocalPlatform, scenario: Scenario) -> dict[str, Any]:
 
 
 def _run_silenced(platform: LocalPlatform) -> dict[str, Any]:
-    """A silence for ``orders-*`` (as ``opswire silence add`` writes it), then that alarm fires."""
+    """A silence for ``orders-*`` in the incident table (written through its IncidentStore, as
+    ``opswire silence add`` writes it), then that alarm fires."""
     now = datetime.now(UTC)
-    silence = {
-        "silence_id": "demo-maintenance",
-        "name_pattern": "orders-*",
-        "starts_at": now.isoformat(),
-        "ends_at": (now + timedelta(hours=1)).isoformat(),
-        "created_by": "opswire demo",
-        "reason": "database maintenance",
-    }
-    silence_file = platform.options.state_path / "silences.json"
-    silence_file.parent.mkdir(parents=True, exist_ok=True)
-    silence_file.write_text(json.dumps([silence]))
+    store = platform.incident_store()
+    assert store is not None, "the demo needs the stack's IncidentTable"
+    store.put_silence(
+        Silence(
+            silence_id="demo-maintenance",
+            name_pattern="orders-*",
+            starts_at=now,
+            ends_at=now + timedelta(hours=1),
+            created_by="opswire demo",
+            reason="database maintenance",
+        )
+    )
     report = _step(platform, Step("eventbridge", "events/eventbridge/alarm-composite.json"))
     return _result(
         "silenced: 'orders-*' under maintenance -> recorded, nobody told",

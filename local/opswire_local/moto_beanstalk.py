@@ -21,6 +21,7 @@ DescribeEnvironments) but not application versions or updates. ``beanstalk_seman
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import json
 import threading
@@ -124,160 +125,18 @@ def _tag(image: str) -> str:
 @contextlib.contextmanager
 def beanstalk_semantics(behaviour: Behaviour | None = None) -> Iterator[Behaviour]:
     """Patch moto's Elastic Beanstalk responses (while the context is open)."""
-    from moto.core.responses import ActionResult
-    from moto.core.utils import utcnow
-    from moto.elasticbeanstalk.models import EBBackend, eb_backends
     from moto.elasticbeanstalk.responses import EBResponse
 
     rules = behaviour or Behaviour()
-
-    def backend(response: EBResponse) -> EBBackend:
-        found: EBBackend = eb_backends[response.current_account][response.region]
-        return found
-
-    def versions(response: EBResponse) -> dict[tuple[str, str], dict[str, Any]]:
-        eb = backend(response)
-        store: dict[tuple[str, str], dict[str, Any]] | None = getattr(eb, "opswire_versions", None)
-        if store is None:
-            store = {}
-            eb.opswire_versions = store  # type: ignore[attr-defined]
-        return store
-
-    def application(response: EBResponse, name: str) -> Any:
-        app = backend(response).applications.get(name)
-        if app is None:
-            raise _InvalidParameterValue(f"No Application named '{name}' found.")
-        return app
-
-    def create_application_version(self: EBResponse) -> ActionResult:
-        from moto.s3.models import s3_backends
-
-        app_name = self._get_param("ApplicationName")
-        app = application(self, app_name)
-        label = self._get_param("VersionLabel")
-        store = versions(self)
-        with _LOCK:
-            if (app_name, label) in store:
-                raise _InvalidParameterValue(f"Application Version {label} already exists.")
-            source = self._get_param("SourceBundle") or {}
-            image, bundle_found = "", False
-            if source:
-                try:
-                    key = s3_backends[self.current_account][self.partition].get_object(
-                        source["S3Bucket"], source["S3Key"]
-                    )
-                except Exception as exc:  # moto raises its own MissingKey / MissingBucket
-                    raise _InvalidParameterValue(
-                        f"Unable to download from S3 location (Bucket: {source.get('S3Bucket')} "
-                        f"Key: {source.get('S3Key')})."
-                    ) from exc
-                if key is not None:
-                    bundle_found = True
-                    image = _image_of(bytes(key.value))
-            process = str(self._get_param("Process", False)).lower() == "true"
-            processable = (
-                bundle_found and image and not _tag(image).startswith(UNPROCESSABLE_TAG_PREFIX)
-            )
-            arn = app.arn.replace(":application/", ":applicationversion/")
-            version = {
-                "ApplicationVersionArn": f"{arn}/{label}",
-                "ApplicationName": app_name,
-                "VersionLabel": label,
-                "Description": self._get_param("Description") or "",
-                "SourceBundle": source or None,
-                "DateCreated": utcnow(),
-                "DateUpdated": utcnow(),
-                "Status": "PROCESSING" if process else "UNPROCESSED",
-                "opswire": {
-                    "image": image,
-                    "polls_left": rules.processing_polls,
-                    "result": "PROCESSED" if processable else "FAILED",
-                },
-            }
-            if not process and not source:
-                version["Status"] = "PROCESSED"  # the sample application
-            store[(app_name, label)] = version
-        return ActionResult({"ApplicationVersion": _public(version)})
-
-    def describe_application_versions(self: EBResponse) -> ActionResult:
-        app_name = self._get_param("ApplicationName")
-        labels = self._get_param("VersionLabels") or []
-        answer = []
-        with _LOCK:
-            for (name, label), version in versions(self).items():
-                if (app_name and name != app_name) or (labels and label not in labels):
-                    continue
-                hidden = version["opswire"]
-                if version["Status"] == "PROCESSING":
-                    if hidden["polls_left"] > 0:
-                        hidden["polls_left"] -= 1
-                    else:
-                        version["Status"] = hidden["result"]
-                        version["DateUpdated"] = utcnow()
-                answer.append(_public(version))
-        return ActionResult({"ApplicationVersions": answer})
-
-    def update_environment(self: EBResponse) -> ActionResult:
-        app_name = self._get_param("ApplicationName")
-        env_name = self._get_param("EnvironmentName")
-        label = self._get_param("VersionLabel")
-        app = application(self, app_name)
-        env = app.environments.get(env_name)
-        if env is None:
-            raise _InvalidParameterValue(
-                f"No Environment found for EnvironmentName = '{env_name}'."
-            )
-        with _LOCK:
-            if env.status != "Ready":
-                raise _OperationInProgress(
-                    f"Environment named {env_name} is in an invalid state for this operation. "
-                    f"Must be Ready."
-                )
-            if label:
-                version = versions(self).get((app_name, label))
-                if version is None:
-                    raise _InvalidParameterValue(f"No Application Version named '{label}' found.")
-                if version["Status"] not in ("PROCESSED", "UNPROCESSED"):
-                    raise _InvalidParameterValue(
-                        f"Application version {label} is {version['Status']}: "
-                        "it cannot be deployed."
-                    )
-                env.opswire_pending = {
-                    "polls_left": rules.update_polls,
-                    "label": label,
-                    "previous": str(env.version_label),
-                    "image": version["opswire"]["image"],
-                    "forced": _FORCED.pop((app_name, env_name), None),
-                }
-                env.status = "Updating"
-                if not rules.keep_health_while_updating:
-                    env.health, env.health_status = "Grey", "Pending"
-                env.abortable_operation_in_progress = True
-                env.date_updated = utcnow()
-        return ActionResult(env)
-
-    def describe_environments(self: EBResponse) -> ActionResult:
-        app_name = self._get_param("ApplicationName")
-        names = self._get_param("EnvironmentNames") or []
-        answer = []
-        with _LOCK:
-            for env in backend(self).describe_environments():
-                if (app_name and env.application_name != app_name) or (
-                    names and env.environment_name not in names
-                ):
-                    continue
-                _advance(env)
-                answer.append(env)
-        return ActionResult({"Environments": answer})
-
     patches = contextlib.ExitStack()
     for name, function in (
-        ("create_application_version", create_application_version),
-        ("describe_application_versions", describe_application_versions),
-        ("update_environment", update_environment),
-        ("describe_environments", describe_environments),
+        ("create_application_version", _create_application_version),
+        ("describe_application_versions", _describe_application_versions),
+        ("update_environment", _update_environment),
+        ("describe_environments", _describe_environments),
     ):
-        patches.enter_context(mock.patch.object(EBResponse, name, function, create=True))
+        method = functools.partialmethod(function, rules)
+        patches.enter_context(mock.patch.object(EBResponse, name, method, create=True))
     with _LOCK:
         _FORCED.clear()  # outcomes set for an earlier stack do not leak into this one
     try:
@@ -286,6 +145,180 @@ def beanstalk_semantics(behaviour: Behaviour | None = None) -> Iterator[Behaviou
     finally:
         with _LOCK:
             _FORCED.clear()
+
+
+# ---- the patched EBResponse actions (``response``: moto's EBResponse of the request) ----------
+def _backend(response: Any) -> Any:
+    from moto.elasticbeanstalk.models import eb_backends
+
+    return eb_backends[response.current_account][response.region]
+
+
+def _versions(response: Any) -> dict[tuple[str, str], dict[str, Any]]:
+    """The application versions of the backend: (application, label) -> version."""
+    eb = _backend(response)
+    store: dict[tuple[str, str], dict[str, Any]] | None = getattr(eb, "opswire_versions", None)
+    if store is None:
+        store = {}
+        eb.opswire_versions = store
+    return store
+
+
+def _application(response: Any, name: str) -> Any:
+    app = _backend(response).applications.get(name)
+    if app is None:
+        raise _InvalidParameterValue(f"No Application named '{name}' found.")
+    return app
+
+
+def _bundle_image(response: Any, source: dict[str, Any]) -> tuple[bool, str]:
+    """Whether the source bundle exists in (moto) S3, and the image it names."""
+    from moto.s3.models import s3_backends
+
+    if not source:
+        return False, ""
+    try:
+        key = s3_backends[response.current_account][response.partition].get_object(
+            source["S3Bucket"], source["S3Key"]
+        )
+    except Exception as exc:  # moto raises its own MissingKey / MissingBucket
+        raise _InvalidParameterValue(
+            f"Unable to download from S3 location (Bucket: {source.get('S3Bucket')} "
+            f"Key: {source.get('S3Key')})."
+        ) from exc
+    if key is None:
+        return False, ""
+    return True, _image_of(bytes(key.value))
+
+
+def _create_application_version(response: Any, rules: Behaviour) -> Any:
+    from moto.core.responses import ActionResult
+    from moto.core.utils import utcnow
+
+    app_name = response._get_param("ApplicationName")
+    app = _application(response, app_name)
+    label = response._get_param("VersionLabel")
+    store = _versions(response)
+    with _LOCK:
+        if (app_name, label) in store:
+            raise _InvalidParameterValue(f"Application Version {label} already exists.")
+        source = response._get_param("SourceBundle") or {}
+        bundle_found, image = _bundle_image(response, source)
+        process = str(response._get_param("Process", False)).lower() == "true"
+        processable = (
+            bundle_found and image and not _tag(image).startswith(UNPROCESSABLE_TAG_PREFIX)
+        )
+        arn = app.arn.replace(":application/", ":applicationversion/")
+        version = {
+            "ApplicationVersionArn": f"{arn}/{label}",
+            "ApplicationName": app_name,
+            "VersionLabel": label,
+            "Description": response._get_param("Description") or "",
+            "SourceBundle": source or None,
+            "DateCreated": utcnow(),
+            "DateUpdated": utcnow(),
+            "Status": "PROCESSING" if process else "UNPROCESSED",
+            "opswire": {
+                "image": image,
+                "polls_left": rules.processing_polls,
+                "result": "PROCESSED" if processable else "FAILED",
+            },
+        }
+        if not process and not source:
+            version["Status"] = "PROCESSED"  # the sample application
+        store[(app_name, label)] = version
+    return ActionResult({"ApplicationVersion": _public(version)})
+
+
+def _describe_application_versions(response: Any, rules: Behaviour) -> Any:
+    from moto.core.responses import ActionResult
+    from moto.core.utils import utcnow
+
+    app_name = response._get_param("ApplicationName")
+    labels = response._get_param("VersionLabels") or []
+    answer = []
+    with _LOCK:
+        for (name, label), version in _versions(response).items():
+            if (app_name and name != app_name) or (labels and label not in labels):
+                continue
+            hidden = version["opswire"]
+            if version["Status"] == "PROCESSING":
+                if hidden["polls_left"] > 0:
+                    hidden["polls_left"] -= 1
+                else:
+                    version["Status"] = hidden["result"]
+                    version["DateUpdated"] = utcnow()
+            answer.append(_public(version))
+    return ActionResult({"ApplicationVersions": answer})
+
+
+def _update_environment(response: Any, rules: Behaviour) -> Any:
+    from moto.core.responses import ActionResult
+
+    app_name = response._get_param("ApplicationName")
+    env_name = response._get_param("EnvironmentName")
+    label = response._get_param("VersionLabel")
+    env = _application(response, app_name).environments.get(env_name)
+    if env is None:
+        raise _InvalidParameterValue(f"No Environment found for EnvironmentName = '{env_name}'.")
+    with _LOCK:
+        if env.status != "Ready":
+            raise _OperationInProgress(
+                f"Environment named {env_name} is in an invalid state for this operation. "
+                f"Must be Ready."
+            )
+        if label:
+            version = _versions(response).get((app_name, label))
+            _start_update(env, app_name, env_name, label, version, rules)
+    return ActionResult(env)
+
+
+def _start_update(
+    env: Any,
+    app_name: str,
+    env_name: str,
+    label: str,
+    version: dict[str, Any] | None,
+    rules: Behaviour,
+) -> None:
+    """The environment starts Updating to ``version`` (refused unless it can be deployed)."""
+    from moto.core.utils import utcnow
+
+    if version is None:
+        raise _InvalidParameterValue(f"No Application Version named '{label}' found.")
+    if version["Status"] not in ("PROCESSED", "UNPROCESSED"):
+        raise _InvalidParameterValue(
+            f"Application version {label} is {version['Status']}: it cannot be deployed."
+        )
+    env.opswire_pending = {
+        "polls_left": rules.update_polls,
+        "label": label,
+        "previous": str(env.version_label),
+        "image": version["opswire"]["image"],
+        "forced": _FORCED.pop((app_name, env_name), None),
+    }
+    env.status = "Updating"
+    if not rules.keep_health_while_updating:
+        env.health, env.health_status = "Grey", "Pending"
+    env.abortable_operation_in_progress = True
+    env.date_updated = utcnow()
+
+
+def _describe_environments(response: Any, rules: Behaviour) -> Any:
+    from moto.core.responses import ActionResult
+
+    app_name = response._get_param("ApplicationName")
+    names = response._get_param("EnvironmentNames") or []
+    answer = []
+    with _LOCK:
+        for env in _backend(response).describe_environments():
+            if (app_name and env.application_name != app_name) or (
+                names and env.environment_name not in names
+            ):
+                continue
+            _advance(env)
+            answer.append(env)
+    return ActionResult({"Environments": answer})
 
 
 def _advance(env: Any) -> None:

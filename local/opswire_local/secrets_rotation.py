@@ -29,6 +29,7 @@ from opswire_local.template import ACCOUNT_ID, REGION, PhysicalResource
 
 if TYPE_CHECKING:
     from opswire_local.platform import LocalPlatform
+    from opswire_local.stack import LocalStack
 
 
 def rotation_failed_event(secret_arn: str, function_arn: str, step: str) -> dict[str, Any]:
@@ -115,13 +116,11 @@ def rotation_semantics(platform: LocalPlatform) -> Iterator[None]:
 
 
 # ---- the stack's secrets ----------------------------------------------------------------------
-def create_secret(
-    platform: LocalPlatform, logical_id: str, resource: dict[str, Any]
-) -> PhysicalResource:
+def create_secret(stack: LocalStack, logical_id: str, resource: dict[str, Any]) -> PhysicalResource:
     import boto3
 
-    properties = platform.resolve(resource.get("Properties") or {})
-    name = properties.get("Name") or f"{platform.options.stack_name}-{logical_id}"
+    properties = stack.resolve(resource.get("Properties") or {})
+    name = properties.get("Name") or f"{stack.options.stack_name}-{logical_id}"
     value = properties.get("SecretString")
     generate = properties.get("GenerateSecretString")
     if value is None and generate is not None:
@@ -136,13 +135,13 @@ def create_secret(
 
 
 def create_rotation_schedule(
-    platform: LocalPlatform, logical_id: str, resource: dict[str, Any]
+    stack: LocalStack, logical_id: str, resource: dict[str, Any]
 ) -> PhysicalResource:
     """Configure rotation; like CloudFormation (RotateImmediatelyOnUpdate defaults to true),
     the first rotation runs at once."""
     import boto3
 
-    properties = platform.resolve(resource.get("Properties") or {})
+    properties = stack.resolve(resource.get("Properties") or {})
     rules = {
         key: int(value) if key == "AutomaticallyAfterDays" else value
         for key, value in (properties.get("RotationRules") or {}).items()

@@ -5,9 +5,12 @@
     opswire silence remove ID
 
 With ``--stack NAME [--region R]`` the silences live in the deployed stack's incident table
-(its ``IncidentTableName`` output), written with your AWS credentials. Without it they live in
-``$OPSWIRE_STATE_DIR/silences.json`` (default ``<project>/.opswire/``), which the local platform
-loads into its table when it starts and before each delivery.
+(its ``IncidentTableName`` output), written with your AWS credentials through ``IncidentStore``.
+Without it they are local: a running ``opswire local up`` gets them through its gateway and
+writes them to its incident table through the same ``IncidentStore``; its table's silences are
+then kept in ``$OPSWIRE_STATE_DIR/silences.json`` (default ``<project>/.opswire/``). When no
+``local up`` runs, that file is written directly, and the next local platform loads it into its
+table once, before its first delivery.
 
 A silenced alarm's incident is still recorded; nobody is notified while the silence lasts.
 """
@@ -21,14 +24,13 @@ import os
 import re
 import secrets
 import sys
-import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
 from opswire.models.incident import Silence
+from opswire_local.silences import STATE_FILE, SilenceFile
 
-STATE_FILE = "silences.json"
 STACK_OUTPUT = "IncidentTableName"
 _DURATION = re.compile(r"(\d+)\s*([smhdw])")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -43,59 +45,34 @@ class SilenceStore(Protocol):
     def delete_silence(self, silence_id: str) -> bool: ...
 
 
-class SilenceFile:
-    """Silences as a JSON list in one file (the local platform's source of silences)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def list_silences(self) -> list[Silence]:
-        if not self.path.is_file():
-            return []
-        try:
-            items = json.loads(self.path.read_text(encoding="utf-8") or "[]")
-        except json.JSONDecodeError as exc:
-            raise SystemExit(f"opswire: {self.path} is not valid JSON: {exc}") from None
-        if not isinstance(items, list):
-            raise SystemExit(f"opswire: {self.path} must hold a JSON list of silences")
-        return [Silence.model_validate(item) for item in items]
-
-    def put_silence(self, silence: Silence) -> None:
-        kept = [s for s in self.list_silences() if s.silence_id != silence.silence_id]
-        self._write([*kept, silence])
-
-    def delete_silence(self, silence_id: str) -> bool:
-        silences = self.list_silences()
-        kept = [s for s in silences if s.silence_id != silence_id]
-        if len(kept) == len(silences):
-            return False
-        self._write(kept)
-        return True
-
-    def _write(self, silences: list[Silence]) -> None:
-        """Write to a temporary file and rename it: a reader never sees half a file."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        document = json.dumps([s.model_dump(mode="json") for s in silences], indent=2) + "\n"
-        handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".silences-")
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                out.write(document)
-            os.replace(temporary, self.path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-
-
-def silence_file(root: Path | None) -> SilenceFile:
-    """``$OPSWIRE_STATE_DIR/silences.json``, else ``<project root>/.opswire/silences.json``."""
+def local_state_dir(root: Path | None) -> Path:
+    """``$OPSWIRE_STATE_DIR``, else ``<project root>/.opswire`` (as ``opswire local`` uses)."""
     state_dir = os.environ.get("OPSWIRE_STATE_DIR")
     if state_dir:
-        return SilenceFile(Path(state_dir) / STATE_FILE)
+        return Path(state_dir)
     if root is None:
         from opswire_local.cli import find_root
 
         root = find_root(Path.cwd())
-    return SilenceFile(root.resolve() / ".opswire" / STATE_FILE)
+    return root.resolve() / ".opswire"
+
+
+def silence_file(root: Path | None) -> SilenceFile:
+    """``$OPSWIRE_STATE_DIR/silences.json``, else ``<project root>/.opswire/silences.json``."""
+    return SilenceFile(local_state_dir(root) / STATE_FILE)
+
+
+def local_store(root: Path | None) -> tuple[SilenceStore, str]:
+    """The incident table of a running ``opswire local up`` (through its gateway), else the
+    silences file the next local platform loads; and a name for it."""
+    from opswire_local.gateway import RunningPlatformSilences, running_platform_url
+
+    state_dir = local_state_dir(root)
+    url = running_platform_url(state_dir)
+    if url is not None:
+        return RunningPlatformSilences(url), f"local up {url}"
+    persisted = SilenceFile(state_dir / STATE_FILE)
+    return persisted, str(persisted.path)
 
 
 def stack_store(stack: str, region: str | None) -> SilenceStore:
@@ -199,8 +176,7 @@ def _target_options(parser: argparse.ArgumentParser) -> None:
 def _store(args: argparse.Namespace) -> tuple[SilenceStore, str]:
     if args.stack:
         return stack_store(args.stack, args.region), f"stack {args.stack}"
-    local = silence_file(args.root)
-    return local, str(local.path)
+    return local_store(args.root)
 
 
 def _run_add(args: argparse.Namespace) -> int:

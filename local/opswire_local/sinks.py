@@ -1,4 +1,5 @@
-"""Local stand-ins for the outside world: Slack (an incoming webhook and a small Web API).
+"""Local stand-ins for the outside world: Slack (an incoming webhook and a small Web API), and
+the file the log shipper writes when there is no OpenSearch.
 
 The local stack's Slack secrets point at this server, so the notify function runs its real HTTP
 path (slack_sdk over urllib): ``/slack/webhook`` is an incoming webhook; ``/api/chat.postMessage``,
@@ -8,6 +9,9 @@ given to ``add_user`` (``user_not_found`` for the others). Every call is appende
 (memory and a JSON-lines file), with ``method``, ``slack_channel``, ``ts`` and ``thread_ts``, so a
 report can show "posted, replied in thread, updated to resolved". When a real webhook URL is
 configured, webhook messages are also forwarded there and Slack's answer is passed back.
+
+``LogSinkFile`` reads back what ShipLogsFunction wrote to the local OpenSearch sink (``_bulk``
+NDJSON) since a mark, for the report of a delivery.
 """
 
 from __future__ import annotations
@@ -392,3 +396,32 @@ def _forward(url: str, payload: dict[str, Any]) -> tuple[int, bytes]:
         return int(exc.code), exc.read()
     except OSError as exc:
         return 502, f"forwarding to Slack failed: {type(exc).__name__}".encode()
+
+
+class LogSinkFile:
+    """The local OpenSearch sink: ``_bulk`` NDJSON (an action line, then the document)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def size(self) -> int:
+        return self.path.stat().st_size if self.path.is_file() else 0
+
+    def documents_since(self, offset: int) -> list[dict[str, Any]]:
+        """The documents written since ``offset`` (a ``size()``): ``{_index, _id, document}``."""
+        if self.size() <= offset:
+            return []
+        with self.path.open("rb") as sink:
+            sink.seek(offset)
+            lines = sink.read().splitlines()
+        documents = []
+        for action_line, source_line in zip(lines[::2], lines[1::2], strict=False):
+            ((_op, action),) = json.loads(action_line).items()
+            documents.append(
+                {
+                    "_index": action["_index"],
+                    "_id": action["_id"],
+                    "document": json.loads(source_line),
+                }
+            )
+        return documents

@@ -4,13 +4,20 @@ The local platform reports executions parked in a Wait state as settled (a remin
 later). Short polling loops (the deployment workflow waits a few seconds between ECS checks)
 would be caught in a Wait at every look; ``due_soon`` tells those apart by the Wait's
 duration in the template's seconds (Seconds, SecondsPath, Timestamp, TimestampPath).
+
+``Executions`` watches the stack's state machines in moto: it waits until every execution has
+ended or is parked, and reports the executions a delivery started or moved.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
+
+from opswire_local.template import REGION
 
 POLL_SECONDS = 60
 """Waits shorter than this (in template seconds, before scaling) are polling loops: an
@@ -88,3 +95,118 @@ def task_state_name(history: list[Any]) -> str:
         return "task token"
     last = max(entered, key=lambda e: e["id"])
     return f"{last['stateEnteredEventDetails']['name']} (task token)"
+
+
+class Executions:
+    """The executions of the stack's state machines (``state_machines``: logical id -> ARN, as
+    the stack fills it while it is created)."""
+
+    def __init__(
+        self, state_machines: Mapping[str, str], time_scale: float, timeout_seconds: float
+    ) -> None:
+        self.state_machines = state_machines
+        self.time_scale = time_scale
+        self.timeout_seconds = timeout_seconds
+
+    def statuses(self) -> dict[str, str]:
+        """Execution ARN -> status, of every execution now."""
+        return {e["executionArn"]: e["status"] for e in self.current()}
+
+    def current(self) -> list[dict[str, Any]]:
+        """Every execution of the stack's state machines, as ListExecutions lists it."""
+        import boto3
+
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        executions: list[dict[str, Any]] = []
+        for arn in self.state_machines.values():
+            paginator = sfn.get_paginator("list_executions")
+            for page in paginator.paginate(stateMachineArn=arn):
+                executions.extend(dict(item) for item in page["executions"])
+        return executions
+
+    def settle(self, before: dict[str, str], errors: list[str]) -> list[dict[str, Any]]:
+        """Wait until every execution is finished or parked in a Wait state; report the new ones
+        and the older ones that moved (woke up, finished) meanwhile (``before``: ``statuses()``
+        then). A timeout is appended to ``errors``."""
+        deadline = time.monotonic() + self.timeout_seconds
+        while True:
+            executions = self.current()
+            running = [e for e in executions if e["status"] == "RUNNING"]
+            if all(self.waiting_in(e["executionArn"]) for e in running):
+                break
+            if time.monotonic() > deadline:
+                errors.append(f"executions still running after {self.timeout_seconds}s")
+                break
+            time.sleep(0.05)
+        return self._report(
+            [
+                execution
+                for execution in sorted(executions, key=lambda e: e["startDate"])
+                if _moved(before.get(execution["executionArn"]), execution["status"])
+            ]
+        )
+
+    def _report(self, executions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        import boto3
+
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        machines = {arn: logical_id for logical_id, arn in self.state_machines.items()}
+        return [self._describe(sfn, machines, execution) for execution in executions]
+
+    def _describe(
+        self, sfn: Any, machines: dict[str, str], execution: dict[str, Any]
+    ) -> dict[str, Any]:
+        arn = execution["executionArn"]
+        described = sfn.describe_execution(executionArn=arn)
+        result: dict[str, Any] = {
+            "state_machine": machines.get(described["stateMachineArn"], "?"),
+            "name": execution.get("name") or arn.rsplit(":", 1)[-1],
+            "status": described["status"],
+        }
+        if "output" in described:
+            result["output"] = json.loads(described["output"])
+        if described["status"] == "RUNNING":
+            result["waiting_in"] = self.waiting_in(arn)
+        elif described["status"] != "SUCCEEDED":
+            result["error"] = described.get("error")
+            result["cause"] = described.get("cause")
+        return result
+
+    def waiting_in(self, execution_arn: str) -> str | None:
+        """The Wait state an execution is parked in, if it is."""
+        import boto3
+
+        history = boto3.client("stepfunctions", region_name=REGION).get_execution_history(
+            executionArn=execution_arn, maxResults=1000
+        )["events"]
+        last = max(history, key=lambda event: event["id"]) if history else None
+        if last is not None and waits_for_task_token(last):
+            return task_state_name(history)  # parked until SendTaskSuccess/Failure
+        if last is None or last["type"] != "WaitStateEntered":
+            return None
+        details = last["stateEnteredEventDetails"]
+        if self._wait_due_soon(execution_arn, details, last["timestamp"]):
+            return None  # a short polling Wait (deployments): still running
+        return str(details["name"])
+
+    def _wait_due_soon(self, execution_arn: str, details: Any, entered: Any) -> bool:
+        import boto3
+
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        machine = sfn.describe_execution(executionArn=execution_arn)["stateMachineArn"]
+        definition = json.loads(sfn.describe_state_machine(stateMachineArn=machine)["definition"])
+        return due_soon(
+            definition,
+            str(details["name"]),
+            str(details.get("input") or ""),
+            entered,
+            self.time_scale,
+            datetime.now(UTC),
+        )
+
+
+def _moved(before: str | None, now: str) -> bool:
+    """New, or changed since: an execution that was (and is) parked or ended is not reported."""
+    if before == now and now != "RUNNING":
+        return False
+    return not before == "RUNNING" == now  # parked before and still parked

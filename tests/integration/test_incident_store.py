@@ -18,7 +18,7 @@ from opswire.models.alarm import Alarm
 from opswire.models.envelope import AlarmEnvelope
 from opswire.models.incident import RoutingConfig, Silence
 from opswire.models.workflow import DeliveryRecord, RecordDeliveryInput
-from opswire_local.platform import atomic_dynamodb_writes
+from opswire_local.moto_patches import atomic_dynamodb_writes
 from tests.conftest import EVENTS
 
 TABLE = "incidents"

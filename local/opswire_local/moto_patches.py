@@ -1,0 +1,114 @@
+"""Where moto differs from AWS in ways the workflows notice, and the fake AWS environment.
+
+- ``aws_test_environment``: fake credentials and a region for the platform's own clients.
+- ``patch_sns_lambda_delivery``: moto's SNS -> Lambda record has a fixed MessageId and TopicArn;
+  here the function gets the record AWS sends, as an asynchronous invocation.
+- ``atomic_dynamodb_writes``: DynamoDB applies a conditional write atomically; moto does not lock.
+- ``scale_step_functions_time``: Wait states and Retry intervals sleep ``scale`` x their time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+from unittest import mock
+
+from opswire_local.events import sns_lambda_record
+from opswire_local.template import REGION
+
+_FAKE_AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+}
+
+
+@contextlib.contextmanager
+def aws_test_environment() -> Iterator[None]:
+    """Fake credentials and a region for the platform's own clients; nothing reaches AWS."""
+    saved = {k: os.environ.get(k) for k in _FAKE_AWS_ENV}
+    os.environ.update(_FAKE_AWS_ENV)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def patch_sns_lambda_delivery(
+    invoke_async: Callable[[str, Any], Any],
+) -> contextlib.AbstractContextManager[Any]:
+    """SNS -> Lambda with the record AWS sends (moto's has a fixed MessageId and TopicArn), as an
+    asynchronous invocation (``invoke_async(function name, event)``: retries, then the function's
+    dead-letter queue)."""
+    from moto.sns.models import Subscription
+
+    original = Subscription.publish
+
+    def publish(self: Any, message: str, message_id: str, subject: str | None = None,
+                message_attributes: dict[str, Any] | None = None, *args: Any,
+                **kwargs: Any) -> None:  # fmt: skip
+        if self.protocol != "lambda":
+            return original(self, message, message_id, subject, message_attributes, *args, **kwargs)
+        if self._filter_policy_matcher is not None and not self._filter_policy_matcher.matches(
+            message_attributes, message
+        ):
+            return None
+        if kwargs.get("message_structure") == "json":
+            structured = json.loads(message)
+            message = structured.get("lambda", structured["default"])
+        record = sns_lambda_record(
+            self.arn, self.topic.arn, message_id, message, subject, message_attributes
+        )
+        invoke_async(self.endpoint, {"Records": [record]})
+        return None
+
+    return mock.patch.object(Subscription, "publish", publish)
+
+
+def atomic_dynamodb_writes() -> contextlib.ExitStack:
+    """DynamoDB evaluates a write's condition and applies it atomically; moto does not lock, so
+    two threads can both pass the same condition. Serialize moto's item writes to match AWS."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    lock = threading.RLock()
+    patches = contextlib.ExitStack()
+    for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
+        original = getattr(DynamoDBBackend, name)
+
+        def locked(*args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            with lock:
+                return _original(*args, **kwargs)
+
+        patches.enter_context(mock.patch.object(DynamoDBBackend, name, locked))
+    return patches
+
+
+def scale_step_functions_time(scale: float) -> contextlib.ExitStack:
+    """Wait states and Retry intervals really sleep in moto; locally they sleep ``scale`` x."""
+    from types import SimpleNamespace
+
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
+
+    def scaled_wait(self: Any, env: Any, wait_seconds: float) -> None:
+        if wait_seconds > 0:
+            env.program_state_event.wait(wait_seconds * scale)
+
+    patches = contextlib.ExitStack()
+    scaled_time = SimpleNamespace(sleep=lambda seconds: time.sleep(seconds * scale))
+    patches.enter_context(mock.patch.object(retrier_decl, "time", scaled_time))
+    patches.enter_context(
+        mock.patch.object(wait_function.WaitFunction, "_wait_interval", scaled_wait)
+    )
+    return patches

@@ -1,0 +1,101 @@
+"""Local silences go through the incident table's IncidentStore: into a running ``local up``
+through its gateway, and from ``<state dir>/silences.json`` once, before the first delivery."""
+
+import json
+import os
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from opswire.models.incident import Silence
+from opswire_local.cli import main
+from opswire_local.gateway import make_server
+from opswire_local.platform import LocalPlatform
+from opswire_local.silences import SilenceFile
+from tests.conftest import EVENTS
+from tests.local.conftest import PlatformFactory
+
+ALARM = EVENTS / "sns" / "alarm-metric-alarm.json"  # alarm name api-5xx-...
+QUIET = {"default": {"renotify_minutes": 0}}
+
+
+def _start(start_platform: PlatformFactory) -> LocalPlatform:
+    return start_platform(ssm_parameters={"AlarmRoutingParameter": json.dumps(QUIET)})
+
+
+@pytest.fixture
+def local_up(
+    start_platform: PlatformFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[LocalPlatform]:
+    """A platform served by its gateway, its address where ``opswire local up`` writes it."""
+    platform = _start(start_platform)
+    server = make_server(platform, 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    state = platform.options.state_path
+    state.mkdir(parents=True, exist_ok=True)
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    (state / "local-up.json").write_text(json.dumps({"url": url, "pid": os.getpid()}))
+    monkeypatch.setenv("OPSWIRE_STATE_DIR", str(state))
+    try:
+        yield platform
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_silence_commands_reach_a_running_local_up_through_its_store(
+    local_up: LocalPlatform, capsys: pytest.CaptureFixture[str]
+) -> None:
+    platform = local_up
+    store = platform.incident_store()
+    assert store is not None
+    persisted = SilenceFile(platform.options.state_path / "silences.json")
+
+    assert main(["silence", "add", "--pattern", "api-5xx-*", "--duration", "1h", "--json"]) == 0
+    added = json.loads(capsys.readouterr().out)
+    [stored] = store.list_silences()
+    assert (stored.silence_id, stored.name_pattern) == (added["silence_id"], "api-5xx-*")
+    assert persisted.list_silences() == [stored]  # kept for the commands after this local up
+
+    report = platform.send("sns:AlarmTopic", ALARM.read_bytes())
+    assert report.notifications == []
+    assert report.executions[0]["output"]["decision"]["reason"] == "silenced"
+
+    assert main(["silence", "list"]) == 0
+    assert added["silence_id"] in capsys.readouterr().out
+    assert main(["silence", "remove", added["silence_id"]]) == 0
+    assert "removed" in capsys.readouterr().out
+    assert main(["silence", "remove", added["silence_id"]]) == 1
+    assert store.list_silences() == []
+    assert persisted.list_silences() == []
+
+
+def test_persisted_silences_are_loaded_once_before_the_first_delivery(
+    start_platform: PlatformFactory, tmp_path: Path
+) -> None:
+    now = datetime.now(UTC)
+    silence = Silence(
+        silence_id="maint-1",
+        name_pattern="api-5xx-*",
+        starts_at=now - timedelta(minutes=1),
+        ends_at=now + timedelta(hours=1),
+        created_by="ann",
+        reason="deploy",
+    )
+    persisted = SilenceFile(tmp_path / "state" / "silences.json")
+    persisted.put_silence(silence)
+    platform = _start(start_platform)
+
+    first = platform.send("sns:AlarmTopic", ALARM.read_bytes())
+    assert first.executions[0]["output"]["decision"]["reason"] == "silenced"
+    store = platform.incident_store()
+    assert store is not None and store.list_silences() == [silence]
+
+    # The file is not read again: the table keeps what was loaded (no mirror before each send).
+    persisted.write([])
+    platform.send("sns:AlarmTopic", ALARM.read_bytes())
+    assert store.list_silences() == [silence]
