@@ -81,6 +81,7 @@ test: lint typecheck validate check build pytest
 lint: .venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: .venv
 	$(VENV)/bin/ruff check --fix .

@@ -7,8 +7,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from opswire.adapters.incident_store import IncidentStore
 from opswire.alarm_workflow import check_reminder
+from opswire.alarms.aws.routing_config import load_routing_config
 from opswire.core.observability import logger, metrics
-from opswire.core.parameters import load_routing_config
 from opswire.core.settings import AlarmIncidentSettings, load_settings
 from opswire.models.tasks import parse_task_input
 from opswire.models.workflow import WorkflowState

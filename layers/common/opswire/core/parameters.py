@@ -3,7 +3,6 @@
 from pydantic import BaseModel, ValidationError
 
 from opswire.core.errors import ConfigurationError
-from opswire.models.incident import RoutingConfig
 
 
 def load_json_document[M: BaseModel](name: str, model: type[M], what: str, max_age: int) -> M:
@@ -25,8 +24,3 @@ def load_json_document[M: BaseModel](name: str, model: type[M], what: str, max_a
             f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5]
         )
         raise ConfigurationError(f"{what} {name!r} is invalid: {problems}") from exc
-
-
-def load_routing_config(name: str, max_age: int) -> RoutingConfig:
-    """The alarm routing table stored as JSON in parameter ``name``."""
-    return load_json_document(name, RoutingConfig, "routing table", max_age)

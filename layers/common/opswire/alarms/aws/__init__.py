@@ -1,0 +1,1 @@
+"""Adapters of the alarm workflow (SDK errors -> opswire.core.errors)."""

@@ -1,0 +1,9 @@
+"""The alarm routing table, stored as JSON in an SSM parameter (``/<stack>/alarm-routing``)."""
+
+from opswire.core.parameters import load_json_document
+from opswire.models.incident import RoutingConfig
+
+
+def load_routing_config(name: str, max_age: int) -> RoutingConfig:
+    """The alarm routing table stored as JSON in parameter ``name``."""
+    return load_json_document(name, RoutingConfig, "routing table", max_age)
