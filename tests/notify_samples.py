@@ -6,12 +6,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from opswire.alarms.incidents import decide, next_reminder
+from opswire.alarms.models.alarm import Alarm
+from opswire.alarms.models.envelope import AlarmEnvelope, AlarmSource
+from opswire.alarms.models.incident import Decision, EscalationStep, Incident, Route, RoutingConfig
+from opswire.alarms.models.tasks import NotifyTaskInput
 from opswire.alarms.parse import parse_alarm
 from opswire.channels.ports import SlackThread
-from opswire.models.alarm import Alarm
-from opswire.models.envelope import AlarmEnvelope, AlarmSource
-from opswire.models.incident import Decision, EscalationStep, Incident, Route, RoutingConfig
-from opswire.models.tasks import NotifyTaskInput
 from tests.conftest import EVENTS
 
 OPENED_AT = datetime(2026, 3, 14, 9, 21, 7, 412000, tzinfo=UTC)  # sns/alarm-metric-alarm.json

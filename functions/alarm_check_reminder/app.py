@@ -5,13 +5,13 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from opswire.adapters.incident_store import IncidentStore
-from opswire.alarm_workflow import check_reminder
+from opswire.alarms.aws.incident_store import IncidentStore
 from opswire.alarms.aws.routing_config import load_routing_config
+from opswire.alarms.models.tasks import parse_task_input
+from opswire.alarms.models.workflow import WorkflowState
+from opswire.alarms.workflow import check_reminder
 from opswire.core.observability import logger, metrics
 from opswire.core.settings import AlarmIncidentSettings, load_settings
-from opswire.models.tasks import parse_task_input
-from opswire.models.workflow import WorkflowState
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -5,14 +5,14 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from opswire.adapters.cloudwatch import alarm_tags
-from opswire.adapters.incident_store import IncidentStore
-from opswire.alarm_workflow import evaluate_alarm
+from opswire.alarms.aws.cloudwatch import alarm_tags
+from opswire.alarms.aws.incident_store import IncidentStore
 from opswire.alarms.aws.routing_config import load_routing_config
+from opswire.alarms.models.tasks import parse_task_input
+from opswire.alarms.models.workflow import EvaluateInput
+from opswire.alarms.workflow import evaluate_alarm
 from opswire.core.observability import logger, metrics
 from opswire.core.settings import AlarmIncidentSettings, load_settings
-from opswire.models.tasks import parse_task_input
-from opswire.models.workflow import EvaluateInput
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -5,8 +5,8 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from opswire.adapters.stepfunctions import WorkflowStarter
-from opswire.alarm_intake import start_alarm_workflows
+from opswire.alarms.aws.stepfunctions import WorkflowStarter
+from opswire.alarms.intake import start_alarm_workflows
 from opswire.core.observability import logger, metrics
 from opswire.core.settings import AlarmIngestSettings, load_settings
 

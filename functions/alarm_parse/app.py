@@ -4,10 +4,10 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from opswire.alarms.models.envelope import AlarmEnvelope
+from opswire.alarms.models.tasks import parse_task_input
 from opswire.alarms.parse import parse_alarm
 from opswire.core.observability import logger
-from opswire.models.envelope import AlarmEnvelope
-from opswire.models.tasks import parse_task_input
 
 
 @logger.inject_lambda_context(clear_state=True)

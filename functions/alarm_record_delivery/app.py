@@ -5,12 +5,12 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from opswire.adapters.incident_store import IncidentStore
-from opswire.alarm_workflow import record_delivery
+from opswire.alarms.aws.incident_store import IncidentStore
+from opswire.alarms.models.tasks import parse_task_input
+from opswire.alarms.models.workflow import RecordDeliveryInput
+from opswire.alarms.workflow import record_delivery
 from opswire.core.observability import logger
 from opswire.core.settings import IncidentTableSettings, load_settings
-from opswire.models.tasks import parse_task_input
-from opswire.models.workflow import RecordDeliveryInput
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -15,7 +15,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from opswire.acknowledgement import (
+from opswire.alarms.acknowledgement import (
     ActionHandler,
     HttpAnswer,
     acknowledge_by_link,
@@ -45,7 +45,7 @@ def confirm(incident_id: str) -> Response[str]:
 
 @app.post("/incidents/<incident_id>/ack")
 def acknowledge(incident_id: str) -> Response[str]:
-    from opswire.adapters.incident_store import IncidentStore
+    from opswire.alarms.aws.incident_store import IncidentStore
 
     event = app.current_event
     form = form_fields(event.decoded_body)
@@ -63,7 +63,7 @@ def acknowledge(incident_id: str) -> Response[str]:
 
 @app.post("/slack/interactions")
 def slack_interactions() -> Response[str]:
-    from opswire.adapters.incident_store import IncidentStore
+    from opswire.alarms.aws.incident_store import IncidentStore
     from opswire.channels.slack import load_slack_app, slack_signature_is_valid
 
     settings = load_settings(IncidentAckSettings)

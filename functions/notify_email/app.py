@@ -6,11 +6,11 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from opswire.adapters.notify_task import prepare_notify_task
+from opswire.alarms.delivery import notify_email
+from opswire.alarms.wiring import prepare_notify_task
 from opswire.core.errors import EmailRetryableError
 from opswire.core.observability import logger, metrics
 from opswire.core.settings import EmailSettings, load_settings
-from opswire.notifications.delivery import notify_email
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -6,11 +6,11 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from opswire.adapters.notify_task import prepare_notify_task
+from opswire.alarms.delivery import notify_slack_bot, notify_slack_webhook
+from opswire.alarms.wiring import prepare_notify_task
 from opswire.core.errors import SlackRetryableError
 from opswire.core.observability import logger, metrics
 from opswire.core.settings import SlackSettings, load_settings
-from opswire.notifications.delivery import notify_slack_bot, notify_slack_webhook
 
 
 @logger.inject_lambda_context(clear_state=True)

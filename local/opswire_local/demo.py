@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from opswire.models.incident import Silence
+from opswire.alarms.models.incident import Silence
 from opswire_local.platform import DeliveryReport, LocalPlatform
 from opswire_local.stack import LOCAL_SLACK_APP
 from opswire_local.template import REGION

@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TextIO
 
-from opswire.models.incident import Silence
+from opswire.alarms.models.incident import Silence
 from opswire_local.platform import LocalPlatform, combine
 from opswire_local.silences import NoIncidentTableError
 

@@ -39,7 +39,7 @@ from opswire_local.template import ACCOUNT_ID, REGION, Template
 from opswire_local.waits import Executions
 
 if TYPE_CHECKING:
-    from opswire.adapters.incident_store import IncidentStore
+    from opswire.alarms.aws.incident_store import IncidentStore
 
 
 @dataclass
@@ -236,7 +236,7 @@ class LocalPlatform:
         """The store of the stack's IncidentTable (None without one, or before ``start``)."""
         import boto3
 
-        from opswire.adapters.incident_store import IncidentStore
+        from opswire.alarms.aws.incident_store import IncidentStore
 
         table = self.stack.physical("IncidentTable")
         if table is None:

@@ -28,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from opswire.models.incident import Silence
+from opswire.alarms.models.incident import Silence
 from opswire_local.silences import STATE_FILE, SilenceFile
 
 STACK_OUTPUT = "IncidentTableName"
@@ -79,7 +79,7 @@ def stack_store(stack: str, region: str | None) -> SilenceStore:
     """The incident table of a deployed stack (CloudFormation output ``IncidentTableName``)."""
     import boto3
 
-    from opswire.adapters.incident_store import IncidentStore
+    from opswire.alarms.aws.incident_store import IncidentStore
     from opswire_local.stacks import stack_outputs
 
     session = boto3.session.Session(region_name=region)

@@ -18,10 +18,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from opswire.models.incident import Silence
+from opswire.alarms.models.incident import Silence
 
 if TYPE_CHECKING:
-    from opswire.adapters.incident_store import IncidentStore
+    from opswire.alarms.aws.incident_store import IncidentStore
 
 STATE_FILE = "silences.json"
 

@@ -22,7 +22,7 @@ LOCAL_DEFAULT_URL = "http://127.0.0.1:3000"  # ``opswire local up`` default port
 _NAME_LIMIT = 35  # Slack: display_information.name has at most 35 characters
 
 # Every Slack Web API method the code calls with the bot token (opswire.channels.slack.SlackBot,
-# used by notifications/delivery.py, acknowledgement.py and deployments/approval.py through the
+# used by alarms/delivery.py, alarms/acknowledgement.py and deployments/approval.py through the
 # SlackApi / SlackApprovals protocols) and the bot scopes it needs:
 #   chat.postMessage   chat:write; chat:write.public lets the bot post to public channels it was
 #                      never invited to (routes name channels such as "#alerts")

@@ -16,7 +16,7 @@ from moto import mock_aws
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from opswire.adapters.stepfunctions import WorkflowStarter
+from opswire.alarms.aws.stepfunctions import WorkflowStarter
 from opswire.channels.ports import EmailContent
 from opswire.channels.ses import SesEmailSender
 from opswire.channels.slack import SlackWebhook

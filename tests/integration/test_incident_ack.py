@@ -19,12 +19,12 @@ from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 
-from opswire.adapters.incident_store import IncidentStore
+from opswire.alarms.aws.incident_store import IncidentStore
+from opswire.alarms.models.incident import Incident
 from opswire.channels.ports import SlackThread
 from opswire.channels.signed_links import ack_link
 from opswire.core.aws import clear_client_cache
 from opswire.core.settings import clear_settings_cache
-from opswire.models.incident import Incident
 from opswire_local.lambda_runtime import LambdaContext
 from opswire_local.sinks import SlackOutbox
 from tests.conftest import REPO_ROOT

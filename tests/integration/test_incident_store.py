@@ -9,15 +9,15 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from opswire.adapters.incident_store import IncidentStore
-from opswire.alarm_workflow import evaluate_alarm, record_delivery
+from opswire.alarms.aws.incident_store import IncidentStore
+from opswire.alarms.models.alarm import Alarm
+from opswire.alarms.models.envelope import AlarmEnvelope
+from opswire.alarms.models.incident import RoutingConfig, Silence
+from opswire.alarms.models.workflow import DeliveryRecord, RecordDeliveryInput
 from opswire.alarms.parse import parse_alarm
+from opswire.alarms.workflow import evaluate_alarm, record_delivery
 from opswire.channels.ports import Delivery, SlackThread
 from opswire.core.errors import IncidentConflictError, IncidentNotFoundError
-from opswire.models.alarm import Alarm
-from opswire.models.envelope import AlarmEnvelope
-from opswire.models.incident import RoutingConfig, Silence
-from opswire.models.workflow import DeliveryRecord, RecordDeliveryInput
 from opswire_local.moto_patches import atomic_dynamodb_writes
 from tests.conftest import EVENTS
 

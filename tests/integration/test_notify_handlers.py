@@ -19,8 +19,10 @@ from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 
-from opswire.adapters.idempotency import OnceOnly
-from opswire.adapters.incident_store import IncidentStore
+from opswire.alarms.aws.idempotency import OnceOnly
+from opswire.alarms.aws.incident_store import IncidentStore
+from opswire.alarms.delivery import notify_slack_bot
+from opswire.alarms.models.tasks import NotifyTaskInput
 from opswire.channels.ports import Delivery, NotificationResult
 from opswire.channels.signed_links import verify_ack_link
 from opswire.channels.slack import SlackBot
@@ -28,8 +30,6 @@ from opswire.core.aws import clear_client_cache
 from opswire.core.errors import SlackRetryableError, TaskInputError
 from opswire.core.observability import metrics
 from opswire.core.settings import clear_settings_cache
-from opswire.models.tasks import NotifyTaskInput
-from opswire.notifications.delivery import notify_slack_bot
 from opswire_local.lambda_runtime import LambdaContext
 from opswire_local.sinks import SlackOutbox
 from tests.conftest import REPO_ROOT

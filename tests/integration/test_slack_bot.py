@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from pytest_httpserver import HTTPServer
 
+from opswire.alarms.delivery import notify_slack_bot
 from opswire.channels.ports import SlackThread
 from opswire.channels.slack import SlackBot
 from opswire.core.errors import ConfigurationError, SlackDeliveryError, SlackRetryableError
-from opswire.notifications.delivery import notify_slack_bot
 from opswire_local.sinks import SlackOutbox
 from tests.notify_samples import OPENED_AT, MemoryOnce, delivered, opened, resolved
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from opswire.models.incident import Silence
+from opswire.alarms.models.incident import Silence
 from opswire_local.cli import main
 from opswire_local.gateway import make_server
 from opswire_local.platform import LocalPlatform

@@ -10,17 +10,17 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
-from opswire.acknowledgement import (
+from opswire.alarms.acknowledgement import (
     acknowledge_by_link,
     confirmation_page,
     form_fields,
     slack_interaction,
 )
+from opswire.alarms.models.incident import Incident
 from opswire.channels.ports import SlackThread
 from opswire.channels.signed_links import ack_link
 from opswire.channels.slack import slack_signature_is_valid
 from opswire.core.errors import IncidentNotFoundError, SlackDeliveryError, SlackRetryableError
-from opswire.models.incident import Incident
 
 KEY = "ack-secret-for-tests"
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"

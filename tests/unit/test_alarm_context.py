@@ -5,9 +5,9 @@ from datetime import timedelta
 
 import pytest
 
-from opswire.alarm_context import FETCH_FACTOR, LogExcerpt, recent_log_lines
+from opswire.alarms.log_excerpt import FETCH_FACTOR, LogExcerpt, recent_log_lines
+from opswire.alarms.models.alarm import Alarm
 from opswire.core.errors import OpswireError, PermanentError, RetryableError
-from opswire.models.alarm import Alarm
 from tests.notify_samples import sample_alarm
 
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from opswire.alarm_intake import envelopes_from_invocation, start_alarm_workflows
+from opswire.alarms.intake import envelopes_from_invocation, start_alarm_workflows
+from opswire.alarms.models.envelope import SnsDelivery
 from opswire.core.errors import AlarmParseError
-from opswire.models.envelope import SnsDelivery
 
 EVENTS = Path(__file__).parents[2] / "events"
 TOPIC_ARN = "arn:aws:sns:eu-west-1:123456789012:opswire-alarms"

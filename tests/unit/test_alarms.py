@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from opswire.alarms.models.alarm import Alarm, AlarmMetric
+from opswire.alarms.models.envelope import AlarmEnvelope, AlarmSource
 from opswire.alarms.parse import parse_alarm
 from opswire.alarms.regions import region_code
 from opswire.core.errors import AlarmParseError
-from opswire.models.alarm import Alarm, AlarmMetric
-from opswire.models.envelope import AlarmEnvelope, AlarmSource
 
 EVENTS = Path(__file__).parents[2] / "events"
 DATA = Path(__file__).parent / "data"

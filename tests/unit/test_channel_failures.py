@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from opswire.alarm_workflow import record_delivery
 from opswire.alarms.incidents import decide, record_outcome
+from opswire.alarms.models.incident import ChannelFailure, Incident, RoutingConfig
+from opswire.alarms.models.workflow import RecordDeliveryInput, TaskFailure
+from opswire.alarms.workflow import record_delivery
 from opswire.channels.ports import Delivery, SlackThread
 from opswire.core.errors import IncidentConflictError
-from opswire.models.incident import ChannelFailure, Incident, RoutingConfig
-from opswire.models.workflow import RecordDeliveryInput, TaskFailure
 from tests.notify_samples import opened, sample_alarm
 
 T0 = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)

@@ -8,6 +8,18 @@ from typing import Any
 
 import pytest
 
+from opswire.alarms.delivery import (
+    email_headers,
+    escalation,
+    message_kind,
+    notify_email,
+    notify_slack_bot,
+    notify_slack_webhook,
+    refresh_delivery,
+    wants_log_lines,
+)
+from opswire.alarms.models.incident import Incident
+from opswire.alarms.models.tasks import NotifyTaskInput
 from opswire.channels.ports import EmailContent, SlackThread
 from opswire.core.errors import (
     ConfigurationError,
@@ -18,18 +30,6 @@ from opswire.core.errors import (
     SlackDeliveryError,
     SlackRetryableError,
     TaskInputError,
-)
-from opswire.models.incident import Incident
-from opswire.models.tasks import NotifyTaskInput
-from opswire.notifications.delivery import (
-    email_headers,
-    escalation,
-    message_kind,
-    notify_email,
-    notify_slack_bot,
-    notify_slack_webhook,
-    refresh_delivery,
-    wants_log_lines,
 )
 from tests.notify_samples import (
     OPENED_AT,

@@ -6,10 +6,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from opswire.alarms.incidents import decide, incident_key, next_reminder, resolve_route
-from opswire.alarms.parse import parse_alarm
-from opswire.models.alarm import Alarm
-from opswire.models.envelope import AlarmEnvelope
-from opswire.models.incident import (
+from opswire.alarms.models.alarm import Alarm
+from opswire.alarms.models.envelope import AlarmEnvelope
+from opswire.alarms.models.incident import (
     EscalationStep,
     Incident,
     Route,
@@ -17,6 +16,7 @@ from opswire.models.incident import (
     RoutingConfig,
     Silence,
 )
+from opswire.alarms.parse import parse_alarm
 from tests.conftest import EVENTS
 
 T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)

@@ -8,6 +8,9 @@ from typing import Any
 
 import pytest
 
+from opswire.alarms.models.alarm import Alarm, TriggeringAlarm
+from opswire.alarms.models.envelope import AlarmEnvelope, AlarmSource
+from opswire.alarms.models.incident import NotificationKind
 from opswire.alarms.parse import parse_alarm
 from opswire.alarms.render import MessageContext, human_duration
 from opswire.alarms.render_email import EMAIL_SUBJECT_MAX, render_alarm_email
@@ -20,9 +23,6 @@ from opswire.alarms.render_slack import (
     render_slack_reply,
 )
 from opswire.channels.ports import EmailContent
-from opswire.models.alarm import Alarm, TriggeringAlarm
-from opswire.models.envelope import AlarmEnvelope, AlarmSource
-from opswire.models.incident import NotificationKind
 
 EVENTS = Path(__file__).parents[2] / "events"
 

@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from opswire.alarms.models.envelope import AlarmEnvelope
+from opswire.alarms.models.tasks import AlarmTaskInput, parse_task_input
 from opswire.alarms.parse import parse_alarm
 from opswire.core.errors import PermanentError, TaskInputError
 from opswire.core.settings import (
@@ -17,8 +19,6 @@ from opswire.core.settings import (
     clear_settings_cache,
     load_settings,
 )
-from opswire.models.envelope import AlarmEnvelope
-from opswire.models.tasks import AlarmTaskInput, parse_task_input
 
 EVENTS = Path(__file__).parents[2] / "events"
 MACHINE_ARN = "arn:aws:states:eu-west-1:123456789012:stateMachine:opswire-alarm-handling"

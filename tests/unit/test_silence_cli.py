@@ -11,9 +11,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from opswire.adapters.incident_store import IncidentStore
+from opswire.alarms.aws.incident_store import IncidentStore
+from opswire.alarms.models.incident import Silence
 from opswire.core.aws import clear_client_cache
-from opswire.models.incident import Silence
 from opswire_local.cli import main
 from opswire_local.silence_cli import (
     SilenceFile,

@@ -1,7 +1,7 @@
 """Incident decisions: from one alarm delivery and the stored incident to notify-or-suppress.
 
 Pure functions: the caller loads the incident, silences and routing table, calls ``decide`` and
-writes the returned incident back with a conditional write (``opswire.adapters.incident_store``),
+writes the returned incident back with a conditional write (``opswire.alarms.aws.incident_store``),
 so two concurrent deliveries of the same change cannot both notify.
 """
 
@@ -10,9 +10,8 @@ import hashlib
 from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 
-from opswire.channels.ports import Delivery
-from opswire.models.alarm import Alarm
-from opswire.models.incident import (
+from opswire.alarms.models.alarm import Alarm
+from opswire.alarms.models.incident import (
     ChannelFailure,
     Decision,
     Incident,
@@ -24,6 +23,7 @@ from opswire.models.incident import (
     Silence,
     SuppressReason,
 )
+from opswire.channels.ports import Delivery
 
 # Alarm tags that override the routing table for one alarm.
 TAG_SEVERITY = "opswire:severity"

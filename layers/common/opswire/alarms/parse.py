@@ -28,6 +28,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from opswire.alarms.models.alarm import Alarm, AlarmState, MetricQuery, TriggeringAlarm
+from opswire.alarms.models.envelope import AlarmEnvelope, AlarmSource
 from opswire.alarms.parse_composite import triggering_from_reason_data, triggering_from_sns
 from opswire.alarms.parse_fields import AlarmArn, Fields, scalar_text
 from opswire.alarms.parse_metrics import (
@@ -40,8 +42,6 @@ from opswire.alarms.parse_metrics import (
 )
 from opswire.alarms.regions import region_code
 from opswire.core.errors import AlarmParseError
-from opswire.models.alarm import Alarm, AlarmState, MetricQuery, TriggeringAlarm
-from opswire.models.envelope import AlarmEnvelope, AlarmSource
 
 EVENTBRIDGE_DETAIL_TYPE = "CloudWatch Alarm State Change"
 

@@ -8,8 +8,8 @@ timestamp dropped, never a parse error.
 from collections.abc import Mapping
 from typing import Any
 
+from opswire.alarms.models.alarm import TriggeringAlarm
 from opswire.alarms.parse_fields import AlarmArn, as_state, parse_timestamp
-from opswire.models.alarm import TriggeringAlarm
 
 
 def triggering_from_reason_data(reason_data: dict[str, Any] | None) -> tuple[TriggeringAlarm, ...]:

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from opswire.alarms.models.alarm import ALARM_STATES, REGION_CODE_PATTERN, AlarmState
 from opswire.core.errors import AlarmParseError
-from opswire.models.alarm import ALARM_STATES, REGION_CODE_PATTERN, AlarmState
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from opswire.alarms.models.alarm import AlarmKind, AlarmMetric, MetricQuery
 from opswire.alarms.parse_fields import Fields, scalar_text
-from opswire.models.alarm import AlarmKind, AlarmMetric, MetricQuery
 
 # SNS spells the statistic in upper snake case; everything else uses the API spelling.
 _SNS_STATISTICS = {

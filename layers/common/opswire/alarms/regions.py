@@ -7,7 +7,7 @@ region from the alarm ARN first and falls back to this table.
 import re
 import unicodedata
 
-from opswire.models.alarm import REGION_CODE_PATTERN
+from opswire.alarms.models.alarm import REGION_CODE_PATTERN
 
 # Display names CloudWatch puts in the SNS ``Region`` field, by region code. Both the old
 # "EU (...)" and the newer "Europe (...)" spellings are matched (see ``_region_key``).

@@ -16,8 +16,8 @@ import re
 
 from pydantic import BaseModel, ConfigDict
 
-from opswire.models.alarm import Alarm, AlarmMetric, AlarmState
-from opswire.models.incident import NotificationKind, Severity
+from opswire.alarms.models.alarm import Alarm, AlarmMetric, AlarmState
+from opswire.alarms.models.incident import NotificationKind, Severity
 
 STATE_COLORS: dict[AlarmState, str] = {
     "ALARM": "#D00000",

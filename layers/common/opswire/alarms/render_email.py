@@ -3,6 +3,7 @@ HTML part with the same facts. Pure: no I/O. Alarm-provided text is HTML-escaped
 
 import html
 
+from opswire.alarms.models.alarm import Alarm
 from opswire.alarms.render import (
     MessageContext,
     alarm_facts,
@@ -17,7 +18,6 @@ from opswire.alarms.render import (
     truncate,
 )
 from opswire.channels.ports import EmailContent
-from opswire.models.alarm import Alarm
 
 EMAIL_SUBJECT_MAX = 200
 

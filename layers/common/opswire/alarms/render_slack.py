@@ -7,6 +7,7 @@ for it.
 
 from typing import Any
 
+from opswire.alarms.models.alarm import Alarm
 from opswire.alarms.render import (
     ELLIPSIS,
     SLACK_BUTTON_URL_MAX,
@@ -22,7 +23,6 @@ from opswire.alarms.render import (
     truncate,
 )
 from opswire.channels.signed_links import ACK_ACTION_ID
-from opswire.models.alarm import Alarm
 
 # Slack Block Kit limits (characters).
 SLACK_HEADER_MAX = 150

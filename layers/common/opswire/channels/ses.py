@@ -2,7 +2,7 @@
 
 Raw MIME rather than ``SendEmail`` so that threading headers (Message-ID, In-Reply-To,
 References) can be set. SES replaces a Message-ID it is given with its own, but keeps
-In-Reply-To and References: threading relies on References (see opswire.notifications.delivery).
+In-Reply-To and References: threading relies on References (see opswire.alarms.delivery).
 """
 
 from collections.abc import Mapping

@@ -16,5 +16,5 @@
 
 Collaborators (the bulk endpoint, the dead-letter store, the clock, CloudWatch Logs) are
 ``typing.Protocol`` types; ``opswire.log_shipping.aws`` implements them. The domain modules
-import neither ``opswire.adapters`` nor ``aws`` nor ``wiring``.
+import neither ``aws`` nor ``wiring``.
 """

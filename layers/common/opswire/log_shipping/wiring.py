@@ -1,8 +1,8 @@
 """The log shipping workflow's adapters are built here and nowhere else: the ``_bulk``
 destination chosen from settings, the S3 dead-letter store, the Lambda clock and CloudWatch Logs
 subscription filters. The handlers (``functions/ship_logs``, ``functions/subscribe_log_group``)
-and the CLI (``opswire logs subscribe``) call this module; the domain modules import neither
-``opswire.adapters`` nor ``opswire.log_shipping.aws``.
+and the CLI (``opswire logs subscribe``) call this module; the domain modules do not import
+``opswire.log_shipping.aws``.
 
 Destinations, chosen by settings:
 

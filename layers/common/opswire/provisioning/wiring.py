@@ -1,7 +1,7 @@
 """The provisioning workflow's adapters are built here and nowhere else: the AWS drivers and the
 Slack and email channels of its notices. The handler (``functions/provision``) and the CLI
 (``opswire provision``) call this module; the domain (spec, resources, engine, report) and the
-task runner (``service``) import neither ``opswire.adapters`` nor ``opswire.provisioning.aws``.
+task runner (``service``) do not import ``opswire.provisioning.aws``.
 
 Adapters are imported on first use, not when the handler module loads (cold start: the notify
 function never loads the drivers, the others never load Slack and SES).

@@ -2,8 +2,8 @@
 function (``run_rotation_step``) and one event of the monitor (``run_monitor_event``: a
 RotationFailed event or the scheduled sweep -> Slack + email).
 
-``opswire.rotation.wiring`` builds the real adapters and calls these; this module imports
-neither ``opswire.adapters`` nor ``opswire.rotation.aws``. The strategies and the notice
+``opswire.rotation.wiring`` builds the real adapters and calls these; this module does not
+import ``opswire.rotation.aws``. The strategies and the notice
 channels come in as factories: they are built only when a step or a notice needs them.
 """
 

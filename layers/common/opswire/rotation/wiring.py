@@ -2,7 +2,7 @@
 HTTPS test endpoint, PostgreSQL, IAM and STS, and the Slack and email channels of the monitor's
 notices. The handlers (``functions/rotate_secret``, ``functions/rotation_monitor``) and the CLI
 (``opswire secrets``) call this module; the domain (model, engine, the strategies, status,
-monitor) and the entry points (``service``) import neither ``opswire.adapters`` nor
+monitor) and the entry points (``service``) do not import
 ``opswire.rotation.aws``.
 
 Adapters are imported on first use, not when a handler module loads (cold start: a rotation

@@ -1,7 +1,7 @@
 """The alarm routing table, stored as JSON in an SSM parameter (``/<stack>/alarm-routing``)."""
 
+from opswire.alarms.models.incident import RoutingConfig
 from opswire.core.parameters import load_json_document
-from opswire.models.incident import RoutingConfig
 
 
 def load_routing_config(name: str, max_age: int) -> RoutingConfig:

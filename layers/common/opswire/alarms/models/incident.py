@@ -11,8 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
+from opswire.alarms.models.alarm import AlarmState, UtcDatetime
 from opswire.channels.ports import SlackThread
-from opswire.models.alarm import AlarmState, UtcDatetime
 
 Severity = Literal["critical", "warning", "info"]
 NotificationKind = Literal["opened", "state_change", "resolved", "flapping", "reminder"]

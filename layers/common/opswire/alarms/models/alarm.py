@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, computed_field
 
-from opswire.models.envelope import AlarmSource
+from opswire.alarms.models.envelope import AlarmSource
 
 AlarmState = Literal["ALARM", "OK", "INSUFFICIENT_DATA"]
 AlarmKind = Literal["metric", "metric_math", "anomaly_detection", "composite"]

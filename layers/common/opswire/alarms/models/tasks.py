@@ -4,9 +4,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from opswire.alarms.models.alarm import Alarm
+from opswire.alarms.models.incident import Decision, Reminder
 from opswire.core.errors import TaskInputError
-from opswire.models.alarm import Alarm
-from opswire.models.incident import Decision, Reminder
 
 
 class AlarmTaskInput(BaseModel):

@@ -11,9 +11,9 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
 
+from opswire.alarms.models.alarm import Alarm
 from opswire.core.errors import OpswireError
 from opswire.core.observability import logger
-from opswire.models.alarm import Alarm
 
 DEFAULT_WINDOW = timedelta(minutes=5)
 MAX_WINDOW = timedelta(hours=1)

@@ -4,9 +4,9 @@ import json
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from opswire.alarms.models.alarm import Alarm, UtcDatetime
+from opswire.alarms.models.incident import Decision, NotifyChannel, Reminder
 from opswire.channels.ports import Delivery
-from opswire.models.alarm import Alarm, UtcDatetime
-from opswire.models.incident import Decision, NotifyChannel, Reminder
 
 _REASON_LENGTH = 500
 

@@ -18,7 +18,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
-from opswire.alarm_context import LogExcerpt
+from opswire.alarms.log_excerpt import LogExcerpt
+from opswire.alarms.models.incident import Incident, NotificationKind
+from opswire.alarms.models.tasks import NotifyTaskInput
 from opswire.alarms.render import MessageContext
 from opswire.alarms.render_email import render_alarm_email
 from opswire.alarms.render_slack import render_slack_message, render_slack_reply
@@ -32,8 +34,6 @@ from opswire.channels.ports import (
 )
 from opswire.core.errors import ConfigurationError, OpswireError, SlackDeliveryError, TaskInputError
 from opswire.core.observability import logger
-from opswire.models.incident import Incident, NotificationKind
-from opswire.models.tasks import NotifyTaskInput
 
 
 class IncidentReader(Protocol):

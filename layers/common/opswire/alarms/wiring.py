@@ -4,12 +4,12 @@ incident table, the once-only guard around the send, and the recent log lines of
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from opswire.adapters.idempotency import Always, OnceOnly
-from opswire.alarm_context import LogExcerpt, recent_log_lines
+from opswire.alarms.aws.idempotency import Always, OnceOnly
+from opswire.alarms.delivery import Once, message_kind, refresh_delivery, wants_log_lines
+from opswire.alarms.log_excerpt import LogExcerpt, recent_log_lines
+from opswire.alarms.models.tasks import NotifyTaskInput, parse_task_input
 from opswire.core.errors import RetryableError
 from opswire.core.observability import logger
-from opswire.models.tasks import NotifyTaskInput, parse_task_input
-from opswire.notifications.delivery import Once, message_kind, refresh_delivery, wants_log_lines
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -35,7 +35,7 @@ def prepare_notify_task(
     task = parse_task_input(NotifyTaskInput, event)
     incidents = None
     if incident_table_name:
-        from opswire.adapters.incident_store import IncidentStore
+        from opswire.alarms.aws.incident_store import IncidentStore
 
         incidents = IncidentStore(incident_table_name)
     task = refresh_delivery(task, channel, incidents)
@@ -47,7 +47,7 @@ def prepare_notify_task(
     )
     log = None
     if alarm_log_lines and wants_log_lines(task):
-        from opswire.adapters.logs import CloudWatchLogs
+        from opswire.alarms.aws.logs import CloudWatchLogs
 
         log = recent_log_lines(task.alarm, CloudWatchLogs(), alarm_log_lines)
     return NotifyTask(task, once, log)

@@ -32,7 +32,7 @@ from opswire.core.observability import logger
 
 if TYPE_CHECKING:
     # Types only: the incident models cost ~80 ms of import, paid when a request needs them.
-    from opswire.models.incident import Incident
+    from opswire.alarms.models.incident import Incident
 
 EMAIL_LINK_ACTOR = "email link"
 _SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from opswire.alarms.incidents import record_outcome
+from opswire.alarms.models.incident import Incident, Silence
 from opswire.channels.ports import Delivery
 from opswire.core.errors import (
     IncidentConflictError,
@@ -20,7 +21,6 @@ from opswire.core.errors import (
     PermanentError,
     RetryableError,
 )
-from opswire.models.incident import Incident, Silence
 
 if TYPE_CHECKING:
     from types_boto3_dynamodb import DynamoDBClient

@@ -9,8 +9,8 @@ from typing import Any, Protocol
 
 from aws_lambda_powertools.utilities.data_classes import SNSEvent
 
+from opswire.alarms.models.envelope import AlarmEnvelope, SnsDelivery
 from opswire.core.errors import AlarmParseError
-from opswire.models.envelope import AlarmEnvelope, SnsDelivery
 
 # Step Functions execution names: at most 80 characters of [A-Za-z0-9-_].
 _MAX_EXECUTION_NAME = 80

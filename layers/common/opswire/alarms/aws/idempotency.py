@@ -39,7 +39,7 @@ class OnceOnly:
         self._context = context
 
     def run(self, key: dict[str, Any], call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-        # Imported here: the idempotency package imports boto3 (cold start, see adapters.aws).
+        # Imported here: the idempotency package imports boto3 (cold start, see opswire.core.aws).
         from aws_lambda_powertools.utilities.idempotency import (
             DynamoDBPersistenceLayer,
             IdempotencyConfig,

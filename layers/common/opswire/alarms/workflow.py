@@ -7,17 +7,23 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from opswire.alarms.incidents import decide, incident_key, next_reminder, record_outcome
-from opswire.channels.ports import Delivery
-from opswire.core.errors import IncidentConflictError
-from opswire.models.alarm import Alarm
-from opswire.models.incident import ChannelFailure, Incident, NotifyChannel, RoutingConfig, Silence
-from opswire.models.workflow import (
+from opswire.alarms.models.alarm import Alarm
+from opswire.alarms.models.incident import (
+    ChannelFailure,
+    Incident,
+    NotifyChannel,
+    RoutingConfig,
+    Silence,
+)
+from opswire.alarms.models.workflow import (
     ChannelFailureNotice,
     DeliveryRecord,
     Page,
     RecordDeliveryInput,
     WorkflowState,
 )
+from opswire.channels.ports import Delivery
+from opswire.core.errors import IncidentConflictError
 
 _EVALUATE_ATTEMPTS = 5
 

@@ -1,1 +1,0 @@
-"""Thin wrappers over SDKs: SDK errors become opswire errors (``raise ... from exc``)."""
