@@ -22,6 +22,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from opswire.core.parameters import validation_problems
 from opswire.core.settings import StackSettingsDocument
 
 STATE_FILE = "settings.json"
@@ -59,9 +60,7 @@ def validated(document: dict[str, Any]) -> StackSettingsDocument:
     try:
         return StackSettingsDocument.model_validate(document)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'document'}: {e['msg']}" for e in exc.errors()
-        )
+        problems = validation_problems(exc)
         known = ", ".join(StackSettingsDocument.model_fields)
         raise SystemExit(f"opswire config: {problems} (keys: {known})") from None
 

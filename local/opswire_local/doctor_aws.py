@@ -16,6 +16,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import SecretStr, ValidationError
 
+from opswire.core.parameters import validation_problems
 from opswire.core.settings import StackSettingsDocument
 from opswire_local.doctor_facts import (
     Alarm,
@@ -203,8 +204,7 @@ def read_settings(ssm: Any, stack: StackFacts) -> StackFacts:
     except _READ_ERRORS as exc:
         return stack.model_copy(update={"settings": defaults, "settings_error": _error(exc)})
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        error = f"parameter {name} is invalid: {problems}"
+        error = f"parameter {name} is invalid: {validation_problems(exc)}"
         return stack.model_copy(update={"settings": defaults, "settings_error": error})
     return stack.model_copy(update={"settings": settings})
 

@@ -20,7 +20,13 @@ def load_json_document[M: BaseModel](name: str, model: type[M], what: str, max_a
     try:
         return model.model_validate(document)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5]
-        )
+        problems = validation_problems(exc, limit=5)
         raise ConfigurationError(f"{what} {name!r} is invalid: {problems}") from exc
+
+
+def validation_problems(exc: ValidationError, limit: int | None = None) -> str:
+    """``exc``'s errors in one line, ``field.path: message; ...`` (the first ``limit``); an error
+    of the whole document (not an object, ...) is named ``document``."""
+    return "; ".join(
+        f"{'.'.join(map(str, e['loc'])) or 'document'}: {e['msg']}" for e in exc.errors()[:limit]
+    )

@@ -73,6 +73,11 @@ def read_stack_settings(name: str) -> StackSettingsDocument:
     )
 
 
+def _has_stack_settings(model: type[BaseSettings]) -> bool:
+    """Whether ``model`` has a field that the stack's settings document may set."""
+    return bool(set(StackSettingsDocument.model_fields) & set(model.model_fields))
+
+
 class _Settings(BaseSettings):
     model_config = SettingsConfigDict(frozen=True, extra="ignore")
 
@@ -85,7 +90,7 @@ class _Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        if not set(StackSettingsDocument.model_fields) & set(settings_cls.model_fields):
+        if not _has_stack_settings(settings_cls):
             return (init_settings, env_settings)
         return (init_settings, env_settings, _StackSettingsSource(settings_cls))
 
@@ -202,9 +207,7 @@ def load_settings[S: _Settings](model: type[S]) -> S:
     cached = _loaded.get(key)
     now = time.monotonic()
     if cached is None or cached[0] < now:
-        reads_document = os.environ.get(STACK_SETTINGS_ENV) and (
-            set(StackSettingsDocument.model_fields) & set(model.model_fields)
-        )
+        reads_document = bool(os.environ.get(STACK_SETTINGS_ENV)) and _has_stack_settings(model)
         expires = now + STACK_SETTINGS_MAX_AGE_SECONDS if reads_document else float("inf")
         cached = (expires, model())
         _loaded[key] = cached
