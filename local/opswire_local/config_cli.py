@@ -150,10 +150,11 @@ def _run_show(args: argparse.Namespace) -> int:
 
 def _run_set(args: argparse.Namespace) -> int:
     store = _store(args)
-    document = {**store.read(), **parse_assignments(args.assignments)}
+    changes = parse_assignments(args.assignments)
+    document = {**store.read(), **changes}
     settings = validated(document)
     store.write(settings.model_dump(include=set(document)))
-    _changed(args, sorted(parse_assignments(args.assignments)))
+    _changed(args, sorted(changes))
     return 0
 
 
