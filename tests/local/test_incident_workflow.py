@@ -163,7 +163,9 @@ def test_an_acknowledged_alarm_is_not_reminded(start_platform: PlatformFactory) 
 
     assert opened.executions[0]["waiting_in"] == "WaitToRemind"
     assert answer.http is not None and answer.http["status"] == 200
-    assert [e["status"] for r in later for e in r.executions] == ["SUCCEEDED"]
+    # The execution ends when its reminder is due: on a busy machine that can already happen
+    # while the click is being answered.
+    assert [e["status"] for r in [answer, *later] for e in r.executions] == ["SUCCEEDED"]
     assert not any("still in alarm" in m["text"].lower() for m in platform.outbox.messages)
     (root,) = platform.outbox.conversation()
     assert ["Acknowledged by" in reply["text"] for reply in root["replies"]] == [True]
