@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from opswire_local import deploy_local, moto_beanstalk, secrets_rotation
 from opswire_local.events import email_notification
 from opswire_local.lambda_runtime import FunctionSpec, InProcessLambdaRuntime, install_moto_patch
+from opswire_local.log_sink import LocalOpenSearch
 from opswire_local.moto_patches import (
     atomic_dynamodb_writes,
     aws_test_environment,
@@ -140,10 +141,12 @@ class LocalPlatform:
                 "AWS_SECRET_ACCESS_KEY": "testing",
                 "POWERTOOLS_TRACE_DISABLED": "true",
                 "POWERTOOLS_DEV": "false",
-                "LOG_SINK_PATH": str(self.log_sink_path),
             }
         )
-        self.stack = LocalStack(options, self.template, self.runtime, self.outbox)
+        self.opensearch = LocalOpenSearch(self.log_sink.path)
+        self.stack = LocalStack(
+            options, self.template, self.runtime, self.outbox, self.opensearch.url
+        )
         self.router = Router(self.stack, self.runtime)
         self.executions = Executions(
             self.stack.state_machines, options.time_scale, options.execution_timeout_seconds
@@ -170,8 +173,6 @@ class LocalPlatform:
     def start(self) -> None:
         from moto import mock_aws
 
-        from opswire_local.log_sink import ndjson_sink_plugged_in
-
         _forget_process_caches()
         stack = self._exit_stack
         stack.enter_context(aws_test_environment())
@@ -183,7 +184,7 @@ class LocalPlatform:
         stack.enter_context(secrets_rotation.rotation_semantics(self))
         stack.enter_context(deploy_local.ecs_rollout_semantics())
         stack.enter_context(moto_beanstalk.beanstalk_semantics())
-        stack.enter_context(ndjson_sink_plugged_in())
+        stack.enter_context(self.opensearch)
         self.outbox.start()
         stack.callback(self.outbox.stop)
         self.stack.create()
@@ -310,7 +311,7 @@ class LocalPlatform:
     # ---- reading back ---------------------------------------------------------------------------
     @property
     def log_sink_path(self) -> Path:
-        """ShipLogsFunction writes ``_bulk`` NDJSON here when OPENSEARCH_ENDPOINT is empty."""
+        """What ShipLogsFunction sent to the local OpenSearch, as ``_bulk`` NDJSON."""
         return self.log_sink.path
 
     def _sent_emails(self) -> list[dict[str, Any]]:
@@ -341,9 +342,7 @@ def _forget_process_caches() -> None:
     """Cached settings, clients and secrets belong to one stack: forget them between stacks."""
     from aws_lambda_powertools.utilities import parameters
 
-    from opswire.core.aws import clear_client_cache
-    from opswire.core.settings import clear_settings_cache
+    from opswire.core.reset import forget_stack_caches
 
-    clear_settings_cache()
-    clear_client_cache()
+    forget_stack_caches()
     parameters.clear_caches()  # type: ignore[no-untyped-call]

@@ -65,8 +65,10 @@ class LocalStack:
         template: Template,
         runtime: InProcessLambdaRuntime,
         outbox: SlackOutbox,
+        opensearch_url: str,
     ) -> None:
         self.options = options
+        self.opensearch_url = opensearch_url
         self.template = template
         self.runtime = runtime
         self.outbox = outbox
@@ -86,7 +88,7 @@ class LocalStack:
             **self.template.parameter_defaults(),
             **LOCAL_PARAMETER_DEFAULTS,
             **self._local_slack_parameters(),
-            **log_shipping_parameters(),
+            **log_shipping_parameters(self.opensearch_url),
             **self.options.parameters,
         }
         self._resolver = resolver = Resolver(
@@ -402,12 +404,14 @@ def _rule(
     )
 
 
-def log_shipping_parameters() -> dict[str, str]:
+def log_shipping_parameters(local_opensearch_url: str) -> dict[str, str]:
     """``opswire local send logs:...`` ships into ``OPENSEARCH_ENDPOINT`` when the CLI's
-    environment sets it (auth ``OPENSEARCH_AUTH``, default none); else into the local sink."""
+    environment sets it (auth ``OPENSEARCH_AUTH``, default none); else into the platform's
+    local OpenSearch (``opswire_local.log_sink``)."""
+    endpoint = os.environ.get("OPENSEARCH_ENDPOINT", "")
     return {
-        "OpenSearchEndpoint": os.environ.get("OPENSEARCH_ENDPOINT", ""),
-        "OpenSearchAuth": os.environ.get("OPENSEARCH_AUTH") or "none",
+        "OpenSearchEndpoint": endpoint or local_opensearch_url,
+        "OpenSearchAuth": (os.environ.get("OPENSEARCH_AUTH") if endpoint else None) or "none",
     }
 
 

@@ -226,10 +226,9 @@ OpenSearchAuth = Literal["sigv4", "aoss", "basic", "none"]
 
 class LogShippingSettings(_Settings):
     """ShipLogsFunction. Only OPENSEARCH_ENDPOINT, OPENSEARCH_AUTH and LOG_DLQ_BUCKET come from the
-    template as a rule; everything else has a default. An empty endpoint means: the local NDJSON
-    sink at LOG_SINK_PATH when set (the local platform sets it and plugs the sink in), else no
-    destination (every document goes to the dead-letter bucket, from where ``opswire logs
-    replay`` re-ships it)."""
+    template as a rule; everything else has a default. An empty endpoint means no destination:
+    every document goes to the dead-letter bucket, from where ``opswire logs replay`` re-ships it
+    (the local platform always sets one: its own local OpenSearch or yours)."""
 
     opensearch_endpoint: str = ""
     opensearch_auth: OpenSearchAuth = "none"
@@ -252,7 +251,6 @@ class LogShippingSettings(_Settings):
     log_retry_base_seconds: float = Field(default=0.2, ge=0, le=60)
     log_retry_max_seconds: float = Field(default=5.0, ge=0, le=300)
     log_time_reserve_seconds: float = Field(default=2.0, ge=0, le=60)
-    log_sink_path: str = ""
     secret_max_age_seconds: int = Field(default=300, ge=0)
 
     @field_validator("opensearch_endpoint")

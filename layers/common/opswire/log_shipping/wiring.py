@@ -7,8 +7,6 @@ and the CLI (``opswire logs subscribe``) call this module; the domain modules do
 Destinations, chosen by settings:
 
 * ``OPENSEARCH_ENDPOINT`` set: OpenSearch, with the auth mode of ``OPENSEARCH_AUTH``;
-* else ``LOG_SINK_PATH`` set and a local sink plugged in (``use_local_sink``: the local platform
-  sets both): its NDJSON file in ``_bulk`` format;
 * else nowhere: every send fails with ``OpenSearchNotConfiguredError``, so every document goes
   to the dead-letter bucket and ``opswire logs replay`` can ship it once an endpoint is set.
 
@@ -19,7 +17,6 @@ when its handler imported it); opensearch-py, Secrets Manager and the subscripti
 imported on first use.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -112,9 +109,6 @@ def log_destination(settings: LogShippingSettings) -> LogDestination:
             settings.log_request_timeout_seconds,
             settings.log_gzip_level,
         )
-    local_sink = _local_sink
-    if settings.log_sink_path and local_sink is not None:
-        return _sink(local_sink, settings.log_sink_path)
     return NoDestination()
 
 
@@ -136,26 +130,8 @@ def _opensearch(
     return OpenSearchBulkTransport(client, gzip_level=gzip_level)
 
 
-@cache
-def _sink(factory: Callable[[str], LogDestination], path: str) -> LogDestination:
-    return factory(path)
-
-
-# The one local-only seam of the layer: the sink lives in opswire_local (log_sink.py).
-_local_sink: Callable[[str], LogDestination] | None = None
-
-
-def use_local_sink(factory: Callable[[str], LogDestination] | None) -> None:
-    """With ``OPENSEARCH_ENDPOINT`` empty and ``LOG_SINK_PATH`` set, ``factory(LOG_SINK_PATH)``
-    is the destination (the local platform plugs its NDJSON sink in; None unplugs it). Without a
-    factory, ``LOG_SINK_PATH`` is ignored: no destination."""
-    global _local_sink
-    _local_sink = factory
-
-
 def clear_destination_cache() -> None:
     _opensearch.cache_clear()
-    _sink.cache_clear()
 
 
 # Destinations hold OpenSearch clients (and credentials): per stack, like the clients.
