@@ -290,7 +290,6 @@ class LocalPlatform:
         self, report: DeliveryReport, action: Callable[[], Delivered | None]
     ) -> DeliveryReport:
         self.silences.load_persisted()
-        before = self.executions.statuses()
         slack_mark = len(self.outbox.messages)
         email_mark = len(self._sent_emails())
         error_mark = len(self.async_errors)
@@ -302,7 +301,7 @@ class LocalPlatform:
         else:
             if delivered is not None:
                 report.http, report.invocation = delivered.http, delivered.invocation
-        report.executions = self.executions.settle(before, report.errors)
+        report.executions = self.executions.settle(report.errors)
         report.notifications = self.outbox.messages[slack_mark:] + self._sent_emails()[email_mark:]
         report.errors.extend(self.async_errors[error_mark:])
         report.documents = self.log_sink.documents_since(sink_mark)

@@ -107,10 +107,9 @@ class Executions:
         self.state_machines = state_machines
         self.time_scale = time_scale
         self.timeout_seconds = timeout_seconds
-
-    def statuses(self) -> dict[str, str]:
-        """Execution ARN -> status, of every execution now."""
-        return {e["executionArn"]: e["status"] for e in self.current()}
+        # Execution ARN -> status as the last report saw them: what moves between two reports
+        # (a reminder that fires while a test reads the outbox) belongs to the next one.
+        self._seen: dict[str, str] = {}
 
     def current(self) -> list[dict[str, Any]]:
         """Every execution of the stack's state machines, as ListExecutions lists it."""
@@ -124,10 +123,10 @@ class Executions:
                 executions.extend(dict(item) for item in page["executions"])
         return executions
 
-    def settle(self, before: dict[str, str], errors: list[str]) -> list[dict[str, Any]]:
-        """Wait until every execution is finished or parked in a Wait state; report the new ones
-        and the older ones that moved (woke up, finished) meanwhile (``before``: ``statuses()``
-        then). A timeout is appended to ``errors``."""
+    def settle(self, errors: list[str]) -> list[dict[str, Any]]:
+        """Wait until every execution is finished or parked in a Wait state; report those that
+        are new or moved (woke up, finished) since the last report. A timeout is appended to
+        ``errors``."""
         deadline = time.monotonic() + self.timeout_seconds
         while True:
             executions = self.current()
@@ -138,13 +137,13 @@ class Executions:
                 errors.append(f"executions still running after {self.timeout_seconds}s")
                 break
             time.sleep(0.05)
-        return self._report(
-            [
-                execution
-                for execution in sorted(executions, key=lambda e: e["startDate"])
-                if _moved(before.get(execution["executionArn"]), execution["status"])
-            ]
-        )
+        moved = [
+            execution
+            for execution in sorted(executions, key=lambda e: e["startDate"])
+            if _moved(self._seen.get(execution["executionArn"]), execution["status"])
+        ]
+        self._seen = {e["executionArn"]: e["status"] for e in executions}
+        return self._report(moved)
 
     def _report(self, executions: list[dict[str, Any]]) -> list[dict[str, Any]]:
         import boto3
