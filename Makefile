@@ -90,7 +90,7 @@ format: .venv
 # Paths map to unique module names (explicit_package_bases): functions/<name>/app.py is
 # functions.<name>.app, so the handlers, all called app.py, are checked together.
 typecheck: .venv
-	$(VENV)/bin/mypy layers/common/opswire local/opswire_local functions tools bench
+	$(VENV)/bin/mypy layers/common/opswire local/opswire_local cli/opswire_cli functions tools bench
 
 validate: .venv .tools/sam
 	$(SAM) validate --lint --region us-east-1

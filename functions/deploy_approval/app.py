@@ -2,8 +2,8 @@
 
 GET  /deployments/{deployment_id}/{decision}?approver=..&exp=..&sig=..   confirmation page
 POST /deployments/{deployment_id}/{decision}                            decide
-Direct invoke {"operation": "history|status|approve|reject|override", ...}: `opswire deploy`
-locally (an operator allowed to invoke the function can do the same on a deployed stack).
+Direct invoke {"operation": "history|status|approve|reject|override", ...}: `opswire deploy`,
+locally and on a deployed stack (an operator allowed to invoke the function).
 """
 
 from datetime import UTC, datetime
@@ -58,9 +58,16 @@ def _response(answer: ApprovalAnswer) -> Response[str]:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    if "operation" in event:  # `opswire deploy ...` on a local stack, or an operator's Invoke
+    if "operation" in event:  # `opswire deploy ...`: an operator's direct Invoke
         settings = load_settings(DeployApprovalSettings)
+        # The AWS identity the CLI reports for an override, kept with it for the audit (the
+        # invoke itself is IAM-authorized and in CloudTrail); the approval checks happen here.
+        principal = str(event.get("principal") or "")
         return run_operation(
-            event, settings.deployment_table_name, settings.deployment_state_machine_arn, _now()
+            event,
+            settings.deployment_table_name,
+            settings.deployment_state_machine_arn,
+            _now(),
+            principal,
         )
     return app.resolve(event, context)

@@ -1,10 +1,11 @@
 """``opswire local up``: the platform kept running, its HttpApi routes served on 127.0.0.1.
 
 Besides the template's routes, control routes let the CLI reach the running platform instead of
-starting its own: ``GET /_opswire/health``; ``POST /_opswire/send`` (``opswire local send``);
-``GET /_opswire/silences``, ``PUT`` and ``DELETE /_opswire/silences/<id>`` (``opswire silence``,
-written to the platform's incident table through its ``IncidentStore``). The address is written
-to ``.opswire/local-up.json`` while it runs.
+starting its own: ``GET /_opswire/health``; ``POST /_opswire/send`` (``opswire local send``). A
+moto server on 127.0.0.1 shares the platform's in-memory AWS: the CLI's boto3 clients reach the
+local stack's resources there (``opswire silence`` writes the incident table through it). While
+it runs, ``.opswire/local-up.json`` holds both addresses and the names of the functions and
+tables.
 """
 
 from __future__ import annotations
@@ -12,19 +13,17 @@ from __future__ import annotations
 import base64
 import json
 import os
-import urllib.error
-import urllib.parse
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from opswire.alarms.models.incident import Silence
 from opswire_local.platform import LocalPlatform, combine
-from opswire_local.silences import NoIncidentTableError
+
+if TYPE_CHECKING:
+    from moto.server import ThreadedMotoServer
 
 _CONTROL_PREFIX = "/_opswire/"
-_SILENCES = _CONTROL_PREFIX + "silences"
 
 
 def _state_file(state_path: Path) -> Path:
@@ -36,12 +35,38 @@ def make_server(platform: LocalPlatform, port: int) -> ThreadingHTTPServer:
     return ThreadingHTTPServer(("127.0.0.1", port), _handler_class(platform))
 
 
-def serve(platform: LocalPlatform, port: int, out: TextIO) -> int:
-    server = make_server(platform, port)
-    url = f"http://127.0.0.1:{server.server_address[1]}"
+def start_aws_endpoint() -> ThreadedMotoServer:
+    """A moto server on 127.0.0.1 (any free port) serving the running platform's in-memory AWS:
+    started while the platform's ``mock_aws`` is active, it shares the same backends."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    return server
+
+
+def announce(platform: LocalPlatform, url: str, aws: ThreadedMotoServer) -> Path:
+    """Write ``local-up.json``: where the CLI finds this platform, its AWS and its resources."""
+    host, port = aws.get_host_and_port()
+    description = platform.describe()
     state_file = _state_file(platform.options.state_path)
     state_file.parent.mkdir(parents=True, exist_ok=True)
-    state_file.write_text(json.dumps({"url": url, "pid": os.getpid()}))
+    document = {
+        "url": url,
+        "pid": os.getpid(),
+        "aws_endpoint": f"http://{host}:{port}",
+        "functions": description["functions"],
+        "tables": description["tables"],
+    }
+    state_file.write_text(json.dumps(document))
+    return state_file
+
+
+def serve(platform: LocalPlatform, port: int, out: TextIO) -> int:
+    server = make_server(platform, port)
+    aws = start_aws_endpoint()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    state_file = announce(platform, url, aws)
     description = platform.describe()
     print(f"opswire local platform on {url} (Ctrl-C to stop)", file=out)
     for route in description["routes"]:
@@ -61,6 +86,7 @@ def serve(platform: LocalPlatform, port: int, out: TextIO) -> int:
         pass
     finally:
         server.server_close()
+        aws.stop()
         state_file.unlink(missing_ok=True)
     return 0
 
@@ -89,9 +115,6 @@ def _handler_class(platform: LocalPlatform) -> type[BaseHTTPRequestHandler]:
                 self._answer(200, {"content-type": "application/json"}, b'{"ok": true}')
             elif self.path == _CONTROL_PREFIX + "send" and self.command == "POST":
                 self._control_send(body)
-            elif self.path == _SILENCES or self.path.startswith(_SILENCES + "/"):
-                silence_id = urllib.parse.unquote(self.path.removeprefix(_SILENCES).strip("/"))
-                self._control_silences(silence_id, body)
             else:
                 headers = {name: value for name, value in self.headers.items()}
                 report = platform.send(f"http:{self.command} {self.path}", body, headers=headers)
@@ -114,13 +137,6 @@ def _handler_class(platform: LocalPlatform) -> type[BaseHTTPRequestHandler]:
             answer = json.dumps(combine(reports), default=str).encode()
             self._answer(200, {"content-type": "application/json"}, answer)
 
-        def _control_silences(self, silence_id: str, body: bytes) -> None:
-            self._json(*_silences_answer(platform, self.command, silence_id, body))
-
-        def _json(self, status: int, document: Any) -> None:
-            body = json.dumps(document).encode()
-            self._answer(status, {"content-type": "application/json"}, body)
-
         def _answer(self, status: int, headers: dict[str, str], body: bytes) -> None:
             self.send_response(status)
             for name, value in headers.items():
@@ -136,36 +152,16 @@ def _handler_class(platform: LocalPlatform) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def _silences_answer(
-    platform: LocalPlatform, method: str, silence_id: str, body: bytes
-) -> tuple[int, Any]:
-    """The control routes of silences: list, put or delete, through the platform's store."""
-    silences = platform.silences
-    try:
-        if method == "GET" and not silence_id:
-            return 200, [s.model_dump(mode="json") for s in silences.list_silences()]
-        if method == "PUT" and silence_id:
-            silence = Silence.model_validate_json(body)
-            if silence.silence_id != silence_id:
-                return 400, {"message": "the silence's id is not the one in the path"}
-            silences.put_silence(silence)
-            return 200, silence.model_dump(mode="json")
-        if method == "DELETE" and silence_id:
-            return 200, {"deleted": silences.delete_silence(silence_id)}
-    except NoIncidentTableError as exc:
-        return 404, {"message": str(exc)}
-    return 405, {"message": "Method Not Allowed"}
-
-
-def running_platform_url(state_path: Path) -> str | None:
-    """The URL of a running ``opswire local up`` for this project, if one answers."""
+def running_platform(state_path: Path) -> dict[str, Any] | None:
+    """What a running ``opswire local up`` for this project announced (see ``announce``), if
+    it answers."""
     state_file = _state_file(state_path)
     if not state_file.is_file():
         return None
-    url = str(json.loads(state_file.read_text())["url"])
+    document: dict[str, Any] = json.loads(state_file.read_text())
     try:
-        with urllib.request.urlopen(url + _CONTROL_PREFIX + "health", timeout=2):
-            return url
+        with urllib.request.urlopen(document["url"] + _CONTROL_PREFIX + "health", timeout=2):
+            return document
     except OSError:
         return None
 
@@ -195,36 +191,3 @@ def send_to_running_platform(
     with urllib.request.urlopen(request, timeout=600) as response:
         result: dict[str, Any] = json.loads(response.read())
     return result
-
-
-class RunningPlatformSilences:
-    """The silences of a running ``opswire local up`` (its incident table), through its gateway:
-    ``opswire silence`` without ``--stack`` while one runs."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-
-    def put_silence(self, silence: Silence) -> None:
-        path = f"{_SILENCES}/{urllib.parse.quote(silence.silence_id, safe='')}"
-        self._call("PUT", path, silence.model_dump_json().encode())
-
-    def list_silences(self) -> list[Silence]:
-        return [Silence.model_validate(item) for item in self._call("GET", _SILENCES)]
-
-    def delete_silence(self, silence_id: str) -> bool:
-        path = f"{_SILENCES}/{urllib.parse.quote(silence_id, safe='')}"
-        return bool(self._call("DELETE", path)["deleted"])
-
-    def _call(self, method: str, path: str, body: bytes | None = None) -> Any:
-        request = urllib.request.Request(
-            self.url + path,
-            data=body,
-            headers={"Content-Type": "application/json"},
-            method=method,
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return json.loads(response.read())
-        except urllib.error.HTTPError as exc:
-            message = json.loads(exc.read() or b"{}").get("message", exc.reason)
-            raise SystemExit(f"opswire: local up at {self.url}: {message}") from None

@@ -7,8 +7,8 @@ groups. ``LocalPlatform.send`` delivers one producer event the way AWS would and
 work it causes; the report lists executions, notifications, HTTP answers and errors.
 
 ``LocalPlatform`` composes the parts: ``stack.LocalStack`` creates the resources in moto,
-``routing.Router`` delivers events to them, ``waits.Executions`` waits for the executions,
-``silences.LocalSilences`` holds the incident table's silences; ``moto_patches`` and
+``routing.Router`` delivers events to them, ``waits.Executions`` waits for the executions;
+``moto_patches`` and
 ``lambda_runtime`` make moto behave as AWS does, ``sinks`` stands in for Slack and OpenSearch.
 """
 
@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from opswire_local import deploy_local, moto_beanstalk, secrets_rotation
 from opswire_local.events import email_notification
@@ -33,14 +33,10 @@ from opswire_local.moto_patches import (
     scale_step_functions_time,
 )
 from opswire_local.routing import Delivered, DeliveryError, LogSubscription, Route, Router, Rule
-from opswire_local.silences import STATE_FILE, LocalSilences, SilenceFile
 from opswire_local.sinks import LogSinkFile, SlackOutbox
 from opswire_local.stack import LocalStack
 from opswire_local.template import ACCOUNT_ID, REGION, Template
 from opswire_local.waits import Executions
-
-if TYPE_CHECKING:
-    from opswire.alarms.aws.incident_store import IncidentStore
 
 
 @dataclass
@@ -63,11 +59,8 @@ class PlatformOptions:
     api_url: str = "http://127.0.0.1:3000"
     # Values for AWS::SSM::Parameter resources, by logical id (e.g. a routing table for tests).
     ssm_parameters: dict[str, str] = field(default_factory=dict)
-    # The stack's settings document (`opswire config set`), over <state dir>/settings.json.
+    # The stack's settings document (`opswire config set`; the CLI adds <state dir>/settings.json).
     settings: dict[str, Any] = field(default_factory=dict)
-    # Share the silences persisted in <state dir>/silences.json: loaded before the first
-    # delivery, written back when a silence command reaches this platform. The demo's are its own.
-    persisted_silences: bool = True
 
     @property
     def state_path(self) -> Path:
@@ -151,10 +144,6 @@ class LocalPlatform:
         self.executions = Executions(
             self.stack.state_machines, options.time_scale, options.execution_timeout_seconds
         )
-        persisted = SilenceFile(options.state_path / STATE_FILE)
-        self.silences = LocalSilences(
-            self.incident_store, persisted if options.persisted_silences else None
-        )
         self._exit_stack = contextlib.ExitStack()
         self._delivery_lock = threading.Lock()
 
@@ -233,17 +222,6 @@ class LocalPlatform:
         """Resolve intrinsic functions against the running stack (parameters, resources)."""
         return self.stack.resolve(value)
 
-    def incident_store(self) -> IncidentStore | None:
-        """The store of the stack's IncidentTable (None without one, or before ``start``)."""
-        import boto3
-
-        from opswire.alarms.aws.incident_store import IncidentStore
-
-        table = self.stack.physical("IncidentTable")
-        if table is None:
-            return None
-        return IncidentStore(table.ref, client=boto3.client("dynamodb", region_name=REGION))
-
     # ---- delivery (opswire_local.routing) -------------------------------------------------------
     @property
     def async_errors(self) -> list[str]:
@@ -289,7 +267,6 @@ class LocalPlatform:
     def _observe(
         self, report: DeliveryReport, action: Callable[[], Delivered | None]
     ) -> DeliveryReport:
-        self.silences.load_persisted()
         slack_mark = len(self.outbox.messages)
         email_mark = len(self._sent_emails())
         error_mark = len(self.async_errors)

@@ -157,17 +157,10 @@ class LocalStack:
         return {}
 
     def _stack_settings(self) -> str:
-        """The settings document: the outbox as Slack's Web API, then what `opswire config set
-        --local` wrote, then the options'; validated as the deployed stack would be."""
-        from opswire_local.config_cli import SettingsFile, validated
-
+        """The settings document: the outbox as Slack's Web API, then the options' (the CLI
+        puts what `opswire config set --local` wrote there, validated)."""
         base = self.outbox.webhook_url.rsplit("/slack/webhook", 1)[0]
-        document = {
-            "slack_api_url": f"{base}/api/",
-            **SettingsFile(self.options.state_path / "settings.json").read(),
-            **self.options.settings,
-        }
-        return json.dumps(validated(document).model_dump(include=set(document)))
+        return json.dumps({"slack_api_url": f"{base}/api/", **self.options.settings})
 
     def _seed_secrets(self, parameters: dict[str, str]) -> None:
         """The stack expects its secrets to exist before deployment; locally we create them."""

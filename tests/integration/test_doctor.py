@@ -22,11 +22,11 @@ from pydantic import SecretStr
 from pytest_httpserver import HTTPServer
 
 from opswire.core.settings import StackSettingsDocument
-from opswire_local.cli import main
-from opswire_local.doctor_aws import read_topic
-from opswire_local.doctor_checks import check_ses, check_stack, run_checks
-from opswire_local.doctor_facts import SesFacts, StackFacts
-from opswire_local.slack_manifest import WEB_API_SCOPES
+from opswire_cli.cli import main
+from opswire_cli.doctor_aws import read_topic
+from opswire_cli.doctor_checks import check_ses, check_stack, run_checks
+from opswire_cli.doctor_facts import SesFacts, StackFacts
+from opswire_cli.slack_manifest import WEB_API_SCOPES
 from opswire_local.template import load_template
 from tests.conftest import REPO_ROOT
 from tests.integration.log_shipping_support import REGION
@@ -697,7 +697,7 @@ def test_the_doctor_reads_names_that_template_yaml_has(tmp_path: Path) -> None:
 
 
 def test_run_checks_needs_no_aws() -> None:
-    from opswire_local.doctor_facts import (
+    from opswire_cli.doctor_facts import (
         DoctorFacts,
         GitHubFacts,
         OpenSearchFacts,

@@ -19,7 +19,7 @@ from opswire.core.settings import (
     clear_settings_cache,
     load_settings,
 )
-from opswire_local.cli import main
+from opswire_cli.cli import main
 from tests.integration.log_shipping_support import REGION
 
 STACK = "opswire-settings"

@@ -1,10 +1,13 @@
 """Whole workflows through the embedded local platform (moto + our handlers in-process)."""
 
+import contextlib
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from opswire_local.gateway import announce, make_server, start_aws_endpoint
 from opswire_local.platform import LocalPlatform, PlatformOptions
 from tests.conftest import REPO_ROOT
 
@@ -27,3 +30,22 @@ def start_platform(tmp_path: Path) -> Iterator[PlatformFactory]:
     yield start
     for platform in started:
         platform.stop()
+
+
+@contextlib.contextmanager
+def served(platform: LocalPlatform, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """``platform`` served as ``opswire local up`` serves it (gateway, AWS endpoint, the
+    announcement in its state dir, which the CLI is pointed at); yields the gateway's URL."""
+    server = make_server(platform, 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    aws = start_aws_endpoint()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    state_file = announce(platform, url, aws)
+    monkeypatch.setenv("OPSWIRE_STATE_DIR", str(platform.options.state_path))
+    try:
+        yield url
+    finally:
+        server.shutdown()
+        server.server_close()
+        aws.stop()
+        state_file.unlink(missing_ok=True)

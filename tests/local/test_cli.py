@@ -29,7 +29,7 @@ CLI_TIMEOUT = 120
 
 def _opswire_command() -> list[str]:
     script = shutil.which("opswire", path=str(Path(sys.executable).parent))
-    return [script] if script else [sys.executable, "-m", "opswire_local.cli"]
+    return [script] if script else [sys.executable, "-m", "opswire_cli.cli"]
 
 
 @pytest.fixture
@@ -44,7 +44,7 @@ def cli_env(state_dir: Path) -> dict[str, str]:
     env["OPSWIRE_TIME_SCALE"] = "0.001"
     env["PYTHONUNBUFFERED"] = "1"
     # The code of this checkout, whichever checkout the venv was installed from.
-    code = [str(REPO_ROOT / "layers" / "common"), str(REPO_ROOT / "local")]
+    code = [str(REPO_ROOT / "layers" / "common"), str(REPO_ROOT / "local"), str(REPO_ROOT / "cli")]
     env["PYTHONPATH"] = os.pathsep.join([*code, *filter(None, [env.get("PYTHONPATH")])])
     return env
 

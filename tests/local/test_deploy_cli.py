@@ -3,12 +3,16 @@
 
 import hashlib
 import hmac
+import io
 import json
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from opswire_cli.cli import main
+from opswire_cli.target import DeployedStack
 from opswire_local.deploy_local import LOCAL_GITHUB_WEBHOOK_SECRET
 from tests.local import test_cli
 from tests.local.test_cli import json_report, opswire
@@ -101,3 +105,61 @@ def test_deploy_cli_history_status_and_approval_in_a_running_local_up(
                        "hotfix", env=cli_env)  # fmt: skip
     assert override.returncode == 1
     assert "was not blocked before deploying (outcome succeeded)" in override.stdout
+
+
+class _DeployedApproval:
+    """The AWS a deployed stack's ``opswire deploy`` talks to: CloudFormation (the function's
+    physical name), Lambda (the invoke) and STS (the caller)."""
+
+    def __init__(self, answer: dict[str, Any], error: bool = False) -> None:
+        self.answer, self.error = answer, error
+        self.calls: list[tuple[Any, ...]] = []
+
+    def client(self, service: str) -> Any:
+        return self
+
+    def describe_stack_resource(self, StackName: str, LogicalResourceId: str) -> dict[str, Any]:
+        self.calls.append(("describe", StackName, LogicalResourceId))
+        return {"StackResourceDetail": {"PhysicalResourceId": "opswire-prod-DeployApproval-x1"}}
+
+    def invoke(self, FunctionName: str, InvocationType: str, Payload: str) -> dict[str, Any]:
+        self.calls.append(("invoke", FunctionName, InvocationType, json.loads(Payload)))
+        response = {"Payload": io.BytesIO(json.dumps(self.answer).encode())}
+        return response | ({"FunctionError": "Unhandled"} if self.error else {})
+
+    def get_caller_identity(self) -> dict[str, str]:
+        return {"Arn": "arn:aws:iam::111122223333:user/ana", "Account": "111122223333"}
+
+
+def test_deploy_on_a_deployed_stack_invokes_its_approval_function(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    aws = _DeployedApproval({"status": 202, "message": "override started: d-1-override-1"})
+    monkeypatch.setattr(DeployedStack, "client", lambda self, service: aws.client(service))
+    stack = ["--stack", "opswire-prod", "--region", "eu-west-1"]
+
+    code = main(["deploy", "override", "d-1", "--reason", "hotfix", "--as", "ana", *stack])
+
+    assert code == 0
+    assert capsys.readouterr().out == "override started: d-1-override-1\n"
+    request = {
+        "operation": "override",
+        "deployment_id": "d-1",
+        "by": "ana",
+        "reason": "hotfix",
+        "principal": "arn:aws:iam::111122223333:user/ana",
+    }
+    assert aws.calls == [
+        ("describe", "opswire-prod", "DeployApprovalFunction"),
+        ("invoke", "opswire-prod-DeployApproval-x1", "RequestResponse", request),
+    ]
+
+
+def test_a_failing_approval_function_is_a_failed_command(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    aws = _DeployedApproval({"errorMessage": "AccessDenied", "errorType": "ClientError"}, True)
+    monkeypatch.setattr(DeployedStack, "client", lambda self, service: aws.client(service))
+
+    assert main(["deploy", "history", "--stack", "opswire-prod", "--region", "eu-west-1"]) == 1
+    assert json.loads(capsys.readouterr().out) == {"error": "AccessDenied"}

@@ -14,7 +14,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from opswire.deployments.approval import APPROVE_ACTION_ID, REJECT_ACTION_ID
-from opswire_local.demo import slack_interaction
+from opswire_cli.demo import slack_interaction
 from opswire_local.deploy_local import LOCAL_GITHUB_WEBHOOK_SECRET
 from opswire_local.platform import DeliveryReport, LocalPlatform
 from opswire_local.template import REGION

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import boto3
 
-from opswire_local.demo import open_incident_id, slack_interaction
+from opswire_cli.demo import open_incident_id, slack_interaction
+from opswire_cli.silences import load_silences
 from opswire_local.platform import REGION, LocalPlatform
 from opswire_local.template import ACCOUNT_ID
 from tests.conftest import EVENTS
@@ -124,6 +125,7 @@ def test_a_silenced_alarm_is_recorded_but_nobody_is_told(start_platform: Platfor
     ]
     platform.options.state_path.mkdir(parents=True, exist_ok=True)
     (platform.options.state_path / "silences.json").write_text(json.dumps(silences))
+    load_silences(platform)  # as the CLI does when it has started a platform
 
     report = platform.send("sns:AlarmTopic", ALARM.read_bytes())
 

@@ -10,11 +10,11 @@ import boto3
 import pytest
 from pytest_httpserver import HTTPServer
 
-from opswire_local.cli import main
+from opswire_cli.cli import main
 from opswire_local.platform import REGION, LocalPlatform
 from tests.conftest import EVENTS
 from tests.integration.fake_opensearch import FakeOpenSearch
-from tests.local.conftest import PlatformFactory
+from tests.local.conftest import PlatformFactory, served
 
 DEMO_GROUP = "/opswire-local/demo"
 
@@ -190,29 +190,15 @@ def test_logs_replay_local_goes_through_the_running_platform(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    import threading
-    from http.server import ThreadingHTTPServer
-
-    from opswire_local import gateway
-
     platform = start_platform()
     events = [json.dumps({"message": "m", "n": 1}), json.dumps({"message": "m", "n": "one"})]
     platform.send(f"logs:{DEMO_GROUP}", json.dumps(events).encode())
     assert len(dead_letter_records(platform)) == 1
     for mapping in opensearch.mappings.values():
         mapping["json.n"] = "keyword"
-    # What `opswire local up` serves: the control endpoint `local send` and `logs replay` use.
-    server = ThreadingHTTPServer(("127.0.0.1", 0), gateway._handler_class(platform))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    state_file = gateway._state_file(platform.options.state_path)
-    state_file.parent.mkdir(parents=True, exist_ok=True)
-    state_file.write_text(json.dumps({"url": f"http://127.0.0.1:{server.server_address[1]}"}))
-    monkeypatch.setenv("OPSWIRE_STATE_DIR", str(platform.options.state_path))
-    try:
+    # What `opswire local up` serves: `logs replay --local` invokes the function through it.
+    with served(platform, monkeypatch):
         code = main(["logs", "replay", "--local", "--json"])
-    finally:
-        server.shutdown()
-        state_file.unlink()
 
     assert code == 0
     replayed = last_json_document(capsys.readouterr().out)

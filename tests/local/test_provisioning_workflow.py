@@ -10,8 +10,8 @@ import pytest
 
 from opswire.provisioning.resources import EXECUTION_TAG, SPEC_TAG
 from opswire.provisioning.spec import load_spec, parse_spec
-from opswire_local.provision_cli import (
-    Target,
+from opswire_cli.provision_cli import (
+    SpecTarget,
     approval_token,
     local_outputs,
     make_plan,
@@ -31,9 +31,9 @@ def example(name: str) -> Any:
     return load_spec((Path(EXAMPLES) / f"{name}.yaml").read_text())
 
 
-def setup(start_platform: PlatformFactory) -> tuple[Any, Target, Any]:
+def setup(start_platform: PlatformFactory) -> tuple[Any, SpecTarget, Any]:
     platform = start_platform()
-    target = Target(boto3.Session(region_name=REGION), local_outputs(platform), ACCOUNT_ID)
+    target = SpecTarget(boto3.Session(region_name=REGION), local_outputs(platform), ACCOUNT_ID)
     return platform, target, target.session.client("stepfunctions")
 
 
@@ -158,7 +158,7 @@ def test_invalid_spec_fails_before_anything_changes(start_platform: PlatformFact
 
 def follow_up(sfn: Any, arn: str) -> dict[str, Any]:
     """The outcome of a finished execution, as ``start_and_follow`` reports it."""
-    from opswire_local.provision_cli import outcome
+    from opswire_cli.provision_cli import outcome
 
     return outcome(sfn, arn)
 
@@ -175,7 +175,7 @@ def _wait_done(sfn: Any, arn: str) -> None:
 def test_cli_plan_json_text_and_invalid_spec(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from opswire_local.cli import main
+    from opswire_cli.cli import main
 
     monkeypatch.setenv("OPSWIRE_STATE_DIR", str(tmp_path))
     spec_file = str(EXAMPLES / "anomaly-detector.yaml")
@@ -206,7 +206,7 @@ def test_cli_plan_json_text_and_invalid_spec(
 def test_cli_apply_locally_then_the_plan_is_empty(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from opswire_local.cli import main
+    from opswire_cli.cli import main
 
     monkeypatch.setenv("OPSWIRE_STATE_DIR", str(tmp_path))
     spec_file = str(EXAMPLES / "customer-support-agent.yaml")

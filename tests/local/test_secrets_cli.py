@@ -7,9 +7,9 @@ from pathlib import Path
 import boto3
 import pytest
 
-from opswire_local.cli import main
+from opswire_cli.cli import main
+from opswire_cli.secrets_cli import rotate_secret, secrets_status
 from opswire_local.platform import REGION
-from opswire_local.secrets_cli import rotate_secret, secrets_status
 from tests.local.conftest import PlatformFactory
 
 

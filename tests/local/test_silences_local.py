@@ -1,9 +1,8 @@
 """Local silences go through the incident table's IncidentStore: into a running ``local up``
-through its gateway, and from ``<state dir>/silences.json`` once, before the first delivery."""
+through its AWS endpoint, and from ``<state dir>/silences.json`` once, when the CLI has started
+a platform."""
 
 import json
-import os
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,12 +10,11 @@ from pathlib import Path
 import pytest
 
 from opswire.alarms.models.incident import Silence
-from opswire_local.cli import main
-from opswire_local.gateway import make_server
+from opswire_cli.cli import main
+from opswire_cli.silences import SilenceFile, load_silences, platform_incident_store
 from opswire_local.platform import LocalPlatform
-from opswire_local.silences import SilenceFile
 from tests.conftest import EVENTS
-from tests.local.conftest import PlatformFactory
+from tests.local.conftest import PlatformFactory, served
 
 ALARM = EVENTS / "sns" / "alarm-metric-alarm.json"  # alarm name api-5xx-...
 QUIET = {"default": {"renotify_minutes": 0}}
@@ -30,28 +28,17 @@ def _start(start_platform: PlatformFactory) -> LocalPlatform:
 def local_up(
     start_platform: PlatformFactory, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[LocalPlatform]:
-    """A platform served by its gateway, its address where ``opswire local up`` writes it."""
+    """A platform served as ``opswire local up`` serves it, its address where it writes it."""
     platform = _start(start_platform)
-    server = make_server(platform, 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    state = platform.options.state_path
-    state.mkdir(parents=True, exist_ok=True)
-    url = f"http://127.0.0.1:{server.server_address[1]}"
-    (state / "local-up.json").write_text(json.dumps({"url": url, "pid": os.getpid()}))
-    monkeypatch.setenv("OPSWIRE_STATE_DIR", str(state))
-    try:
+    with served(platform, monkeypatch):
         yield platform
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_silence_commands_reach_a_running_local_up_through_its_store(
     local_up: LocalPlatform, capsys: pytest.CaptureFixture[str]
 ) -> None:
     platform = local_up
-    store = platform.incident_store()
+    store = platform_incident_store(platform)
     assert store is not None
     persisted = SilenceFile(platform.options.state_path / "silences.json")
 
@@ -89,10 +76,11 @@ def test_persisted_silences_are_loaded_once_before_the_first_delivery(
     persisted = SilenceFile(tmp_path / "state" / "silences.json")
     persisted.put_silence(silence)
     platform = _start(start_platform)
+    load_silences(platform)  # as the CLI does when it has started a platform
 
     first = platform.send("sns:AlarmTopic", ALARM.read_bytes())
     assert first.executions[0]["output"]["decision"]["reason"] == "silenced"
-    store = platform.incident_store()
+    store = platform_incident_store(platform)
     assert store is not None and store.list_silences() == [silence]
 
     # The file is not read again: the table keeps what was loaded (no mirror before each send).

@@ -14,8 +14,8 @@ from moto import mock_aws
 from opswire.alarms.aws.incident_store import IncidentStore
 from opswire.alarms.models.incident import Silence
 from opswire.core.aws import clear_client_cache
-from opswire_local.cli import main
-from opswire_local.silence_cli import (
+from opswire_cli.cli import main
+from opswire_cli.silence_cli import (
     SilenceFile,
     new_silence,
     parse_duration,
@@ -209,7 +209,7 @@ def test_an_unknown_stack_is_a_clear_error(deployed: None) -> None:
 
 
 def test_a_stack_without_the_needed_outputs_is_a_clear_error(deployed: None) -> None:
-    from opswire_local.stacks import stack_outputs
+    from opswire_cli.target import stack_outputs
 
     session = boto3.session.Session(region_name="eu-central-1")
     outputs = stack_outputs("opswire-prod", session, "IncidentTableName")

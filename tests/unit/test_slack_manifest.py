@@ -11,8 +11,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from opswire_local.cli import main
-from opswire_local.slack_manifest import (
+from opswire_cli.cli import main
+from opswire_cli.slack_manifest import (
     INTERACTIONS_PATH,
     WEB_API_SCOPES,
     WEBHOOK_SCOPES,

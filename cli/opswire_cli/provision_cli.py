@@ -24,7 +24,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from opswire_local.stacks import add_deployed_or_local_options, local_platform, stack_outputs
+from opswire_cli.in_process import local_platform
+from opswire_cli.target import add_deployed_or_local_options, deployed_stack
 
 STATE_MACHINE = "ProvisioningStateMachine"
 
@@ -55,7 +56,7 @@ def register(commands: Any) -> None:
 
 
 # ---- over any session (deployed or the local platform) ---------------------------------------
-class Target:
+class SpecTarget:
     """Where the spec goes: clients, the provisioning context and the state machine."""
 
     def __init__(self, session: Any, outputs: dict[str, str], account: str) -> None:
@@ -84,13 +85,13 @@ def load(path: Path) -> Any:
     return load_spec(path.read_text(encoding="utf-8"))
 
 
-def make_plan(target: Target, spec: Any) -> Any:
+def make_plan(target: SpecTarget, spec: Any) -> Any:
     from opswire.provisioning.engine import plan
 
     return plan(spec, target.context, target.drivers(spec.name))
 
 
-def posture(target: Target, spec: Any) -> list[dict[str, Any]]:
+def posture(target: SpecTarget, spec: Any) -> list[dict[str, Any]]:
     from opswire.provisioning.engine import verify
 
     return [
@@ -211,7 +212,7 @@ def run_apply(args: argparse.Namespace) -> int:
     except SpecValidationError as exc:
         return _invalid(args, exc)
 
-    def apply(target: Target, platform: Any) -> dict[str, Any]:
+    def apply(target: SpecTarget, platform: Any) -> dict[str, Any]:
         if platform is not None:
             machine = platform.state_machines[STATE_MACHINE]
         else:
@@ -246,7 +247,7 @@ def run_apply(args: argparse.Namespace) -> int:
 
 
 def run_approve(args: argparse.Namespace) -> int:
-    def answer(target: Target, _platform: Any) -> dict[str, Any]:
+    def answer(target: SpecTarget, _platform: Any) -> dict[str, Any]:
         sfn = target.session.client("stepfunctions")
         token = approval_token(sfn, args.execution)
         if token is None:
@@ -276,16 +277,14 @@ def _with_target(args: argparse.Namespace, work: Any) -> Any:
     import boto3
 
     if not args.local:
-        session = boto3.Session(profile_name=args.profile, region_name=args.region)
-        account = session.client("sts").get_caller_identity()["Account"]
-        outputs = stack_outputs(args.stack, session)
-        return work(Target(session, outputs, account), None)
+        stack = deployed_stack(args)
+        return work(SpecTarget(stack.session, stack.outputs(), stack.account()), None)
 
     from opswire_local.template import ACCOUNT_ID, REGION
 
     with local_platform(args) as platform:
         session = boto3.Session(region_name=REGION)
-        return work(Target(session, local_outputs(platform), ACCOUNT_ID), platform)
+        return work(SpecTarget(session, local_outputs(platform), ACCOUNT_ID), platform)
 
 
 def local_outputs(platform: Any) -> dict[str, str]:

@@ -1,5 +1,5 @@
-"""What ``opswire doctor`` learned about a deployed stack (read by opswire_local.doctor_aws,
-judged by opswire_local.doctor_checks). Secret values are ``SecretStr``: never printed."""
+"""What ``opswire doctor`` learned about a deployed stack (read by opswire_cli.doctor_aws,
+judged by opswire_cli.doctor_checks). Secret values are ``SecretStr``: never printed."""
 
 from __future__ import annotations
 

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from opswire.alarms.models.incident import Silence
+from opswire_cli.silences import platform_incident_store
 from opswire_local.platform import DeliveryReport, LocalPlatform
 from opswire_local.stack import LOCAL_SLACK_APP
 from opswire_local.template import REGION
@@ -106,8 +107,8 @@ SCENARIOS = (
 
 
 def run_demo(platform: LocalPlatform) -> list[dict[str, Any]]:
-    """Every scenario, in order, on ``platform`` (started with ``persisted_silences=False``: the
-    operator's silences would silence the demo's alarms)."""
+    """Every scenario, in order, on ``platform`` (without the operator's silences: they would
+    silence the demo's alarms)."""
     results = [_run(platform, scenario) for scenario in SCENARIOS]
     results.append(_run_silenced(platform))
     results.extend(_run_deployments(platform))
@@ -123,7 +124,7 @@ def _run_silenced(platform: LocalPlatform) -> dict[str, Any]:
     """A silence for ``orders-*`` in the incident table (written through its IncidentStore, as
     ``opswire silence add`` writes it), then that alarm fires."""
     now = datetime.now(UTC)
-    store = platform.incident_store()
+    store = platform_incident_store(platform)
     assert store is not None, "the demo needs the stack's IncidentTable"
     store.put_silence(
         Silence(

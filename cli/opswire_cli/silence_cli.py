@@ -4,13 +4,13 @@
     opswire silence list [--all] [--json]
     opswire silence remove ID
 
-With ``--stack NAME [--region R]`` the silences live in the deployed stack's incident table
-(its ``IncidentTableName`` output), written with your AWS credentials through ``IncidentStore``.
-Without it they are local: a running ``opswire local up`` gets them through its gateway and
-writes them to its incident table through the same ``IncidentStore``; its table's silences are
-then kept in ``$OPSWIRE_STATE_DIR/silences.json`` (default ``<project>/.opswire/``). When no
-``local up`` runs, that file is written directly, and the next local platform loads it into its
-table once, before its first delivery.
+The silences live in the stack's incident table and are written through ``IncidentStore``, the
+same code deployed and locally: with ``--stack NAME [--region R] [--profile P]`` the deployed
+stack's table (its ``IncidentTableName`` output), with your AWS credentials; without it the
+table of the running ``opswire local up`` (through its AWS endpoint), whose silences are then
+also kept in ``$OPSWIRE_STATE_DIR/silences.json`` (default ``<project>/.opswire/``). When no
+``local up`` runs, that file is written directly, and the next local platform the CLI starts
+loads it into its table.
 
 A silenced alarm's incident is still recorded; nobody is notified while the silence lasts.
 """
@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
-import os
 import re
 import secrets
 import sys
@@ -29,7 +28,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from opswire.alarms.models.incident import Silence
-from opswire_local.silences import STATE_FILE, SilenceFile
+from opswire_cli.in_process import state_dir
+from opswire_cli.silences import STATE_FILE, KeptInFile, SilenceFile
+from opswire_cli.target import LocalUp, add_target_options, resolve
 
 STACK_OUTPUT = "IncidentTableName"
 _DURATION = re.compile(r"(\d+)\s*([smhdw])")
@@ -45,46 +46,25 @@ class SilenceStore(Protocol):
     def delete_silence(self, silence_id: str) -> bool: ...
 
 
-def local_state_dir(root: Path | None) -> Path:
-    """``$OPSWIRE_STATE_DIR``, else ``<project root>/.opswire`` (as ``opswire local`` uses)."""
-    state_dir = os.environ.get("OPSWIRE_STATE_DIR")
-    if state_dir:
-        return Path(state_dir)
-    if root is None:
-        from opswire_local.cli import find_root
-
-        root = find_root(Path.cwd())
-    return root.resolve() / ".opswire"
-
-
 def silence_file(root: Path | None) -> SilenceFile:
     """``$OPSWIRE_STATE_DIR/silences.json``, else ``<project root>/.opswire/silences.json``."""
-    return SilenceFile(local_state_dir(root) / STATE_FILE)
+    return SilenceFile(state_dir(root) / STATE_FILE)
 
 
-def local_store(root: Path | None) -> tuple[SilenceStore, str]:
-    """The incident table of a running ``opswire local up`` (through its gateway), else the
-    silences file the next local platform loads; and a name for it."""
-    from opswire_local.gateway import RunningPlatformSilences, running_platform_url
-
-    state_dir = local_state_dir(root)
-    url = running_platform_url(state_dir)
-    if url is not None:
-        return RunningPlatformSilences(url), f"local up {url}"
-    persisted = SilenceFile(state_dir / STATE_FILE)
-    return persisted, str(persisted.path)
-
-
-def stack_store(stack: str, region: str | None) -> SilenceStore:
-    """The incident table of a deployed stack (CloudFormation output ``IncidentTableName``)."""
-    import boto3
-
+def target_store(args: argparse.Namespace) -> tuple[SilenceStore, str]:
+    """The incident table of ``--stack`` or of the running ``local up`` (kept in the silences
+    file too), else the silences file alone; and a name for it."""
     from opswire.alarms.aws.incident_store import IncidentStore
-    from opswire_local.stacks import stack_outputs
 
-    session = boto3.session.Session(region_name=region)
-    table = stack_outputs(stack, session, STACK_OUTPUT)[STACK_OUTPUT]
-    return IncidentStore(table, client=session.client("dynamodb"))
+    target = resolve(args)
+    if target is None:
+        persisted = silence_file(args.root)
+        return persisted, str(persisted.path)
+    table = target.table_name("IncidentTable", STACK_OUTPUT)
+    store = IncidentStore(table, client=target.client("dynamodb"))
+    if isinstance(target, LocalUp):
+        return KeptInFile(store, silence_file(args.root)), target.description
+    return store, target.description
 
 
 def parse_duration(text: str) -> timedelta:
@@ -167,20 +147,12 @@ def register(commands: Any) -> None:
 
 
 def _target_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--stack", help="a deployed stack's name (default: the local platform)")
-    parser.add_argument("--region", help="the deployed stack's region (default: your profile's)")
-    parser.add_argument("--root", type=Path, default=None, help="project directory (local)")
+    add_target_options(parser, local_flag=False)
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 
-def _store(args: argparse.Namespace) -> tuple[SilenceStore, str]:
-    if args.stack:
-        return stack_store(args.stack, args.region), f"stack {args.stack}"
-    return local_store(args.root)
-
-
 def _run_add(args: argparse.Namespace) -> int:
-    store, where = _store(args)
+    store, where = target_store(args)
     silence = new_silence(
         args.pattern,
         args.tag,
@@ -198,7 +170,7 @@ def _run_add(args: argparse.Namespace) -> int:
 
 
 def _run_list(args: argparse.Namespace) -> int:
-    store, where = _store(args)
+    store, where = target_store(args)
     at = datetime.now(UTC)
     silences = sorted(store.list_silences(), key=lambda s: (s.ends_at, s.silence_id))
     shown = [s for s in silences if args.all or status(s, at) != "expired"]
@@ -220,7 +192,7 @@ def _run_list(args: argparse.Namespace) -> int:
 
 
 def _run_remove(args: argparse.Namespace) -> int:
-    store, where = _store(args)
+    store, where = target_store(args)
     if not store.delete_silence(args.silence_id):
         print(f"opswire: no silence {args.silence_id} ({where})", file=sys.stderr)
         return 1

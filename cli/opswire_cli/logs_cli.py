@@ -18,23 +18,26 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-from pathlib import Path
 from typing import Any
 
+from opswire_cli.target import deployed_stack, resolve, stack_outputs
+
+FUNCTION = "ShipLogsFunction"
 _MAX_REPLAY_ROUNDS = 1000
 
 
 def add_logs_commands(commands: Any) -> None:
-    """Register ``opswire logs ...`` on the top-level subparsers of ``opswire_local.cli``."""
+    """Register ``opswire logs ...`` on the top-level subparsers of ``opswire_cli.cli``."""
     logs = commands.add_parser("logs", help="log shipping: replay dead letters, subscribe groups")
     logs_commands = logs.add_subparsers(title="logs commands")
 
     replay = logs_commands.add_parser("replay", help="re-ship the dead-letter bucket's objects")
     target = replay.add_mutually_exclusive_group(required=True)
-    target.add_argument("--stack", help="deployed stack name (uses its ShipLogsFunctionName)")
+    target.add_argument("--stack", help="deployed stack name (invokes its ShipLogsFunction)")
     target.add_argument("--function", help="name or ARN of the ShipLogsFunction")
     target.add_argument("--local", action="store_true", help="the running `opswire local up`")
+    replay.add_argument("--region", default=None, help="AWS region (deployed)")
+    replay.add_argument("--profile", default=None, help="AWS profile (deployed)")
     replay.add_argument("--prefix", default="dead-letters/", help="only keys under this prefix")
     replay.add_argument("--max-objects", type=int, default=100, help="objects per invocation")
     replay.add_argument("--all", action="store_true", help="invoke again while objects remain")
@@ -64,7 +67,7 @@ def run_replay(args: argparse.Namespace) -> int:
     request = {"replay": {"prefix": args.prefix, "max_objects": args.max_objects}}
     rounds: list[dict[str, Any]] = []
     for _ in range(_MAX_REPLAY_ROUNDS):
-        answer = _replay_local(request) if args.local else _replay_deployed(args, request)
+        answer = _replay(args, request)
         if "error" in answer:
             _print(answer, as_json=args.json)
             return 1
@@ -82,35 +85,22 @@ def run_replay(args: argparse.Namespace) -> int:
     return 0
 
 
-def _replay_deployed(args: argparse.Namespace, request: dict[str, Any]) -> dict[str, Any]:
-    import boto3
-
-    function = args.function or _stack_output(args.stack, "ShipLogsFunctionName")
-    response = boto3.client("lambda").invoke(
-        FunctionName=function, InvocationType="RequestResponse", Payload=json.dumps(request)
-    )
-    payload = json.loads(response["Payload"].read() or b"null")
-    if response.get("FunctionError"):
-        return {"error": f"{function} failed: {payload}"}
-    return dict(payload)
-
-
-def _replay_local(request: dict[str, Any]) -> dict[str, Any]:
-    from opswire_local.gateway import running_platform_url, send_to_running_platform
-
-    state = Path(os.environ.get("OPSWIRE_STATE_DIR") or Path.cwd() / ".opswire")
-    url = running_platform_url(state)
-    if url is None:
-        return {
-            "error": "no `opswire local up` is running: a local stack's dead-letter bucket "
-            "lives only while the platform runs (start it, send, then replay)"
-        }
-    body = json.dumps(request).encode()
-    result = send_to_running_platform(url, "function:ShipLogsFunction", [(None, body)], {})
-    invocations = result.get("invocations") or []
-    if not result.get("ok") or not invocations:
-        return {"error": f"replay failed: {result.get('errors')}"}
-    return dict(invocations[-1]["payload"])
+def _replay(args: argparse.Namespace, request: dict[str, Any]) -> dict[str, Any]:
+    """One invoke of ShipLogsFunction: of the deployed stack (or ``--function``), else of the
+    running ``opswire local up``."""
+    if args.function:
+        invocation = deployed_stack(args).invoke_function(args.function, request)
+    else:
+        target = resolve(args)
+        if target is None:
+            return {
+                "error": "no `opswire local up` is running: a local stack's dead-letter bucket "
+                "lives only while the platform runs (start it, send, then replay)"
+            }
+        invocation = target.invoke(FUNCTION, request)
+    if invocation.errored or invocation.problems or invocation.payload is None:
+        return {"error": f"replay failed: {invocation.problems or invocation.payload}"}
+    return dict(invocation.payload)
 
 
 # ---- subscribe ----------------------------------------------------------------------------------
@@ -152,8 +142,6 @@ def run_subscribe(args: argparse.Namespace) -> int:
 
 # ---- helpers ------------------------------------------------------------------------------------
 def _stack_output(stack: str, key: str) -> str:
-    from opswire_local.stacks import stack_outputs
-
     return stack_outputs(stack, None, key)[key]
 
 

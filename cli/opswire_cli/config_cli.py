@@ -7,25 +7,29 @@
 With ``--stack NAME [--profile P] [--region R]`` the document is the deployed stack's SSM
 parameter (its ``StackSettingsParameterName`` output), written with your AWS credentials; the
 functions read it again within five minutes. With ``--local`` it is
-``$OPSWIRE_STATE_DIR/settings.json`` (default ``<project>/.opswire/``), which the local platform
-puts into its stack's parameter when it starts. Keys and defaults: docs/configuration.md.
+``$OPSWIRE_STATE_DIR/settings.json`` (default ``<project>/.opswire/``), which the CLI gives
+the local platforms it starts (their stack's parameter). Keys and defaults:
+docs/configuration.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
-from opswire.core.parameters import validation_problems
 from opswire.core.settings import StackSettingsDocument
+from opswire_cli.in_process import state_dir
+from opswire_cli.settings_document import (
+    STATE_FILE,
+    SettingsFile,
+    parse_assignments,
+    validated,
+)
+from opswire_cli.target import DeployedStack, deployed_stack
 
-STATE_FILE = "settings.json"
 STACK_OUTPUT = "StackSettingsParameterName"
 
 
@@ -55,59 +59,12 @@ def _target_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
-def validated(document: dict[str, Any]) -> StackSettingsDocument:
-    """``document`` as the settings model, or exit with what is wrong (unknown keys included)."""
-    try:
-        return StackSettingsDocument.model_validate(document)
-    except ValidationError as exc:
-        problems = validation_problems(exc)
-        known = ", ".join(StackSettingsDocument.model_fields)
-        raise SystemExit(f"opswire config: {problems} (keys: {known})") from None
-
-
-def parse_assignments(assignments: list[str]) -> dict[str, str]:
-    values: dict[str, str] = {}
-    for item in assignments:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise SystemExit(f"opswire config: {item!r} is not KEY=VALUE")
-        values[key.strip()] = value
-    return values
-
-
-class SettingsFile:
-    """The local platform's settings document (a JSON object in one file)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def read(self) -> dict[str, Any]:
-        if not self.path.is_file():
-            return {}
-        try:
-            document = json.loads(self.path.read_text(encoding="utf-8") or "{}")
-        except json.JSONDecodeError as exc:
-            raise SystemExit(f"opswire: {self.path} is not valid JSON: {exc}") from None
-        if not isinstance(document, dict):
-            raise SystemExit(f"opswire: {self.path} must hold a JSON object")
-        return document
-
-    def write(self, document: dict[str, Any]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-
-
 class StackSettingsParameter:
     """A deployed stack's settings document in SSM Parameter Store."""
 
-    def __init__(self, stack: str, profile: str | None, region: str | None) -> None:
-        import boto3
-
-        from opswire_local.stacks import stack_outputs
-
-        session = boto3.session.Session(profile_name=profile, region_name=region)
-        self.name = stack_outputs(stack, session, STACK_OUTPUT)[STACK_OUTPUT]
-        self.ssm = session.client("ssm")
+    def __init__(self, stack: DeployedStack) -> None:
+        self.name = stack.outputs(STACK_OUTPUT)[STACK_OUTPUT]
+        self.ssm = stack.client("ssm")
 
     def read(self) -> dict[str, Any]:
         value = self.ssm.get_parameter(Name=self.name)["Parameter"]["Value"]
@@ -122,18 +79,10 @@ class StackSettingsParameter:
         )
 
 
-def local_settings_file(root: Path | None) -> SettingsFile:
-    from opswire_local.cli import find_root
-
-    state = os.environ.get("OPSWIRE_STATE_DIR")
-    directory = Path(state) if state else (root or find_root(Path.cwd())).resolve() / ".opswire"
-    return SettingsFile(directory / STATE_FILE)
-
-
 def _store(args: argparse.Namespace) -> SettingsFile | StackSettingsParameter:
     if args.local:
-        return local_settings_file(args.root)
-    return StackSettingsParameter(args.stack, args.profile, args.region)
+        return SettingsFile(state_dir(args.root) / STATE_FILE)
+    return StackSettingsParameter(deployed_stack(args))
 
 
 def _run_show(args: argparse.Namespace) -> int:

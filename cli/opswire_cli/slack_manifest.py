@@ -16,6 +16,8 @@ import json
 import sys
 from typing import Any
 
+from opswire_cli.target import DeployedStack, deployed_stack, running_local_up
+
 INTERACTIONS_PATH = "/slack/interactions"
 STACK_OUTPUT = "OpsApiUrl"
 LOCAL_DEFAULT_URL = "http://127.0.0.1:3000"  # ``opswire local up`` default port
@@ -98,7 +100,7 @@ def register(commands: Any) -> None:
 
 def run_manifest(args: argparse.Namespace) -> int:
     if args.stack:
-        api_url = stack_api_url(args.stack, _session(args.profile, args.region))
+        api_url = stack_api_url(deployed_stack(args))
         name = args.name or args.stack
     elif args.api_url:
         api_url, name = args.api_url, args.name or "opswire"
@@ -114,25 +116,10 @@ def run_manifest(args: argparse.Namespace) -> int:
     return 0
 
 
-def stack_api_url(stack: str, session: Any) -> str:
-    from opswire_local.stacks import stack_outputs
-
-    return stack_outputs(stack, session, STACK_OUTPUT)[STACK_OUTPUT]
-
-
-def _session(profile: str | None, region: str | None) -> Any:
-    import boto3
-
-    return boto3.session.Session(profile_name=profile, region_name=region)
+def stack_api_url(stack: DeployedStack) -> str:
+    return stack.outputs(STACK_OUTPUT)[STACK_OUTPUT]
 
 
 def _local_url() -> str:
-    import os
-    from pathlib import Path
-
-    from opswire_local.cli import find_root
-    from opswire_local.gateway import running_platform_url
-
-    state = os.environ.get("OPSWIRE_STATE_DIR")
-    state_path = Path(state) if state else find_root(Path.cwd()) / ".opswire"
-    return running_platform_url(state_path) or LOCAL_DEFAULT_URL
+    local_up = running_local_up(None)
+    return local_up.url if local_up is not None else LOCAL_DEFAULT_URL

@@ -19,7 +19,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from opswire_local.stacks import add_deployed_or_local_options, local_platform
+from opswire_cli.in_process import local_platform
+from opswire_cli.target import add_deployed_or_local_options, deployed_stack
 
 DEFAULT_PREFIX = "opswire/rotated/"
 
@@ -141,10 +142,7 @@ def run_rotate(args: argparse.Namespace) -> int:
 
 def _with_client(args: argparse.Namespace, work: Any) -> Any:
     if not args.local:
-        import boto3
-
-        session = boto3.Session(profile_name=args.profile, region_name=args.region)
-        return work(session.client("secretsmanager"), None)
+        return work(deployed_stack(args).client("secretsmanager"), None)
     import boto3
 
     from opswire_local.template import REGION

@@ -1,10 +1,10 @@
-"""The reachability checks of ``opswire doctor`` (pure, like opswire_local.doctor_checks): the
+"""The reachability checks of ``opswire doctor`` (pure, like opswire_cli.doctor_checks): the
 OpenSearch endpoint answers, and the database rotation function in a VPC has a way to Secrets
 Manager."""
 
 from __future__ import annotations
 
-from opswire_local.doctor_facts import (
+from opswire_cli.doctor_facts import (
     CheckResult,
     OpenSearchFacts,
     RotationFacts,

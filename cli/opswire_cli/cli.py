@@ -3,13 +3,16 @@
     opswire local send SOURCE -e FILE [-e FILE ...] [--header 'Name: value'] [--json]
     opswire local up [--port N]
     opswire demo [--json]
-    opswire silence add | list | remove          (see opswire_local.silence_cli)
-    opswire secrets status | rotate SECRET_ID    (see opswire_local.secrets_cli)
-    opswire logs replay | subscribe ...          (see opswire_local.logs_cli)
-    opswire deploy history | status | approve | reject   (see opswire_local.deploy_cli)
-    opswire provision plan | apply | status FILE (see opswire_local.provision_cli)
-    opswire doctor --stack NAME [--json]         (see opswire_local.doctor)
-    opswire slack manifest --stack NAME | --api-url URL | --local (opswire_local.slack_manifest)
+    opswire silence add | list | remove          (see opswire_cli.silence_cli)
+    opswire secrets status | rotate SECRET_ID    (see opswire_cli.secrets_cli)
+    opswire logs replay | subscribe ...          (see opswire_cli.logs_cli)
+    opswire deploy history | status | approve | reject   (see opswire_cli.deploy_cli)
+    opswire provision plan | apply | status FILE (see opswire_cli.provision_cli)
+    opswire doctor --stack NAME [--json]         (see opswire_cli.doctor)
+    opswire slack manifest --stack NAME | --api-url URL | --local (opswire_cli.slack_manifest)
+    opswire config show | set | unset            (see opswire_cli.config_cli)
+
+Where a command runs (a deployed stack, a running ``local up``): opswire_cli.target.
 
 Handlers log to ``.opswire/local.log`` (stdout belongs to the report); ``OPSWIRE_STATE_DIR``
 moves that directory (log, Slack outbox, address of a running ``local up``).
@@ -18,15 +21,12 @@ moves that directory (log, Slack outbox, address of a running ``local up``).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
-from opswire_local import (
+from opswire_cli import (
     config_cli,
     deploy_cli,
     doctor,
@@ -36,7 +36,10 @@ from opswire_local import (
     silence_cli,
     slack_manifest,
 )
-from opswire_local.platform import LocalPlatform, PlatformOptions, combine
+from opswire_cli.in_process import add_platform_options, handler_output_to_log, platform_options
+from opswire_cli.silences import load_silences
+from opswire_cli.target import running_local_up
+from opswire_local.platform import LocalPlatform, combine
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,17 +77,17 @@ def _parser() -> argparse.ArgumentParser:
         help="after the last event, let this much real time pass (reminders fire) and report it",
     )  # fmt: skip
     send.add_argument("--json", action="store_true", help="print one JSON object")
-    _common_options(send)
+    add_platform_options(send)
     send.set_defaults(run=_run_send)
 
     up = local_commands.add_parser("up", help="keep the platform running and serve its routes")
     up.add_argument("--port", type=int, default=3000)
-    _common_options(up)
+    add_platform_options(up)
     up.set_defaults(run=_run_up)
 
     demo = commands.add_parser("demo", help="run one scenario per workflow and summarize")
     demo.add_argument("--json", action="store_true", help="print one JSON object")
-    _common_options(demo, time_scale=False)
+    add_platform_options(demo, time_scale=False)
     demo.set_defaults(run=_run_demo)
 
     silence_cli.register(commands)
@@ -98,68 +101,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _common_options(parser: argparse.ArgumentParser, *, time_scale: bool = True) -> None:
-    parser.add_argument(
-        "--root", type=Path, default=None, help="project directory (default: found from cwd)"
-    )
-    if not time_scale:
-        parser.set_defaults(time_scale=None)
-    else:
-        parser.add_argument(
-            "--time-scale",
-            type=float,
-            default=float(os.environ.get("OPSWIRE_TIME_SCALE", "0.05")),
-            help="factor applied to Step Functions Wait/Retry times locally (default 0.05)",
-        )
-    parser.add_argument(
-        "--parameter", action="append", default=[], metavar="Name=value",
-        help="override a template parameter",
-    )  # fmt: skip
-    parser.add_argument(
-        "--setting", action="append", default=[], metavar="key=value",
-        help="override a stack setting (see `opswire config`)",
-    )  # fmt: skip
-
-
-def find_root(start: Path) -> Path:
-    for directory in (start, *start.parents):
-        if (directory / "template.yaml").is_file():
-            return directory
-    raise SystemExit("opswire: no template.yaml here or above; use --root")
-
-
-def platform_options(args: argparse.Namespace) -> PlatformOptions:
-    root = (args.root or find_root(Path.cwd())).resolve()
-    parameters = dict(item.split("=", 1) for item in args.parameter)
-    forward_url = os.environ.get("OPSWIRE_SLACK_WEBHOOK_URL") or None
-    return PlatformOptions(
-        root=root,
-        parameters=parameters,
-        settings=config_cli.parse_assignments(getattr(args, "setting", [])),
-        time_scale=args.time_scale,
-        # A real Slack webhook to forward to: then the local stack runs in webhook mode too.
-        forward_slack_to=forward_url,
-        slack_app=not forward_url,
-        state_dir=Path(os.environ["OPSWIRE_STATE_DIR"])
-        if os.environ.get("OPSWIRE_STATE_DIR")
-        else None,
-    )
-
-
-@contextlib.contextmanager
-def handler_output_to_log(options: PlatformOptions) -> Iterator[TextIO]:
-    """Yield the real stdout; meanwhile anything handlers print (logs, EMF) goes to the log."""
-    log_path = options.state_path / "local.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    real_stdout = sys.stdout
-    with log_path.open("a", encoding="utf-8") as log:
-        sys.stdout = log
-        try:
-            yield real_stdout
-        finally:
-            sys.stdout = real_stdout
-
-
 # ---- local send ---------------------------------------------------------------------------------
 def _run_send(args: argparse.Namespace) -> int:
     options = platform_options(args)
@@ -167,13 +108,14 @@ def _run_send(args: argparse.Namespace) -> int:
     events: list[tuple[str | None, bytes | None]] = [
         (path, _read_event_file(path)) for path in args.event
     ] or [(None, None)]
-    from opswire_local.gateway import running_platform_url, send_to_running_platform
+    from opswire_local.gateway import send_to_running_platform
 
-    url = running_platform_url(options.state_path)
-    if url is not None:
-        result = send_to_running_platform(url, args.source, events, headers, args.wait)
+    local_up = running_local_up(options.root)
+    if local_up is not None:
+        result = send_to_running_platform(local_up.url, args.source, events, headers, args.wait)
     else:
         with handler_output_to_log(options) as out, LocalPlatform(options) as platform:
+            load_silences(platform)
             reports = [
                 platform.send(args.source, body, headers=headers, event_file=path)
                 for path, body in events
@@ -246,20 +188,20 @@ def _run_up(args: argparse.Namespace) -> int:
 
     options = platform_options(args)
     with handler_output_to_log(options) as out, LocalPlatform(options) as platform:
+        load_silences(platform)
         return serve(platform, args.port, out)
 
 
 # ---- demo ---------------------------------------------------------------------------------------
 def _run_demo(args: argparse.Namespace) -> int:
-    from opswire_local.demo import DEMO_ROUTING, DEMO_TIME_SCALE, run_demo
+    from opswire_cli.demo import DEMO_ROUTING, DEMO_TIME_SCALE, run_demo
 
     options = platform_options(args)
     options.ssm_parameters["AlarmRoutingParameter"] = json.dumps(DEMO_ROUTING)
     # The scenarios follow each other in real time: reminders must not fire in the middle of the
     # next scenario's deliveries, so the demo keeps its own time scale (1 min -> 3 s).
     options.time_scale = DEMO_TIME_SCALE
-    # The operator's silences stay out of the demo, and the demo's silence out of theirs.
-    options.persisted_silences = False
+    # The operator's silences stay out of the demo (not loaded), and the demo's out of theirs.
     with handler_output_to_log(options) as out, LocalPlatform(options) as platform:
         results = run_demo(platform)
         sys.stdout = out

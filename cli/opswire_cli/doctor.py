@@ -15,8 +15,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from opswire_local.doctor_checks import as_json, run_checks
-from opswire_local.doctor_facts import CheckResult
+from opswire_cli.doctor_checks import as_json, run_checks
+from opswire_cli.doctor_facts import CheckResult
+from opswire_cli.target import deployed_stack
 
 _MARK = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL"}
 
@@ -32,11 +33,9 @@ def register(commands: Any) -> None:
 
 
 def run_doctor(args: argparse.Namespace) -> int:
-    import boto3
+    from opswire_cli.doctor_aws import read_facts
 
-    from opswire_local.doctor_aws import read_facts
-
-    session = boto3.session.Session(profile_name=args.profile, region_name=args.region)
+    session = deployed_stack(args).session
     if not session.region_name:
         raise SystemExit("opswire: no AWS region: use --region or set AWS_REGION")
     facts = read_facts(session, args.stack)

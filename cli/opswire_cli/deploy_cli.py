@@ -6,12 +6,13 @@
     opswire deploy reject ID [--as NAME]
     opswire deploy override ID --reason TEXT [--as NAME]
 
-With ``--stack NAME [--region R]`` it reads the stack's deployment table (output
-``DeploymentTableName``), resumes the waiting approval with SendTaskSuccess and starts overrides
-on ``DeploymentStateMachineArn``, using your AWS credentials (an override also records your AWS
-identity). Without it, it asks the running ``opswire local up`` (DeployApprovalFunction, direct
-invoke). Approvers are checked the same way in both cases: on the environment's allow-list and
-not the requester. ``--as`` defaults to your login name.
+Every command invokes the stack's DeployApprovalFunction (``{"operation": ...}``, direct
+invoke): with ``--stack NAME [--region R] [--profile P]`` the deployed function, with your AWS
+credentials (you need lambda:InvokeFunction on it; an override also sends your AWS identity,
+kept with the deployment); without it the function of the running ``opswire local up``, which
+also reports what an approval set off. The function checks approvers, the same way in both
+cases: on the environment's allow-list and not the requester. ``--as`` defaults to your login
+name.
 """
 
 from __future__ import annotations
@@ -19,14 +20,12 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
-import os
 import sys
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-TABLE_OUTPUT = "DeploymentTableName"
-WORKFLOW_OUTPUT = "DeploymentStateMachineArn"
+from opswire_cli.target import Target, add_target_options, resolve
+
+FUNCTION = "DeployApprovalFunction"
 
 
 def register(commands: Any) -> None:
@@ -48,8 +47,7 @@ def register(commands: Any) -> None:
             parser.add_argument("--as", dest="approver", default=getpass.getuser())
         if name == "override":
             parser.add_argument("--reason", required=True, help="why (kept with the deployment)")
-        parser.add_argument("--stack", help="a deployed stack (default: `opswire local up`)")
-        parser.add_argument("--region")
+        add_target_options(parser, local_flag=False)
         parser.add_argument("--json", action="store_true")
         parser.set_defaults(run=run)
 
@@ -64,48 +62,30 @@ def run(args: argparse.Namespace) -> int:
         request["approver"] = args.approver
     if args.deploy_command == "override":
         request.update(by=args.approver, reason=args.reason)
-    result = _deployed(args, request) if args.stack else _local(request)
+    result = _operate(resolve(args), request)
     _print(args, result)
     if "error" in result:
         return 1
     return 0 if int(result.get("status", 200)) < 400 else 1
 
 
-def _deployed(args: argparse.Namespace, request: dict[str, Any]) -> dict[str, Any]:
-    import boto3
-
-    from opswire.deployments.wiring import run_operation
-    from opswire_local.stacks import stack_outputs
-
-    if args.region:
-        os.environ["AWS_DEFAULT_REGION"] = args.region
-    outputs = stack_outputs(args.stack, None, TABLE_OUTPUT, WORKFLOW_OUTPUT)
-    principal = ""
-    if request["operation"] == "override":
-        principal = str(boto3.client("sts").get_caller_identity()["Arn"])
-    return run_operation(
-        request, outputs[TABLE_OUTPUT], outputs[WORKFLOW_OUTPUT], datetime.now(UTC), principal
-    )
-
-
-def _local(request: dict[str, Any]) -> dict[str, Any]:
-    from opswire_local.gateway import running_platform_url, send_to_running_platform
-
-    state = Path(os.environ.get("OPSWIRE_STATE_DIR") or Path.cwd() / ".opswire")
-    url = running_platform_url(state)
-    if url is None:
+def _operate(target: Target | None, request: dict[str, Any]) -> dict[str, Any]:
+    if target is None:
         return {"error": "no `opswire local up` is running (or use --stack NAME)"}
-    body = json.dumps(request).encode()
-    result = send_to_running_platform(url, "function:DeployApprovalFunction", [(None, body)], {})
-    invocations = result.get("invocations") or []
-    if not invocations:
-        return {"error": f"the local platform did not answer: {result.get('errors')}"}
-    payload: dict[str, Any] = dict(invocations[-1]["payload"])
-    if invocations[-1].get("errored"):
+    if request["operation"] == "override":
+        request["principal"] = target.caller_arn()
+    invocation = target.invoke(FUNCTION, request)
+    if invocation.payload is None:
+        return {"error": f"the function did not answer: {invocation.problems}"}
+    payload: dict[str, Any] = dict(invocation.payload)
+    if invocation.errored:
         return {"error": str(payload.get("errorMessage"))}
     # An approval resumes the workflow: show what it did next (stages, Slack, email).
-    if request["operation"] in ("approve", "reject", "override"):
-        payload["executions"] = result.get("executions", [])
+    if (
+        request["operation"] in ("approve", "reject", "override")
+        and invocation.executions is not None
+    ):
+        payload["executions"] = invocation.executions
     return payload
 
 

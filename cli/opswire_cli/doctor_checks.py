@@ -1,4 +1,4 @@
-"""The checks of ``opswire doctor``: pure functions from facts (opswire_local.doctor_facts) to
+"""The checks of ``opswire doctor``: pure functions from facts (opswire_cli.doctor_facts) to
 results. Nothing here talks to AWS or prints a secret value."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from urllib.parse import urlsplit
 
-from opswire_local.doctor_facts import (
+from opswire_cli.doctor_facts import (
     AlarmFacts,
     CheckResult,
     DoctorFacts,
@@ -20,8 +20,8 @@ from opswire_local.doctor_facts import (
     secret_problem,
     unreadable,
 )
-from opswire_local.doctor_reach import check_opensearch, check_rotation_network
-from opswire_local.slack_manifest import WEB_API_SCOPES
+from opswire_cli.doctor_reach import check_opensearch, check_rotation_network
+from opswire_cli.slack_manifest import WEB_API_SCOPES
 
 SANDBOX_MAX_24H_SEND = 200.0
 SLACK_WEBHOOK_HOSTS = frozenset({"hooks.slack.com", "hooks.slack-gov.com"})

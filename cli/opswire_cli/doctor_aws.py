@@ -18,7 +18,7 @@ from pydantic import SecretStr, ValidationError
 
 from opswire.core.parameters import validation_problems
 from opswire.core.settings import StackSettingsDocument
-from opswire_local.doctor_facts import (
+from opswire_cli.doctor_facts import (
     Alarm,
     AlarmFacts,
     DefaultRoute,
