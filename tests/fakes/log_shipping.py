@@ -1,4 +1,5 @@
-"""Fakes for the log shipping domain: a bulk endpoint with scripted outcomes, a clock, a store.
+"""Fakes of the log shipping ports: a bulk endpoint with scripted outcomes, a clock, the
+dead-letter store and the log groups to subscribe.
 
 The fake bulk endpoint reads the real NDJSON it is sent, so tests see which ids each request
 carried; it answers each item by a script keyed on the document id.
@@ -9,13 +10,10 @@ from dataclasses import dataclass, field
 
 import orjson
 
-from opswire.core.errors import (
-    BulkRequestTooLargeError,
-    DeadLetterWriteError,
-    OpenSearchRequestError,
-    OpenSearchRetryableError,
-)
-from opswire.log_shipping.shipper import BulkResult, ItemFailure
+from opswire.core.errors import BulkRequestTooLargeError, DeadLetterWriteError
+from opswire.log_shipping.dead_letters import DeadLetterStore
+from opswire.log_shipping.shipper import BulkResult, BulkTransport, Clock, ItemFailure
+from opswire.log_shipping.subscriptions import LogGroupSubscriptions
 
 MAPPING_ERROR = ItemFailure(400, "mapper_parsing_exception", "failed to parse field [json.n]")
 REJECTED = ItemFailure(429, "es_rejected_execution_exception", "rejected execution")
@@ -24,7 +22,7 @@ CONFLICT = ItemFailure(409, "version_conflict_engine_exception", "document alrea
 
 
 @dataclass
-class FakeBulk:
+class FakeBulk(BulkTransport):
     # id -> outcomes for its 1st, 2nd, ... send (None = indexed); afterwards: indexed
     item_script: dict[str, list[ItemFailure | None]] = field(default_factory=dict)
     # request number (0-based) -> exception raised instead of answering
@@ -63,7 +61,7 @@ class FakeBulk:
 
 
 @dataclass
-class FakeClock:
+class FakeClock(Clock):
     budget: float = 60.0
     now: float = 0.0
     sleeps: list[float] = field(default_factory=list)
@@ -78,7 +76,7 @@ class FakeClock:
 
 
 @dataclass
-class FakeStore:
+class FakeDeadLetters(DeadLetterStore):
     objects: dict[str, bytes] = field(default_factory=dict)
     fail_writes: bool = False
     deleted: list[str] = field(default_factory=list)
@@ -103,14 +101,19 @@ class FakeStore:
         return [orjson.loads(line) for body in self.objects.values() for line in body.splitlines()]
 
 
-__all__ = [
-    "CONFLICT",
-    "MAPPING_ERROR",
-    "REJECTED",
-    "UNAVAILABLE",
-    "FakeBulk",
-    "FakeClock",
-    "FakeStore",
-    "OpenSearchRequestError",
-    "OpenSearchRetryableError",
-]
+class FakeLogGroups(LogGroupSubscriptions):
+    """CloudWatch Logs with ``groups``: records the prefixes listed and the subscriptions made."""
+
+    def __init__(self, groups: list[str]) -> None:
+        self.groups = groups
+        self.subscribed: list[tuple[str, str, str, str]] = []
+        self.prefixes: list[str] = []
+
+    def log_groups(self, prefix: str) -> Iterator[str]:
+        self.prefixes.append(prefix)
+        return iter([g for g in self.groups if g.startswith(prefix)])
+
+    def subscribe(
+        self, log_group: str, *, filter_name: str, filter_pattern: str, destination_arn: str
+    ) -> None:
+        self.subscribed.append((log_group, filter_name, filter_pattern, destination_arn))

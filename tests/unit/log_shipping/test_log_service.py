@@ -24,7 +24,13 @@ from opswire.log_shipping.subscriptions import (
     subscribe_existing_groups,
 )
 from tests.conftest import EVENTS
-from tests.fakes.log_shipping import MAPPING_ERROR, FakeBulk, FakeClock, FakeStore
+from tests.fakes.log_shipping import (
+    MAPPING_ERROR,
+    FakeBulk,
+    FakeClock,
+    FakeDeadLetters,
+    FakeLogGroups,
+)
 
 OPTIONS = ShippingOptions(
     index_pattern="logs-{group}-{date}",
@@ -52,7 +58,7 @@ def subscription_event(messages: list[str], group: str = "/aws/lambda/orders") -
     }
 
 
-def deliver(event: dict[str, Any], bulk: FakeBulk, store: FakeStore) -> Any:
+def deliver(event: dict[str, Any], bulk: FakeBulk, store: FakeDeadLetters) -> Any:
     return ship_subscription_event(
         event, transport=bulk, dead_letters=store, clock=FakeClock(), options=OPTIONS,
         invocation_id="req-1",
@@ -61,7 +67,7 @@ def deliver(event: dict[str, Any], bulk: FakeBulk, store: FakeStore) -> Any:
 
 def test_a_delivery_is_indexed_by_event_id_and_failures_land_in_one_object() -> None:
     bulk = FakeBulk(item_script={"e1": [MAPPING_ERROR]})
-    store = FakeStore()
+    store = FakeDeadLetters()
 
     result = deliver(subscription_event(['{"n": 1}', '{"n": "one"}', "text"]), bulk, store)
 
@@ -80,7 +86,7 @@ def test_control_messages_ship_nothing() -> None:
     event = {
         "awslogs": {"data": base64.b64encode(gzip.compress(json.dumps(document).encode())).decode()}
     }
-    bulk, store = FakeBulk(), FakeStore()
+    bulk, store = FakeBulk(), FakeDeadLetters()
 
     result = deliver(event, bulk, store)
 
@@ -88,7 +94,7 @@ def test_control_messages_ship_nothing() -> None:
 
 
 def test_an_undecodable_payload_is_kept_whole_in_the_bucket() -> None:
-    store = FakeStore()
+    store = FakeDeadLetters()
 
     result = deliver({"awslogs": {"data": "bm90IGd6aXA="}}, FakeBulk(), store)
 
@@ -105,7 +111,7 @@ def test_an_event_without_id_or_timestamp_is_dead_lettered_not_dropped() -> None
     event = {
         "awslogs": {"data": base64.b64encode(gzip.compress(json.dumps(raw).encode())).decode()}
     }
-    store = FakeStore()
+    store = FakeDeadLetters()
 
     result = deliver(event, FakeBulk(), store)
 
@@ -117,11 +123,11 @@ def test_an_event_without_id_or_timestamp_is_dead_lettered_not_dropped() -> None
 def test_when_the_bucket_cannot_be_written_the_invocation_fails_for_lambda_to_retry() -> None:
     with pytest.raises(DeadLetterWriteError):
         deliver(subscription_event(["x"]), FakeBulk(item_script={"e0": [MAPPING_ERROR]}),
-                FakeStore(fail_writes=True))  # fmt: skip
+                FakeDeadLetters(fail_writes=True))  # fmt: skip
 
 
 def test_replay_reships_dead_letters_and_keeps_what_fails_again() -> None:
-    store = FakeStore()
+    store = FakeDeadLetters()
     failing = FakeBulk(item_script={"e1": [MAPPING_ERROR], "e2": [MAPPING_ERROR]})
     deliver(subscription_event(['{"n": 1}', '{"n": "one"}', '{"n": "two"}']), failing, store)
     (original,) = store.objects
@@ -145,7 +151,7 @@ def test_replay_reships_dead_letters_and_keeps_what_fails_again() -> None:
 
 
 def test_replay_stops_at_max_objects() -> None:
-    store = FakeStore(objects={f"{DEAD_LETTER_PREFIX}a{n}.ndjson": b"" for n in range(3)})
+    store = FakeDeadLetters(objects={f"{DEAD_LETTER_PREFIX}a{n}.ndjson": b"" for n in range(3)})
 
     result = replay_dead_letters(
         ReplayRequest(max_objects=2), store=store, transport=FakeBulk(), clock=FakeClock(),
@@ -157,21 +163,6 @@ def test_replay_stops_at_max_objects() -> None:
 
 
 # ---- subscriptions --------------------------------------------------------------------------
-class FakeLogs:
-    def __init__(self, groups: list[str]) -> None:
-        self.groups = groups
-        self.subscribed: list[tuple[str, str, str, str]] = []
-        self.prefixes: list[str] = []
-
-    def log_groups(self, prefix: str) -> Any:
-        self.prefixes.append(prefix)
-        return iter([g for g in self.groups if g.startswith(prefix)])
-
-    def subscribe(self, log_group: str, *, filter_name: str, filter_pattern: str,
-                  destination_arn: str) -> None:  # fmt: skip
-        self.subscribed.append((log_group, filter_name, filter_pattern, destination_arn))
-
-
 SHIPPER_ARN = "arn:aws:lambda:us-east-1:123456789012:function:opswire-ShipLogs-X1"
 RULES = SubscriptionRules(
     include=("/aws/lambda/*", "/ecs/*"),
@@ -192,7 +183,7 @@ def test_rules_include_exclude_and_never_the_shipper_itself() -> None:
 
 def test_created_group_from_the_cloudtrail_event_is_subscribed() -> None:
     event = json.loads((EVENTS / "cloudtrail" / "create-log-group.json").read_text())
-    logs = FakeLogs([])
+    logs = FakeLogGroups([])
 
     outcome = subscribe_created_group(event, logs, RULES)
 
@@ -204,7 +195,7 @@ def test_created_group_from_the_cloudtrail_event_is_subscribed() -> None:
 
 
 def test_existing_groups_are_listed_by_the_common_prefix_and_dry_run_changes_nothing() -> None:
-    logs = FakeLogs(["/aws/lambda/a", "/aws/lambda/a-test", "/aws/lambda/b", "/other"])
+    logs = FakeLogGroups(["/aws/lambda/a", "/aws/lambda/a-test", "/aws/lambda/b", "/other"])
     rules = SubscriptionRules(include=("/aws/lambda/*",), exclude=("*-test",),
                               destination_arn=SHIPPER_ARN, filter_name="f")  # fmt: skip
 
