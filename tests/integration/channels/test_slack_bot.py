@@ -16,7 +16,8 @@ from opswire.channels.ports import SlackThread
 from opswire.channels.slack import SlackBot
 from opswire.core.errors import ConfigurationError, SlackDeliveryError, SlackRetryableError
 from opswire_local.sinks import SlackOutbox
-from tests.notify_samples import OPENED_AT, MemoryOnce, delivered, opened, resolved
+from tests.fakes.alarms import FakeOnce
+from tests.notify_samples import OPENED_AT, delivered, opened, resolved
 
 TOKEN = "xoxb-1234-5678-s3cr3tT0k3n"
 POST = "/api/chat.postMessage"
@@ -187,7 +188,7 @@ def test_opened_through_a_429_is_one_message_and_resolved_updates_it(
     httpserver.expect_ordered_request(UPDATE, method="POST").respond_with_json(
         {"ok": True, "channel": "C0ALERTS1", "ts": OK_POSTED["ts"]}
     )
-    api, once = bot(httpserver), MemoryOnce()
+    api, once = bot(httpserver), FakeOnce()
     first = opened()
 
     result = notify_slack_bot(first, api, once, OPENED_AT)

@@ -20,7 +20,9 @@ from opswire.alarms.models.incident import Incident
 from opswire.channels.ports import SlackThread
 from opswire.channels.signed_links import ack_link
 from opswire.channels.slack import slack_signature_is_valid
-from opswire.core.errors import IncidentNotFoundError, SlackDeliveryError, SlackRetryableError
+from opswire.core.errors import SlackDeliveryError, SlackRetryableError
+from tests.fakes.alarms import FakeAcknowledger
+from tests.fakes.channels import FakeSlack
 
 KEY = "ack-secret-for-tests"
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -30,48 +32,12 @@ INCIDENT_ID = f"{KEY_ID}-2"
 THREAD = SlackThread(channel="CALERTS", ts="1773480067.000100")
 
 
-class FakeStore:
-    """IncidentStore.acknowledge semantics: the episode must exist; a second call keeps the
-    first acknowledgement."""
-
-    def __init__(self, incidents: list[Incident]) -> None:
-        self.incidents = {i.incident_id: i for i in incidents}
-        self.calls: list[tuple[str, str]] = []
-
-    def acknowledge(self, incident_id: str, by: str, at: datetime) -> Incident:
-        self.calls.append((incident_id, by))
-        incident = self.incidents.get(incident_id)
-        if incident is None:
-            raise IncidentNotFoundError(f"incident {incident_id} does not exist")
-        if incident.acknowledged_at is None:
-            incident = incident.model_copy(update={"acknowledged_by": by, "acknowledged_at": at})
-            self.incidents[incident_id] = incident
-        return incident
-
-
-class FakeSlack:
-    def __init__(self, error: Exception | None = None) -> None:
-        self.posts: list[dict[str, Any]] = []
-        self.updates: list[dict[str, Any]] = []
-        self._error = error
-
-    def post_message(
-        self,
-        *,
-        channel: str,
-        payload: dict[str, Any],
-        thread_ts: str | None = None,
-        reply_broadcast: bool = False,
-    ) -> SlackThread:
-        if self._error is not None:
-            raise self._error
-        self.posts.append({"channel": channel, "text": payload["text"], "thread_ts": thread_ts})
-        return SlackThread(channel=channel, ts="9.9")
-
-    def update_message(self, *, channel: str, ts: str, payload: dict[str, Any]) -> None:
-        if self._error is not None:
-            raise self._error
-        self.updates.append({"channel": channel, "ts": ts, **payload})
+def announcements(slack: FakeSlack) -> list[dict[str, Any]]:
+    """What was said in Slack: the channel, thread and text of each post."""
+    return [
+        {"channel": p["channel"], "thread_ts": p["thread_ts"], "text": p["payload"]["text"]}
+        for p in slack.posts
+    ]
 
 
 def incident(threads: list[SlackThread] | None = None) -> Incident:
@@ -127,7 +93,7 @@ def test_get_of_an_expired_link_is_gone() -> None:
 
 
 def test_post_acknowledges_by_email_link_and_says_so_in_the_slack_thread() -> None:
-    store, slack = FakeStore([incident([THREAD])]), FakeSlack()
+    store, slack = FakeAcknowledger([incident([THREAD])]), FakeSlack()
     expires, signature = link()
 
     answer = acknowledge_by_link(INCIDENT_ID, expires, signature, KEY, store, NOW, slack)
@@ -135,7 +101,7 @@ def test_post_acknowledges_by_email_link_and_says_so_in_the_slack_thread() -> No
     assert answer.status == 200 and "Incident acknowledged" in answer.body
     assert store.calls == [(INCIDENT_ID, "email link")]
     assert store.incidents[INCIDENT_ID].acknowledged_at == NOW
-    assert slack.posts == [
+    assert announcements(slack) == [
         {
             "channel": "CALERTS",
             "thread_ts": THREAD.ts,
@@ -146,7 +112,7 @@ def test_post_acknowledges_by_email_link_and_says_so_in_the_slack_thread() -> No
 
 
 def test_post_twice_keeps_the_first_acknowledgement_and_announces_once() -> None:
-    store, slack = FakeStore([incident([THREAD])]), FakeSlack()
+    store, slack = FakeAcknowledger([incident([THREAD])]), FakeSlack()
     expires, signature = link()
     acknowledge_by_link(INCIDENT_ID, expires, signature, KEY, store, NOW, slack)
 
@@ -159,7 +125,7 @@ def test_post_twice_keeps_the_first_acknowledgement_and_announces_once() -> None
 
 
 def test_post_with_a_tampered_or_expired_link_touches_nothing() -> None:
-    store = FakeStore([incident()])
+    store = FakeAcknowledger([incident()])
     expires, _signature = link()
     assert acknowledge_by_link(INCIDENT_ID, expires, "f" * 64, KEY, store, NOW).status == 401
     old_expires, old_signature = link(at=NOW - timedelta(days=1, seconds=1))
@@ -172,14 +138,17 @@ def test_post_with_a_tampered_or_expired_link_touches_nothing() -> None:
 def test_post_for_an_episode_that_is_gone_is_not_found() -> None:
     other = f"{KEY_ID}-1"  # the previous episode: the stored incident is at episode 2
     expires, signature = link(other)
-    answer = acknowledge_by_link(other, expires, signature, KEY, FakeStore([incident()]), NOW)
+    answer = acknowledge_by_link(
+        other, expires, signature, KEY, FakeAcknowledger([incident()]), NOW
+    )
     assert answer.status == 404
 
 
 def test_a_failing_slack_announcement_does_not_fail_the_acknowledgement() -> None:
-    store = FakeStore([incident([THREAD])])
+    store = FakeAcknowledger([incident([THREAD])])
     expires, signature = link()
-    slack = FakeSlack(error=SlackRetryableError("Slack chat.postMessage: HTTP 503"))
+    error = SlackRetryableError("Slack chat.postMessage: HTTP 503")
+    slack = FakeSlack(post_error=error, update_error=error)
 
     answer = acknowledge_by_link(INCIDENT_ID, expires, signature, KEY, store, NOW, slack)
 
@@ -222,7 +191,7 @@ def check(body: str, timestamp: str | None, signature: str | None) -> bool:
 
 
 def test_slack_button_acknowledges_as_the_user_and_replies_in_the_threads() -> None:
-    store, slack = FakeStore([incident([THREAD])]), FakeSlack()
+    store, slack = FakeAcknowledger([incident([THREAD])]), FakeSlack()
     body = interaction()
 
     answer = slack_interaction(body, signed(body), check, store, NOW, slack)
@@ -239,13 +208,13 @@ def test_slack_button_acknowledges_as_the_user_and_replies_in_the_threads() -> N
         ("CALERTS", THREAD.ts),
         ("CTEAM", "1773480070.000200"),
     ]
-    assert "Acknowledged by <@U0123ABCD>" in slack.posts[0]["text"]
+    assert "Acknowledged by <@U0123ABCD>" in slack.posts[0]["payload"]["text"]
 
 
 def test_slack_headers_are_matched_whatever_their_case() -> None:
     body = interaction()
     lowered = {k.lower(): v for k, v in signed(body).items()}
-    answer = slack_interaction(body, lowered, check, FakeStore([incident()]), NOW)
+    answer = slack_interaction(body, lowered, check, FakeAcknowledger([incident()]), NOW)
     assert answer.status == 200
 
 
@@ -262,7 +231,7 @@ def test_slack_headers_are_matched_whatever_their_case() -> None:
     ids=["unsigned", "wrong-secret", "other-body", "stale", "future", "bad-timestamp"],
 )
 def test_slack_requests_without_a_valid_fresh_signature_are_refused(headers: Any) -> None:
-    store = FakeStore([incident()])
+    store = FakeAcknowledger([incident()])
     body = interaction()
     answer = slack_interaction(body, headers(body), check, store, NOW)
     assert answer.status == 401
@@ -275,12 +244,12 @@ def test_slack_requests_without_a_valid_fresh_signature_are_refused(headers: Any
     ids=["empty", "not-json", "no-payload", "not-an-object"],
 )
 def test_slack_malformed_payloads_are_bad_requests(body: str) -> None:
-    answer = slack_interaction(body, signed(body), check, FakeStore([incident()]), NOW)
+    answer = slack_interaction(body, signed(body), check, FakeAcknowledger([incident()]), NOW)
     assert answer.status == 400
 
 
 def test_slack_other_buttons_need_no_action() -> None:
-    store = FakeStore([incident()])
+    store = FakeAcknowledger([incident()])
     body = interaction(action_id="WVjz0")  # a link button: Slack reports its clicks too
     answer = slack_interaction(body, signed(body), check, store, NOW)
     assert answer.status == 200
@@ -288,7 +257,7 @@ def test_slack_other_buttons_need_no_action() -> None:
 
 
 def test_slack_unknown_incident_is_not_found_and_a_repeat_is_already_acknowledged() -> None:
-    store, slack = FakeStore([incident()]), FakeSlack()
+    store, slack = FakeAcknowledger([incident()]), FakeSlack()
     unknown = interaction(value=f"{KEY_ID}-9")
     assert slack_interaction(unknown, signed(unknown), check, store, NOW).status == 404
 
@@ -302,11 +271,11 @@ def test_slack_unknown_incident_is_not_found_and_a_repeat_is_already_acknowledge
 
 
 def test_slack_user_names_are_escaped_when_they_are_not_ids() -> None:
-    store, slack = FakeStore([incident()]), FakeSlack()
+    store, slack = FakeAcknowledger([incident()]), FakeSlack()
     body = interaction(user={"id": "<!channel>", "username": "<!channel> & co"})
     answer = slack_interaction(body, signed(body), check, store, NOW, slack)
     assert "&lt;!channel&gt; &amp; co" in json.loads(answer.body)["text"]
-    assert "<!channel>" not in slack.posts[0]["text"]
+    assert "<!channel>" not in slack.posts[0]["payload"]["text"]
 
 
 def test_slack_signature_check_refuses_without_a_signing_secret() -> None:
@@ -345,15 +314,15 @@ CLICKED = {
 
 
 def test_slack_ack_updates_the_clicked_message_in_place() -> None:
-    store, slack = FakeStore([incident()]), FakeSlack()
+    store, slack = FakeAcknowledger([incident()]), FakeSlack()
     body = interaction(message=CLICKED)
 
     slack_interaction(body, signed(body), check, store, NOW, slack)
 
     [update] = slack.updates
     assert (update["channel"], update["ts"]) == ("CTEAM", "1773480070.000200")
-    assert update["text"] == CLICKED["text"]
-    [attachment] = update["attachments"]
+    assert update["payload"]["text"] == CLICKED["text"]
+    [attachment] = update["payload"]["attachments"]
     assert attachment["color"] == "d00000"
     header, note, actions = attachment["blocks"]
     assert header["type"] == "header"
@@ -362,8 +331,9 @@ def test_slack_ack_updates_the_clicked_message_in_place() -> None:
 
 
 def test_a_failing_update_does_not_fail_the_acknowledgement() -> None:
-    store = FakeStore([incident()])
-    slack = FakeSlack(error=SlackDeliveryError("Slack chat.update failed: message_not_found"))
+    store = FakeAcknowledger([incident()])
+    error = SlackDeliveryError("Slack chat.update failed: message_not_found")
+    slack = FakeSlack(post_error=error, update_error=error)
     body = interaction(message=CLICKED)
     answer = slack_interaction(body, signed(body), check, store, NOW, slack)
     assert answer.status == 200

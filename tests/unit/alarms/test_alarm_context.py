@@ -8,36 +8,8 @@ import pytest
 from opswire.alarms.log_excerpt import FETCH_FACTOR, LogExcerpt, recent_log_lines
 from opswire.alarms.models.alarm import Alarm
 from opswire.core.errors import OpswireError, PermanentError, RetryableError
+from tests.fakes.alarms import FakeLogsReader
 from tests.notify_samples import sample_alarm
-
-
-class FakeLogs:
-    def __init__(
-        self,
-        found: tuple[str, str] | None = ("/aws/lambda/orders", '{ $.level = "ERROR" }'),
-        messages: list[str] | None = None,
-        error: OpswireError | None = None,
-        fail_on: str = "",
-    ) -> None:
-        self.found = found
-        self.messages = messages if messages is not None else [f"line {i}" for i in range(12)]
-        self.error = error
-        self.fail_on = fail_on
-        self.calls: list[tuple[str, tuple[object, ...]]] = []
-
-    def metric_filter(self, namespace: str, metric_name: str) -> tuple[str, str] | None:
-        self.calls.append(("metric_filter", (namespace, metric_name)))
-        if self.error is not None and self.fail_on == "metric_filter":
-            raise self.error
-        return self.found
-
-    def matching_events(
-        self, log_group: str, pattern: str, start_ms: int, end_ms: int, limit: int
-    ) -> list[str]:
-        self.calls.append(("matching_events", (log_group, pattern, start_ms, end_ms, limit)))
-        if self.error is not None and self.fail_on == "matching_events":
-            raise self.error
-        return self.messages
 
 
 def metric_alarm() -> Alarm:
@@ -46,7 +18,7 @@ def metric_alarm() -> Alarm:
 
 def test_the_newest_lines_of_the_metric_filters_group_in_the_evaluation_window() -> None:
     alarm = metric_alarm()
-    logs = FakeLogs()
+    logs = FakeLogsReader()
 
     excerpt = recent_log_lines(alarm, logs, max_lines=5)
 
@@ -72,7 +44,7 @@ def test_the_newest_lines_of_the_metric_filters_group_in_the_evaluation_window()
 
 
 def test_blank_lines_are_dropped_and_trailing_space_trimmed() -> None:
-    logs = FakeLogs(messages=["first\n", "   ", "", "second  "])
+    logs = FakeLogsReader(messages=["first\n", "   ", "", "second  "])
     excerpt = recent_log_lines(metric_alarm(), logs, max_lines=5)
     assert excerpt is not None and excerpt.lines == ("first", "second")
 
@@ -86,32 +58,32 @@ def test_blank_lines_are_dropped_and_trailing_space_trimmed() -> None:
     ],
 )
 def test_only_single_metric_alarms_are_looked_up(relative: str) -> None:
-    logs = FakeLogs()
+    logs = FakeLogsReader()
     assert recent_log_lines(sample_alarm(relative), logs) is None
     assert logs.calls == []
 
 
 def test_zero_lines_means_no_lookup() -> None:
-    logs = FakeLogs()
+    logs = FakeLogsReader()
     assert recent_log_lines(metric_alarm(), logs, max_lines=0) is None
     assert logs.calls == []
 
 
 def test_a_metric_no_filter_publishes_is_not_log_based() -> None:
-    logs = FakeLogs(found=None)
+    logs = FakeLogsReader(found=None)
     assert recent_log_lines(metric_alarm(), logs) is None
     assert [name for name, _ in logs.calls] == ["metric_filter"]
 
 
 def test_no_matching_events_means_no_excerpt() -> None:
-    assert recent_log_lines(metric_alarm(), FakeLogs(messages=[])) is None
+    assert recent_log_lines(metric_alarm(), FakeLogsReader(messages=[])) is None
 
 
 def test_an_unknown_period_looks_at_the_last_five_minutes() -> None:
     alarm = metric_alarm()
     assert alarm.metric is not None
     alarm = alarm.model_copy(update={"metric": alarm.metric.model_copy(update={"period": None})})
-    logs = FakeLogs()
+    logs = FakeLogsReader()
     recent_log_lines(alarm, logs)
     _name, (_group, _pattern, start, end, _limit) = logs.calls[1]
     assert end - start == 5 * 60 * 1000
@@ -126,4 +98,4 @@ def test_an_unknown_period_looks_at_the_last_five_minutes() -> None:
 def test_failures_mean_no_lines_never_a_failed_notification(
     fail_on: str, error: OpswireError
 ) -> None:
-    assert recent_log_lines(metric_alarm(), FakeLogs(error=error, fail_on=fail_on)) is None
+    assert recent_log_lines(metric_alarm(), FakeLogsReader(error=error, fail_on=fail_on)) is None

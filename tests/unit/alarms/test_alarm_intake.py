@@ -12,6 +12,7 @@ from opswire.alarms.intake import envelopes_from_invocation, start_alarm_workflo
 from opswire.alarms.models.envelope import SnsDelivery
 from opswire.core.errors import AlarmParseError
 from tests.conftest import EVENTS
+from tests.fakes.alarms import FakeWorkflowStarter
 
 TOPIC_ARN = "arn:aws:sns:eu-west-1:123456789012:opswire-alarms"
 EXECUTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
@@ -53,17 +54,6 @@ def sns_record(
 
 def sns_invocation(*records: dict[str, Any]) -> dict[str, Any]:
     return {"Records": list(records)}
-
-
-class FakeStarter:
-    """Records what would be started; answers with an ARN derived from the name."""
-
-    def __init__(self) -> None:
-        self.started: list[tuple[str, dict[str, Any]]] = []
-
-    def start(self, name: str, payload: dict[str, Any]) -> str:
-        self.started.append((name, payload))
-        return f"arn:aws:states:eu-west-1:123456789012:execution:alarm-handling:{name}"
 
 
 # ---- SNS ----------------------------------------------------------------------------------------
@@ -234,7 +224,7 @@ def test_start_alarm_workflows_starts_one_execution_per_sns_record() -> None:
         sns_record(firing, message_id="11111111-1111-1111-1111-111111111111"),
         sns_record(composite, message_id="22222222-2222-2222-2222-222222222222", subject=None),
     )
-    starter = FakeStarter()
+    starter = FakeWorkflowStarter()
 
     arns = start_alarm_workflows(event, starter)
 
@@ -262,7 +252,7 @@ def test_start_alarm_workflows_starts_one_execution_per_sns_record() -> None:
 
 def test_start_alarm_workflows_passes_an_alarm_action_through_whole() -> None:
     payload = load("lambda-action/alarm-composite.json")
-    starter = FakeStarter()
+    starter = FakeWorkflowStarter()
 
     arns = start_alarm_workflows(payload, starter)
 
@@ -275,7 +265,7 @@ def test_start_alarm_workflows_passes_an_alarm_action_through_whole() -> None:
 def test_start_alarm_workflows_starts_nothing_when_one_record_is_unreadable() -> None:
     good = (EVENTS / "sns/alarm-metric-alarm.json").read_text()
     event = sns_invocation(sns_record(good), sns_record("not json", message_id="bad-2"))
-    starter = FakeStarter()
+    starter = FakeWorkflowStarter()
 
     with pytest.raises(AlarmParseError, match="bad-2"):
         start_alarm_workflows(event, starter)

@@ -3,7 +3,6 @@ incident, reported as new once (the workflow dead-letters it), and it never fail
 for the other channel, the reminders or the escalation."""
 
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,7 +13,7 @@ from opswire.alarms.models.incident import ChannelFailure, Incident, RoutingConf
 from opswire.alarms.models.workflow import RecordDeliveryInput, TaskFailure
 from opswire.alarms.workflow import record_delivery
 from opswire.channels.ports import Delivery, SlackThread
-from opswire.core.errors import IncidentConflictError
+from tests.fakes.alarms import FakeIncidents
 from tests.notify_samples import opened, sample_alarm
 
 T0 = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)
@@ -121,43 +120,6 @@ def test_the_reason_is_the_lambda_error_message_without_the_stack_trace() -> Non
 
 
 # ---- the RecordDelivery step ----------------------------------------------------------------
-class FakeIncidents:
-    """The incident table: conditional updates, with an optional concurrent writer."""
-
-    def __init__(self, incident: Incident) -> None:
-        self.incident: Incident | None = incident
-        self.writes = 0
-        self.before_next_write: Callable[[Incident], Incident] | None = None
-
-    def update_incident(
-        self, key: str, change: Callable[[Incident], Incident | None]
-    ) -> Incident | None:
-        for _attempt in range(5):
-            current = self.incident
-            if current is None or current.key != key:
-                return None
-            changed = change(current)
-            if changed is None:
-                return None
-            if self.before_next_write is not None:  # someone else writes first
-                self.incident, self.before_next_write = self.before_next_write(current), None
-                continue
-            self.writes += 1
-            self.incident = changed.model_copy(update={"version": changed.version + 1})
-            return self.incident
-        raise IncidentConflictError(key)
-
-    # the rest of IncidentRepository is not used by record_delivery
-    def get_incident(self, key: str) -> Incident | None:
-        return self.incident
-
-    def save_incident(self, incident: Incident) -> Incident:
-        raise NotImplementedError
-
-    def list_silences(self) -> list[Any]:
-        return []
-
-
 def _round(
     slack: dict[str, Any] | None = None,
     email: dict[str, Any] | None = None,

@@ -2,7 +2,6 @@
 once, and which errors pass through. Collaborators are recording fakes."""
 
 import json
-from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -18,7 +17,6 @@ from opswire.alarms.delivery import (
     refresh_delivery,
     wants_log_lines,
 )
-from opswire.alarms.models.incident import Incident
 from opswire.alarms.models.tasks import NotifyTaskInput
 from opswire.channels.ports import EmailContent, SlackThread
 from opswire.core.errors import (
@@ -31,10 +29,11 @@ from opswire.core.errors import (
     SlackRetryableError,
     TaskInputError,
 )
+from tests.fakes.alarms import FakeIncidents, FakeOnce
+from tests.fakes.channels import FakeEmailSender, FakeSlack, FakeWebhook
 from tests.notify_samples import (
     OPENED_AT,
     RESOLVED_AT,
-    MemoryOnce,
     config,
     delivered,
     opened,
@@ -45,82 +44,6 @@ from tests.notify_samples import (
 )
 
 NOW = RESOLVED_AT
-
-
-class FakeSlackApi:
-    def __init__(
-        self,
-        fail_channel: str | None = None,
-        post_error: Exception | None = None,
-        update_error: Exception | None = None,
-    ) -> None:
-        self.posts: list[dict[str, Any]] = []
-        self.updates: list[dict[str, Any]] = []
-        self._fail_channel = fail_channel
-        self._post_error = post_error or SlackRetryableError("Slack chat.postMessage: HTTP 503")
-        self._update_error = update_error
-
-    def post_message(
-        self,
-        *,
-        channel: str,
-        payload: dict[str, Any],
-        thread_ts: str | None = None,
-        reply_broadcast: bool = False,
-    ) -> SlackThread:
-        if channel == self._fail_channel:
-            raise self._post_error
-        self.posts.append(
-            {
-                "channel": channel,
-                "payload": payload,
-                "thread_ts": thread_ts,
-                "reply_broadcast": reply_broadcast,
-            }
-        )
-        return SlackThread(channel=f"C{channel.strip('#').upper()}", ts=f"{len(self.posts)}.000100")
-
-    def update_message(self, *, channel: str, ts: str, payload: dict[str, Any]) -> None:
-        if self._update_error is not None:
-            raise self._update_error
-        self.updates.append({"channel": channel, "ts": ts, "payload": payload})
-
-
-class RecordingPoster:
-    def __init__(self, error: Exception | None = None) -> None:
-        self.posted: list[dict[str, Any]] = []
-        self._error = error
-
-    def post(self, payload: dict[str, Any]) -> None:
-        self.posted.append(payload)
-        if self._error is not None:
-            raise self._error
-
-
-class RecordingSender:
-    def __init__(self, error: Exception | None = None) -> None:
-        self.sent: list[dict[str, Any]] = []
-        self._error = error
-
-    def send(
-        self,
-        *,
-        sender: str,
-        recipients: list[str],
-        content: EmailContent,
-        headers: Mapping[str, str] | None = None,
-    ) -> str:
-        self.sent.append(
-            {
-                "sender": sender,
-                "recipients": list(recipients),
-                "content": content,
-                "headers": dict(headers or {}),
-            }
-        )
-        if self._error is not None:
-            raise self._error
-        return f"0100018e3c5f-{len(self.sent):04d}"
 
 
 def blocks(payload: dict[str, Any]) -> list[dict[str, Any]]:
@@ -157,8 +80,8 @@ def test_a_suppressed_decision_is_a_wiring_error() -> None:
     with pytest.raises(TaskInputError, match="silenced"):
         notify_slack_bot(
             NotifyTaskInput(alarm=task.alarm, decision=suppressed),
-            FakeSlackApi(),
-            MemoryOnce(),
+            FakeSlack(),
+            FakeOnce(),
             NOW,
         )
 
@@ -176,9 +99,9 @@ def test_escalation_is_the_steps_that_fell_due_with_the_reminder() -> None:
 # ---- Slack with a bot token ---------------------------------------------------------------------
 def test_bot_opened_posts_one_root_message_per_route_channel_and_returns_the_threads() -> None:
     task = opened(routing=config(slack_channels=["#alerts", "#team-orders", "#alerts"]))
-    api = FakeSlackApi()
+    api = FakeSlack()
 
-    result = notify_slack_bot(task, api, MemoryOnce(), OPENED_AT)
+    result = notify_slack_bot(task, api, FakeOnce(), OPENED_AT)
 
     assert [post["channel"] for post in api.posts] == ["#alerts", "#team-orders"]
     assert all(post["thread_ts"] is None for post in api.posts)
@@ -197,24 +120,22 @@ def test_bot_opened_posts_one_root_message_per_route_channel_and_returns_the_thr
 
 
 def test_bot_uses_the_default_channel_when_the_route_names_none() -> None:
-    api = FakeSlackApi()
-    notify_slack_bot(opened(routing=config(slack_channels=[])), api, MemoryOnce(), NOW, "#ops")
+    api = FakeSlack()
+    notify_slack_bot(opened(routing=config(slack_channels=[])), api, FakeOnce(), NOW, "#ops")
     assert [post["channel"] for post in api.posts] == ["#ops"]
 
 
 def test_bot_without_any_channel_is_a_configuration_error() -> None:
     with pytest.raises(ConfigurationError, match="no Slack channel"):
-        notify_slack_bot(
-            opened(routing=config(slack_channels=[])), FakeSlackApi(), MemoryOnce(), NOW
-        )
+        notify_slack_bot(opened(routing=config(slack_channels=[])), FakeSlack(), FakeOnce(), NOW)
 
 
 def test_bot_resolved_replies_in_each_thread_and_turns_the_first_message_green() -> None:
     first = opened()
     task = resolved(delivered(first, THREADS))
-    api = FakeSlackApi()
+    api = FakeSlack()
 
-    result = notify_slack_bot(task, api, MemoryOnce(), NOW)
+    result = notify_slack_bot(task, api, FakeOnce(), NOW)
 
     assert [(p["channel"], p["thread_ts"]) for p in api.posts] == [
         ("CALERTS", "1.000100"),
@@ -239,9 +160,9 @@ def test_bot_resolved_replies_in_each_thread_and_turns_the_first_message_green()
 
 def test_bot_state_change_replies_and_updates_the_first_message_to_the_new_state() -> None:
     task = state_change(delivered(opened(), THREADS[:1]))
-    api = FakeSlackApi()
+    api = FakeSlack()
 
-    notify_slack_bot(task, api, MemoryOnce(), NOW)
+    notify_slack_bot(task, api, FakeOnce(), NOW)
 
     [post] = api.posts
     assert post["thread_ts"] == "1.000100"
@@ -255,9 +176,9 @@ def test_bot_state_change_replies_and_updates_the_first_message_to_the_new_state
 def test_bot_reminder_is_broadcast_in_the_thread_and_names_the_escalation() -> None:
     first = opened()
     task = reminder(first, delivered(first, THREADS[:1]), minutes=60, count=4)
-    api = FakeSlackApi()
+    api = FakeSlack()
 
-    notify_slack_bot(task, api, MemoryOnce(), NOW)
+    notify_slack_bot(task, api, FakeOnce(), NOW)
 
     [post] = api.posts
     assert post["thread_ts"] == "1.000100" and post["reply_broadcast"] is True
@@ -271,9 +192,9 @@ def test_bot_reminder_is_broadcast_in_the_thread_and_names_the_escalation() -> N
 def test_bot_reminder_without_a_thread_posts_a_new_root_message() -> None:
     first = opened()
     task = reminder(first, delivered(first), minutes=15, count=1)
-    api = FakeSlackApi()
+    api = FakeSlack()
 
-    result = notify_slack_bot(task, api, MemoryOnce(), NOW)
+    result = notify_slack_bot(task, api, FakeOnce(), NOW)
 
     [post] = api.posts
     assert post["thread_ts"] is None
@@ -284,14 +205,15 @@ def test_bot_reminder_without_a_thread_posts_a_new_root_message() -> None:
 
 def test_bot_retry_after_a_partial_failure_posts_only_what_is_missing() -> None:
     task = opened(routing=config(slack_channels=["#alerts", "#team"]))
-    once = MemoryOnce()
-    failing = FakeSlackApi(fail_channel="#team")
+    once = FakeOnce()
+    error = SlackRetryableError("Slack chat.postMessage: HTTP 503")
+    failing = FakeSlack(fail_channel="#team", post_error=error)
 
     with pytest.raises(SlackRetryableError):
         notify_slack_bot(task, failing, once, OPENED_AT)
     assert [p["channel"] for p in failing.posts] == ["#alerts"]
 
-    retry = FakeSlackApi()
+    retry = FakeSlack()
     result = notify_slack_bot(task, retry, once, OPENED_AT)
 
     assert [p["channel"] for p in retry.posts] == ["#team"]
@@ -300,7 +222,7 @@ def test_bot_retry_after_a_partial_failure_posts_only_what_is_missing() -> None:
 
 def test_bot_the_same_task_twice_posts_once_and_reports_the_same_threads() -> None:
     task = opened()
-    once, api = MemoryOnce(), FakeSlackApi()
+    once, api = FakeOnce(), FakeSlack()
 
     first = notify_slack_bot(task, api, once, OPENED_AT)
     second = notify_slack_bot(task, api, once, OPENED_AT)
@@ -311,9 +233,9 @@ def test_bot_the_same_task_twice_posts_once_and_reports_the_same_threads() -> No
 
 def test_bot_a_first_message_that_cannot_be_updated_does_not_fail_the_notification() -> None:
     task = resolved(delivered(opened(), THREADS[:1]))
-    api = FakeSlackApi(update_error=SlackDeliveryError("Slack chat.update failed: cant_update"))
+    api = FakeSlack(update_error=SlackDeliveryError("Slack chat.update failed: cant_update"))
 
-    result = notify_slack_bot(task, api, MemoryOnce(), NOW)
+    result = notify_slack_bot(task, api, FakeOnce(), NOW)
 
     assert result.delivered
     assert len(api.posts) == 1
@@ -325,17 +247,17 @@ def test_bot_a_first_message_that_cannot_be_updated_does_not_fail_the_notificati
     ids=type,
 )
 def test_bot_post_errors_pass_through_unchanged(error: OpswireError) -> None:
-    api = FakeSlackApi(fail_channel="#alerts", post_error=error)
+    api = FakeSlack(fail_channel="#alerts", post_error=error)
     with pytest.raises(type(error)) as info:
-        notify_slack_bot(opened(), api, MemoryOnce(), OPENED_AT)
+        notify_slack_bot(opened(), api, FakeOnce(), OPENED_AT)
     assert info.value is error
 
 
 # ---- Slack incoming webhook ---------------------------------------------------------------------
 def test_webhook_opened_posts_the_full_message_without_an_acknowledge_button() -> None:
-    poster = RecordingPoster()
+    poster = FakeWebhook()
 
-    result = notify_slack_webhook(opened(), poster, MemoryOnce(), OPENED_AT)
+    result = notify_slack_webhook(opened(), poster, FakeOnce(), OPENED_AT)
 
     [payload] = poster.posted
     assert payload["text"].startswith("<!here> ALARM: api-5xx-errors-high")
@@ -348,9 +270,9 @@ def test_webhook_opened_posts_the_full_message_without_an_acknowledge_button() -
 
 def test_webhook_resolution_is_a_new_message_naming_the_incident_and_its_duration() -> None:
     first = opened()
-    poster = RecordingPoster()
+    poster = FakeWebhook()
 
-    notify_slack_webhook(resolved(delivered(first)), poster, MemoryOnce(), NOW)
+    notify_slack_webhook(resolved(delivered(first)), poster, FakeOnce(), NOW)
 
     [payload] = poster.posted
     assert payload["text"] == "RESOLVED: api-5xx-errors-high in eu-west-1 after 21 min"
@@ -361,26 +283,26 @@ def test_webhook_resolution_is_a_new_message_naming_the_incident_and_its_duratio
 
 
 def test_webhook_sends_a_task_once_however_often_it_runs() -> None:
-    task, once, poster = opened(), MemoryOnce(), RecordingPoster()
+    task, once, poster = opened(), FakeOnce(), FakeWebhook()
     notify_slack_webhook(task, poster, once, OPENED_AT)
     notify_slack_webhook(task, poster, once, OPENED_AT)
     assert len(poster.posted) == 1
 
 
 def test_webhook_errors_pass_through_and_a_retry_sends_again() -> None:
-    task, once = opened(), MemoryOnce()
+    task, once = opened(), FakeOnce()
     error = SlackRetryableError("Slack answered HTTP 429: rate_limited (Retry-After 7s)")
     with pytest.raises(SlackRetryableError) as info:
-        notify_slack_webhook(task, RecordingPoster(error=error), once, OPENED_AT)
+        notify_slack_webhook(task, FakeWebhook(error=error), once, OPENED_AT)
     assert info.value is error
 
-    poster = RecordingPoster()
+    poster = FakeWebhook()
     notify_slack_webhook(task, poster, once, OPENED_AT)
     assert len(poster.posted) == 1
 
 
 def test_the_result_is_json_for_the_workflow() -> None:
-    result = notify_slack_bot(opened(), FakeSlackApi(), MemoryOnce(), OPENED_AT)
+    result = notify_slack_bot(opened(), FakeSlack(), FakeOnce(), OPENED_AT)
     dumped = result.model_dump(mode="json")
     assert json.loads(json.dumps(dumped)) == dumped
     assert dumped["delivery"] == {
@@ -391,11 +313,11 @@ def test_the_result_is_json_for_the_workflow() -> None:
 
 # ---- email --------------------------------------------------------------------------------------
 def _send(task: NotifyTaskInput, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
-    sender = RecordingSender()
+    sender = FakeEmailSender()
     result = notify_email(
         task,
         sender,
-        kwargs.pop("once", MemoryOnce()),
+        kwargs.pop("once", FakeOnce()),
         kwargs.pop("now", NOW),
         from_address=kwargs.pop("from_address", "opswire <alerts@ops.example.com>"),
         default_recipients=kwargs.pop("default_recipients", ["ops@example.com"]),
@@ -477,7 +399,7 @@ def test_email_headers_are_the_same_on_every_attempt() -> None:
 
 
 def test_email_the_same_task_twice_sends_once_with_the_same_result() -> None:
-    task, once, sender = opened(), MemoryOnce(), RecordingSender()
+    task, once, sender = opened(), FakeOnce(), FakeEmailSender()
     first = notify_email(task, sender, once, NOW, "a@b.example", ["ops@b.example"])
     second = notify_email(task, sender, once, NOW, "a@b.example", ["ops@b.example"])
     assert len(sender.sent) == 1
@@ -493,40 +415,27 @@ def test_email_the_same_task_twice_sends_once_with_the_same_result() -> None:
     ids=type,
 )
 def test_email_sender_errors_pass_through_unchanged(error: OpswireError) -> None:
-    sender = RecordingSender(error=error)
+    sender = FakeEmailSender(error=error)
     with pytest.raises(type(error)) as info:
-        notify_email(opened(), sender, MemoryOnce(), NOW, "a@b.example", ["ops@b.example"])
+        notify_email(opened(), sender, FakeOnce(), NOW, "a@b.example", ["ops@b.example"])
     assert info.value is error
     assert len(sender.sent) == 1
 
 
 # ---- follow-ups that do not carry their thread --------------------------------------------------
-class StoredIncidents:
-    def __init__(self, incident: Incident | None = None, error: Exception | None = None) -> None:
-        self.incident = incident
-        self.error = error
-        self.reads: list[str] = []
-
-    def get_incident(self, key: str) -> Incident | None:
-        self.reads.append(key)
-        if self.error is not None:
-            raise self.error
-        return self.incident
-
-
 def test_a_reminder_without_its_thread_takes_it_from_the_stored_incident() -> None:
     first = opened()
     stored = delivered(first, THREADS[:1], "<root@x>")
     bare = reminder(first, delivered(first), minutes=15, count=1)  # as CheckReminder sends it
-    incidents = StoredIncidents(stored)
+    incidents = FakeIncidents(stored)
 
     task = refresh_delivery(bare, "slack", incidents)
 
     assert task.decision.incident.slack_threads == THREADS[:1]
     assert task.decision.incident.email_message_id == "<root@x>"
     assert incidents.reads == [first.decision.incident.key]
-    api = FakeSlackApi()
-    notify_slack_bot(task, api, MemoryOnce(), NOW)
+    api = FakeSlack()
+    notify_slack_bot(task, api, FakeOnce(), NOW)
     assert [p["thread_ts"] for p in api.posts] == [THREADS[0].ts]
 
 
@@ -535,14 +444,14 @@ def test_the_stored_acknowledgement_shows_on_a_follow_up() -> None:
     stored = delivered(first).model_copy(
         update={"acknowledged_by": "bob (Slack)", "acknowledged_at": RESOLVED_AT}
     )
-    task = refresh_delivery(resolved(delivered(first)), "email", StoredIncidents(stored))
+    task = refresh_delivery(resolved(delivered(first)), "email", FakeIncidents(stored))
     assert task.decision.incident.acknowledged_by == "bob (Slack)"
 
 
 @pytest.mark.parametrize("channel", ["slack", "email"])
 def test_nothing_is_read_when_the_task_already_knows_or_opens_the_episode(channel: str) -> None:
     first = opened()
-    incidents = StoredIncidents(delivered(first, THREADS, "<root@x>"))
+    incidents = FakeIncidents(delivered(first, THREADS, "<root@x>"))
     knows = resolved(delivered(first, THREADS, "<root@x>"))
 
     assert refresh_delivery(first, channel, incidents) is first
@@ -556,7 +465,7 @@ def test_another_episode_or_a_failed_read_changes_nothing() -> None:
     bare = reminder(first, delivered(first), minutes=15, count=1)
     newer = delivered(first, THREADS).model_copy(update={"episode": 2})
 
-    assert refresh_delivery(bare, "slack", StoredIncidents(newer)) is bare
-    assert refresh_delivery(bare, "slack", StoredIncidents(None)) is bare
-    failing = StoredIncidents(error=RetryableError("DynamoDB GetItem failed: Throttling"))
+    assert refresh_delivery(bare, "slack", FakeIncidents(newer)) is bare
+    assert refresh_delivery(bare, "slack", FakeIncidents(None)) is bare
+    failing = FakeIncidents(error=RetryableError("DynamoDB GetItem failed: Throttling"))
     assert refresh_delivery(bare, "slack", failing) is bare
