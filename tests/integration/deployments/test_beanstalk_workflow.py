@@ -19,6 +19,7 @@ from opswire.deployments.ports import DeployState, Deps
 from opswire.deployments.steps import check_rollout, register, start, start_rollback, update
 from opswire.deployments.webhook import DeployRequest
 from opswire_local.moto_beanstalk import Behaviour, beanstalk_semantics, set_outcome, settle
+from tests.fakes.deployments import FakeDeploymentStore, FakeEcs
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -27,32 +28,6 @@ APP, ENV = "shop", "shop-staging"
 TARGET = {"type": "beanstalk", "application": APP, "environment_name": ENV,
           "image_repository": "123456789012.dkr.ecr.us-east-1.amazonaws.com/shop",
           "container_port": 8080}  # fmt: skip
-
-
-class Store:
-    def __init__(self) -> None:
-        self.items: dict[str, dict[str, Any]] = {}
-
-    def get(self, deployment_id: str) -> dict[str, Any] | None:
-        item = self.items.get(deployment_id)
-        return dict(item) if item else None
-
-    def put(self, deployment_id: str, document: dict[str, Any], expected_version: int) -> None:
-        assert int((self.items.get(deployment_id) or {}).get("version", 0)) == expected_version
-        self.items[deployment_id] = {**document, "version": expected_version + 1}
-
-
-class NoEcs:
-    """An EB deployment must never touch ECS."""
-
-    def describe_service(self, cluster: str, service: str) -> dict[str, Any]:
-        raise AssertionError("ECS called")
-
-    def register_with_image(self, task_definition: str, container: str, image: str) -> str:
-        raise AssertionError("ECS called")
-
-    def update_service(self, cluster: str, service: str, task_definition: str) -> None:
-        raise AssertionError("ECS called")
 
 
 @pytest.fixture
@@ -72,9 +47,9 @@ def deps(**env: Any) -> Deps:
         {"environments": {"staging": {"target": TARGET, "poll_seconds": 5, **env}}}
     )
     return Deps(
-        store=Store(),
+        store=FakeDeploymentStore(),
         config=lambda: config,
-        ecs=NoEcs(),
+        ecs=FakeEcs(refuse=True),  # an EB deployment must never touch ECS
         alarms_in_alarm=lambda names: [],
         now=lambda: datetime(2026, 11, 25, tzinfo=UTC),
         beanstalk=BeanstalkEnvironments(

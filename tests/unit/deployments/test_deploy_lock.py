@@ -10,33 +10,13 @@ from opswire.deployments.dispatch import run_step
 from opswire.deployments.ports import DeployState, Deps
 from opswire.deployments.steps import acquire_lock, finish
 from opswire.deployments.targets import lock_seconds, target_key
+from tests.fakes.deployments import FakeLocks
 from tests.unit.deployments.test_deploy_workflow import NOW, deps, started
 
 
-class Locks:
-    """The conditional writes of DeploymentStore's lock methods, in memory."""
-
-    def __init__(self) -> None:
-        self.items: dict[str, dict[str, Any]] = {}
-
-    def acquire_lock(self, key: str, owner: str, expires_at: int, now: int) -> tuple[str, str]:
-        current = self.items.get(key)
-        if current and current["owner"] != owner and current["expires_at"] >= now:
-            return str(current["owner"]), ""
-        self.items[key] = {"owner": owner, "expires_at": expires_at}
-        previous = str(current["owner"]) if current else ""
-        return owner, previous if previous != owner else ""
-
-    def release_lock(self, key: str, owner: str) -> bool:
-        if self.items.get(key, {}).get("owner") != owner:
-            return False
-        del self.items[key]
-        return True
-
-
-def locked_deps(**env: Any) -> tuple[Deps, Locks]:
+def locked_deps(**env: Any) -> tuple[Deps, FakeLocks]:
     d = deps(**env)
-    d.locks = Locks()
+    d.locks = FakeLocks()
     return d, d.locks
 
 

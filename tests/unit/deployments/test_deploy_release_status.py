@@ -2,35 +2,18 @@
 
 from typing import Any
 
-from opswire.core.errors import GitHubApiError
 from opswire.deployments.ports import DeployState, Deps
 from opswire.deployments.steps import finish, start
 from opswire.deployments.webhook import DeployRequest
+from tests.fakes.deployments import FakeGitHub
 from tests.unit.deployments.test_deploy_workflow import REQUEST, deps
 
 TAGGED = "c" * 40
 
 
-class GitHub:
-    def __init__(self, tags: dict[str, str]) -> None:
-        self.tags = tags
-        self.statuses: list[tuple[str, str]] = []
-        self.asked: list[str] = []
-
-    def set_status(self, repository: str, sha: str, state: str, description: str, context: str,
-                   target_url: str = "") -> None:  # fmt: skip
-        self.statuses.append((sha, state))
-
-    def commit_sha(self, repository: str, ref: str) -> str:
-        self.asked.append(ref)
-        if ref not in self.tags:
-            raise GitHubApiError(f"GitHub commit of {repository} {ref}: HTTP 404")
-        return self.tags[ref]
-
-
-def with_github(tags: dict[str, str]) -> tuple[Deps, GitHub]:
+def with_github(tags: dict[str, str]) -> tuple[Deps, FakeGitHub]:
     d = deps()
-    github = GitHub(tags)
+    github = FakeGitHub(tags)
     d.github, d.commits = github, github
     return d, github
 

@@ -6,77 +6,34 @@ from typing import Any
 
 import pytest
 
-from opswire.core.errors import AlarmsFiringError, DeploymentStoreRetryableError, TaskInputError
+from opswire.core.errors import AlarmsFiringError, TaskInputError
 from opswire.deployments.approval import decide
 from opswire.deployments.config import DeployConfig
 from opswire.deployments.dispatch import run_step
 from opswire.deployments.ports import DeployState, Deps
 from opswire.deployments.steps import check_bake, check_rollout, finish, preflight, start
 from opswire.deployments.webhook import DeployRequest
+from tests.fakes.deployments import NEW_TASK_DEFINITION as NEW
+from tests.fakes.deployments import OLD_TASK_DEFINITION as OLD
+from tests.fakes.deployments import (
+    FakeDeploymentStore,
+    FakeEcs,
+    FakeMailer,
+    FakeTaskCallback,
+)
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
-OLD = "arn:aws:ecs:us-east-1:1:task-definition/web:1"
-NEW = "arn:aws:ecs:us-east-1:1:task-definition/web:2"
 TARGET = {"type": "ecs", "cluster": "c", "service": "web", "container": "web",
           "image_repository": "repo"}  # fmt: skip
-
-
-class Store:
-    def __init__(self) -> None:
-        self.items: dict[str, dict[str, Any]] = {}
-
-    def get(self, deployment_id: str) -> dict[str, Any] | None:
-        item = self.items.get(deployment_id)
-        return dict(item) if item else None
-
-    def put(self, deployment_id: str, document: dict[str, Any], expected_version: int) -> None:
-        current = self.items.get(deployment_id)
-        if int((current or {}).get("version", 0)) != expected_version:
-            raise DeploymentStoreRetryableError("changed")
-        self.items[deployment_id] = {**document, "version": expected_version + 1}
-
-    def history(self, limit: int = 50) -> list[dict[str, Any]]:
-        return list(self.items.values())[:limit]
-
-
-class Ecs:
-    def __init__(self, primary: dict[str, Any] | None) -> None:
-        self.primary = primary
-
-    def describe_service(self, cluster: str, service: str) -> dict[str, Any]:
-        return {"taskDefinition": OLD, "deployments": [self.primary] if self.primary else []}
-
-    def register_with_image(self, task_definition: str, container: str, image: str) -> str:
-        return NEW
-
-    def update_service(self, cluster: str, service: str, task_definition: str) -> None:
-        pass
-
-
-class Mailer:
-    def __init__(self) -> None:
-        self.sent: list[tuple[list[str], str]] = []
-
-    def send(self, recipients: list[str], subject: str, text: str) -> None:
-        self.sent.append((recipients, subject))
-
-
-class Tokens:
-    def __init__(self) -> None:
-        self.outputs: list[dict[str, Any]] = []
-
-    def succeed(self, task_token: str, output: dict[str, Any]) -> bool:
-        self.outputs.append(output)
-        return True
 
 
 def deps(primary: dict[str, Any] | None = None, firing: list[str] | None = None,
          **env: Any) -> Deps:  # fmt: skip
     config = DeployConfig.model_validate({"environments": {"prod": {"target": TARGET, **env}}})
     return Deps(
-        store=Store(), config=lambda: config, ecs=Ecs(primary),
+        store=FakeDeploymentStore(), config=lambda: config, ecs=FakeEcs(primary),
         alarms_in_alarm=lambda names: [n for n in names if n in (firing or [])],
-        mailer=Mailer(), notify_emails=("ops@example.com",), now=lambda: NOW,
+        mailer=FakeMailer(), notify_emails=("ops@example.com",), now=lambda: NOW,
     )  # fmt: skip
 
 
@@ -150,7 +107,7 @@ def test_finish_reports_to_every_recipient_once() -> None:
     d = deps(notify_emails=["team@example.com", "ops@example.com"])
     done = finish(started(d).model_copy(update={"outcome": "rolled_back"}), d)
     assert done.outcome == "rolled_back"
-    assert isinstance(d.mailer, Mailer)
+    assert isinstance(d.mailer, FakeMailer)
     assert d.mailer.sent == [(["ops@example.com", "team@example.com"],
                               "[opswire] deployment rolled_back: o/r -> prod")]  # fmt: skip
     record = d.store.get("gh-1")
@@ -162,7 +119,7 @@ def test_decisions_follow_the_allow_list_and_never_the_requester() -> None:
     started(d)
     d.store.put("gh-1", {**(d.store.get("gh-1") or {}), "status": "awaiting_approval",
                          "task_token": "tok"}, 2)  # fmt: skip
-    tokens = Tokens()
+    tokens = FakeTaskCallback()
     assert decide("gh-1", "approve", "alice", d.store, tokens, NOW).status == 403  # requester
     assert decide("gh-1", "approve", "eve", d.store, tokens, NOW).status == 403
     assert tokens.outputs == []
