@@ -1,7 +1,6 @@
 """Notify task inputs built the way the workflow builds them: sample alarms through decide()."""
 
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -105,19 +104,3 @@ def reminder(
     assert reminder is not None
     decision: Decision = opened_task.decision.model_copy(update={"incident": stored})
     return NotifyTaskInput(alarm=opened_task.alarm, decision=decision, reminder=reminder)
-
-
-class MemoryOnce:
-    """Powertools idempotency semantics in memory: a completed key returns its stored result;
-    a failed call stores nothing."""
-
-    def __init__(self) -> None:
-        self.results: dict[str, dict[str, Any]] = {}
-        self.calls = 0
-
-    def run(self, key: dict[str, Any], call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-        name = json.dumps(key, sort_keys=True)
-        if name not in self.results:
-            self.calls += 1
-            self.results[name] = call()
-        return self.results[name]

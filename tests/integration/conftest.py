@@ -1,4 +1,5 @@
-"""Integration fixtures, defined in the support modules of each capability."""
+"""Integration fixtures used across workflows (moto, TLS, an HTTPS server), defined in their
+support modules; each workflow's own fixtures are registered in its folder's conftest.py."""
 
 import threading
 from collections.abc import Iterator
@@ -7,20 +8,10 @@ from typing import Any
 import pytest
 from moto.dynamodb.models import DynamoDBBackend
 
-from tests.integration.log_shipping_support import aws, fake, opensearch_server, ship_logs
-from tests.integration.rotation_support import captured_logs, https_server, platform, postgres, tls
+from tests.integration.aws_support import aws
+from tests.integration.tls_support import https_server, tls
 
-__all__ = [
-    "aws",
-    "captured_logs",
-    "fake",
-    "https_server",
-    "opensearch_server",
-    "platform",
-    "postgres",
-    "ship_logs",
-    "tls",
-]
+__all__ = ["aws", "https_server", "tls"]
 
 
 _DYNAMODB_WRITE = threading.Lock()

@@ -13,7 +13,7 @@ from pytest_httpserver import HTTPServer
 from opswire_cli.cli import main
 from opswire_local.platform import REGION, LocalPlatform
 from tests.conftest import EVENTS
-from tests.integration.fake_opensearch import FakeOpenSearch
+from tests.fakes.opensearch import FakeOpenSearch
 from tests.local.conftest import PlatformFactory, served
 
 DEMO_GROUP = "/opswire-local/demo"

@@ -1,0 +1,1 @@
+"""Fakes of our ports, one of each, shared by every test folder."""
