@@ -283,7 +283,6 @@ def test_no_endpoint_and_no_sink_dead_letters_everything_for_a_later_replay(
     ship_logs: Invoke, fake: FakeOpenSearch, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OPENSEARCH_ENDPOINT", "")
-    monkeypatch.delenv("LOG_SINK_PATH", raising=False)
 
     result = ship_logs(subscription_event(powertools_lines(3)))
 
