@@ -16,14 +16,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from opswire.channels.interactions import HttpAnswer
 from opswire.core.observability import logger
-from opswire.core.settings import (
-    AlarmIncidentSettings,
-    AlarmIngestSettings,
-    EmailSettings,
-    IncidentAckSettings,
-    IncidentTableSettings,
-    SlackSettings,
-)
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -38,6 +30,16 @@ if TYPE_CHECKING:
     from opswire.alarms.models.workflow import DeliveryRecord, RecordDeliveryInput, WorkflowState
     from opswire.channels.interactions import SlackInteractions
     from opswire.channels.ports import NotificationResult
+
+    # Types only here: AlarmParseFunction has no settings, and pydantic-settings is not cheap.
+    from opswire.core.settings import (
+        AlarmIncidentSettings,
+        AlarmIngestSettings,
+        EmailSettings,
+        IncidentAckSettings,
+        IncidentTableSettings,
+        SlackSettings,
+    )
 
 __all__ = [
     "HttpAnswer",
@@ -60,7 +62,7 @@ def _incidents(table_name: str) -> "IncidentStore":
     return IncidentStore(table_name)
 
 
-def _routing_config(settings: AlarmIncidentSettings) -> "RoutingConfig":
+def _routing_config(settings: "AlarmIncidentSettings") -> "RoutingConfig":
     from opswire.alarms.aws.routing_config import load_routing_config
 
     return load_routing_config(
@@ -69,7 +71,7 @@ def _routing_config(settings: AlarmIncidentSettings) -> "RoutingConfig":
 
 
 # ---- AlarmIngestFunction ------------------------------------------------------------------------
-def start_workflows(event: dict[str, Any], settings: AlarmIngestSettings) -> list[str]:
+def start_workflows(event: dict[str, Any], settings: "AlarmIngestSettings") -> list[str]:
     """SNS records or a CloudWatch alarm action -> one workflow execution per alarm."""
     from opswire.alarms.aws.stepfunctions import WorkflowStarter
     from opswire.alarms.intake import start_alarm_workflows
@@ -86,7 +88,7 @@ def parse(envelope: "AlarmEnvelope") -> "Alarm":
 
 
 # ---- AlarmEvaluateFunction, AlarmCheckReminderFunction, AlarmRecordDeliveryFunction -------------
-def evaluate(alarm: "Alarm", settings: AlarmIncidentSettings) -> "WorkflowState":
+def evaluate(alarm: "Alarm", settings: "AlarmIncidentSettings") -> "WorkflowState":
     """The incident decision for ``alarm``; its tags are read from CloudWatch when the event
     carried none."""
     from opswire.alarms.workflow import evaluate_alarm
@@ -99,7 +101,7 @@ def evaluate(alarm: "Alarm", settings: AlarmIncidentSettings) -> "WorkflowState"
     return evaluate_alarm(alarm, _incidents(settings.incident_table_name), config)
 
 
-def check_reminder(state: "WorkflowState", settings: AlarmIncidentSettings) -> "WorkflowState":
+def check_reminder(state: "WorkflowState", settings: "AlarmIncidentSettings") -> "WorkflowState":
     from opswire.alarms import workflow
 
     config = _routing_config(settings)
@@ -107,7 +109,7 @@ def check_reminder(state: "WorkflowState", settings: AlarmIncidentSettings) -> "
 
 
 def record_delivery(
-    state: "RecordDeliveryInput", settings: IncidentTableSettings
+    state: "RecordDeliveryInput", settings: "IncidentTableSettings"
 ) -> "DeliveryRecord":
     from opswire.alarms import workflow
 
@@ -155,7 +157,7 @@ def _prepare_notify_task(
 
 
 def notify_slack(
-    task: "NotifyTaskInput", settings: SlackSettings, context: "LambdaContext"
+    task: "NotifyTaskInput", settings: "SlackSettings", context: "LambdaContext"
 ) -> "NotificationResult":
     """Slack: the app's bot (threads, updates in place) when a Slack app is set, else the
     incoming webhook."""
@@ -181,7 +183,7 @@ def notify_slack(
 
 
 def notify_email(
-    task: "NotifyTaskInput", settings: EmailSettings, context: "LambdaContext"
+    task: "NotifyTaskInput", settings: "EmailSettings", context: "LambdaContext"
 ) -> "NotificationResult":
     """SES, threaded onto the episode's first mail; with an acknowledgement link while the
     alarm is in ALARM (when the stack has an ack key and URL)."""
@@ -215,7 +217,7 @@ def notify_email(
 
 
 # ---- IncidentAckFunction ------------------------------------------------------------------------
-def _ack_key(settings: IncidentAckSettings) -> str:
+def _ack_key(settings: "IncidentAckSettings") -> str:
     """The stack's ack key, which signs the acknowledgement links."""
     from opswire.core.secrets import get_secret_string
 
@@ -223,7 +225,7 @@ def _ack_key(settings: IncidentAckSettings) -> str:
 
 
 def confirm_ack_link(
-    incident_id: str, query: Mapping[str, str], settings: IncidentAckSettings, now: datetime
+    incident_id: str, query: Mapping[str, str], settings: "IncidentAckSettings", now: datetime
 ) -> HttpAnswer:
     """GET on an acknowledgement link: the confirmation page (acknowledges nothing)."""
     from opswire.alarms.acknowledgement import confirmation_page
@@ -236,7 +238,7 @@ def acknowledge_by_link(
     incident_id: str,
     body: str | None,
     query: Mapping[str, str],
-    settings: IncidentAckSettings,
+    settings: "IncidentAckSettings",
     now: datetime,
 ) -> HttpAnswer:
     """POST on an acknowledgement link (``exp`` and ``sig`` in the form ``body`` or the query):
@@ -257,7 +259,7 @@ def acknowledge_by_link(
     )
 
 
-def slack_interactions(settings: IncidentAckSettings, now: float) -> "SlackInteractions":
+def slack_interactions(settings: "IncidentAckSettings", now: float) -> "SlackInteractions":
     """The router of the Slack app's interactivity URL (served by IncidentAckFunction): the
     request signature checked at ``now`` (epoch seconds), and the Acknowledge button; other
     workflows register their buttons on it (``opswire.deployments.wiring``)."""
