@@ -128,6 +128,7 @@ class SesMailer:
 def build_deps(settings: DeployTaskSettings, now: Callable[[], datetime]) -> "Deps":
     """The steps' collaborators from DeployTaskSettings: the optional ones (Elastic Beanstalk,
     the Slack thread, GitHub, approval links) only when the stack enables them."""
+    from opswire.channels.factory import slack_bot
     from opswire.deployments.aws.deploy_alarms import alarms_in_alarm
     from opswire.deployments.aws.deploy_config import load_deploy_config
     from opswire.deployments.aws.deployment_store import DeploymentStore
@@ -151,11 +152,8 @@ def build_deps(settings: DeployTaskSettings, now: Callable[[], datetime]) -> "De
         from opswire.deployments.aws.beanstalk import BeanstalkEnvironments
 
         deps.beanstalk = BeanstalkEnvironments(settings.deploy_artifact_bucket)
-    if settings.slack_app_secret_name:
-        from opswire.channels.factory import slack_bot
-
-        bot = slack_bot(settings)
-        assert bot is not None  # a Slack app is set
+    bot = slack_bot(settings)
+    if bot is not None:
         deps.slack = SlackThreadPoster(bot)
         deps.slack_channel = settings.slack_default_channel
     if settings.github_token_secret_name:
@@ -233,7 +231,7 @@ def register_slack_actions(
     if not settings.deployment_table_name or not settings.slack_app_secret_name:
         return
 
-    def decide(payload: dict[str, Any], action: dict[str, Any]) -> HttpAnswer:
+    def approve_or_reject(payload: dict[str, Any], action: dict[str, Any]) -> HttpAnswer:
         from opswire.channels.factory import interaction_bot
         from opswire.deployments.aws.deploy_workflow import TaskTokens
         from opswire.deployments.aws.deployment_store import DeploymentStore
@@ -250,7 +248,7 @@ def register_slack_actions(
         # the clicker only). A non-200 would only add Slack's generic error icon.
         return json_answer(200, {"text": answer.message})
 
-    router.register(DECISION_OF_ACTION, decide)
+    router.register(DECISION_OF_ACTION, approve_or_reject)
 
 
 def run_operation(
