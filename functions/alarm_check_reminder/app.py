@@ -5,11 +5,9 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from opswire.alarms.aws.incident_store import IncidentStore
-from opswire.alarms.aws.routing_config import load_routing_config
+from opswire.alarms import wiring
 from opswire.alarms.models.tasks import parse_task_input
 from opswire.alarms.models.workflow import WorkflowState
-from opswire.alarms.workflow import check_reminder
 from opswire.core.observability import logger, metrics
 from opswire.core.settings import AlarmIncidentSettings, load_settings
 
@@ -19,10 +17,7 @@ from opswire.core.settings import AlarmIncidentSettings, load_settings
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = load_settings(AlarmIncidentSettings)
     state = parse_task_input(WorkflowState, event)
-    config = load_routing_config(
-        settings.alarm_routing_parameter, max_age=settings.routing_max_age_seconds
-    )
-    checked = check_reminder(state, IncidentStore(settings.incident_table_name), config)
+    checked = wiring.check_reminder(state, settings)
     if checked.remind:
         metrics.add_metric(name="AlarmReminders", unit=MetricUnit.Count, value=1)
     logger.info(

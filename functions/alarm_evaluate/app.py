@@ -5,12 +5,9 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from opswire.alarms.aws.cloudwatch import alarm_tags
-from opswire.alarms.aws.incident_store import IncidentStore
-from opswire.alarms.aws.routing_config import load_routing_config
+from opswire.alarms import wiring
 from opswire.alarms.models.tasks import parse_task_input
 from opswire.alarms.models.workflow import EvaluateInput
-from opswire.alarms.workflow import evaluate_alarm
 from opswire.core.observability import logger, metrics
 from opswire.core.settings import AlarmIncidentSettings, load_settings
 
@@ -20,12 +17,7 @@ from opswire.core.settings import AlarmIncidentSettings, load_settings
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = load_settings(AlarmIncidentSettings)
     alarm = parse_task_input(EvaluateInput, event).alarm
-    if not alarm.tags and alarm.arn:
-        alarm = alarm.model_copy(update={"tags": alarm_tags(alarm.arn)})
-    config = load_routing_config(
-        settings.alarm_routing_parameter, max_age=settings.routing_max_age_seconds
-    )
-    state = evaluate_alarm(alarm, IncidentStore(settings.incident_table_name), config)
+    state = wiring.evaluate(alarm, settings)
     decision = state.decision
     metric = "AlarmsNotified" if decision.action == "notify" else "AlarmsSuppressed"
     metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)

@@ -4,14 +4,14 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from opswire.alarms import wiring
 from opswire.alarms.models.envelope import AlarmEnvelope
 from opswire.alarms.models.tasks import parse_task_input
-from opswire.alarms.parse import parse_alarm
 from opswire.core.observability import logger
 
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    alarm = parse_alarm(parse_task_input(AlarmEnvelope, event))
+    alarm = wiring.parse(parse_task_input(AlarmEnvelope, event))
     logger.info("alarm parsed", extra={"alarm": alarm.name, "state": alarm.state})
     return {"alarm": alarm.model_dump(mode="json")}

@@ -5,10 +5,9 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from opswire.alarms.aws.incident_store import IncidentStore
+from opswire.alarms import wiring
 from opswire.alarms.models.tasks import parse_task_input
 from opswire.alarms.models.workflow import RecordDeliveryInput
-from opswire.alarms.workflow import record_delivery
 from opswire.core.observability import logger
 from opswire.core.settings import IncidentTableSettings, load_settings
 
@@ -17,7 +16,7 @@ from opswire.core.settings import IncidentTableSettings, load_settings
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = load_settings(IncidentTableSettings)
     state = parse_task_input(RecordDeliveryInput, event)
-    record = record_delivery(state, IncidentStore(settings.incident_table_name))
+    record = wiring.record_delivery(state, settings)
     for failure in record.new_failures:
         logger.warning(
             "notification channel failed for good",

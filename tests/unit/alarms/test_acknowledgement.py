@@ -11,14 +11,20 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 
 from opswire.alarms.acknowledgement import (
+    Acknowledger,
     acknowledge_by_link,
+    acknowledge_from_slack,
     confirmation_page,
-    form_fields,
-    slack_interaction,
 )
 from opswire.alarms.models.incident import Incident
-from opswire.channels.ports import SlackThread
-from opswire.channels.signed_links import ack_link
+from opswire.channels.interactions import (
+    HttpAnswer,
+    SignatureCheck,
+    SlackInteractions,
+    form_fields,
+)
+from opswire.channels.ports import SlackApi, SlackThread
+from opswire.channels.signed_links import ACK_ACTION_ID, ack_link
 from opswire.channels.slack import slack_signature_is_valid
 from opswire.core.errors import SlackDeliveryError, SlackRetryableError
 from tests.fakes.alarms import FakeAcknowledger
@@ -188,6 +194,23 @@ def signed(body: str, at: datetime = NOW, secret: str = SIGNING_SECRET) -> dict[
 
 def check(body: str, timestamp: str | None, signature: str | None) -> bool:
     return slack_signature_is_valid(SIGNING_SECRET, body, timestamp, signature, NOW.timestamp())
+
+
+def slack_interaction(
+    body: str,
+    headers: dict[str, str],
+    signature_is_valid: SignatureCheck,
+    store: Acknowledger,
+    now: datetime,
+    slack: SlackApi | None = None,
+) -> HttpAnswer:
+    """IncidentAckFunction's route: the interactivity router with the Acknowledge button."""
+    router = SlackInteractions(signature_is_valid)
+    router.register(
+        [ACK_ACTION_ID],
+        lambda payload, action: acknowledge_from_slack(payload, action, store, now, slack),
+    )
+    return router.answer(body, headers)
 
 
 def test_slack_button_acknowledges_as_the_user_and_replies_in_the_threads() -> None:

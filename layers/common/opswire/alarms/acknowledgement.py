@@ -2,23 +2,21 @@
 
 An acknowledged incident gets no more reminders or escalation. Every request is authenticated:
 an email link by its HMAC signature and expiry (``opswire.channels.signed_links``), a Slack
-interaction by Slack's request signature over the raw body. Answers are ``HttpAnswer``s: bad
-input is a 4xx with a short explanation (401 bad or missing signature, 410 expired link, 400
-malformed, 404 unknown incident), never a 5xx.
+click by Slack's request signature over the raw body (checked by the interactivity router,
+``opswire.channels.interactions``, before the click is routed here). Answers are
+``HttpAnswer``s: bad input is a 4xx with a short explanation (401 bad or missing signature, 410
+expired link, 400 malformed, 404 unknown incident), never a 5xx.
 
 A GET of an email link only shows a confirmation page with a POST button: mail scanners and link
 previews fetch GET links, and must not acknowledge anything.
 """
 
 import html
-import json
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import parse_qs
 
+from opswire.channels.interactions import HttpAnswer, json_answer
 from opswire.channels.ports import SlackApi
 from opswire.channels.signed_links import (
     ACK_ACTION_ID,
@@ -40,21 +38,6 @@ _SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 class Acknowledger(Protocol):
     def acknowledge(self, incident_id: str, by: str, at: datetime) -> "Incident": ...
-
-
-class SignatureCheck(Protocol):
-    def __call__(self, body: str, timestamp: str | None, signature: str | None) -> bool: ...
-
-
-@dataclass(frozen=True)
-class HttpAnswer:
-    status: int
-    content_type: str
-    body: str
-
-
-class ActionHandler(Protocol):
-    def __call__(self, payload: dict[str, Any], action: dict[str, Any]) -> HttpAnswer: ...
 
 
 # ---- email links --------------------------------------------------------------------------------
@@ -122,59 +105,19 @@ def _link_problem(
     return None
 
 
-def form_fields(body: str | None) -> dict[str, str]:
-    """The first value of each field of an ``application/x-www-form-urlencoded`` body."""
-    if not body:
-        return {}
-    try:
-        fields = parse_qs(body, keep_blank_values=True, strict_parsing=False, max_num_fields=50)
-    except ValueError:
-        return {}
-    return {name: values[0] for name, values in fields.items() if values}
-
-
 # ---- Slack interactivity ------------------------------------------------------------------------
-def slack_interaction(
-    body: str,
-    headers: Mapping[str, str],
-    signature_is_valid: SignatureCheck,
+def acknowledge_from_slack(
+    payload: dict[str, Any],
+    action: dict[str, Any],
     store: Acknowledger,
     now: datetime,
     slack: SlackApi | None = None,
-    other_actions: Mapping[str, "ActionHandler"] | None = None,
 ) -> HttpAnswer:
-    """A Slack interaction request (``payload=<json>``, signed): the "Acknowledge" button
-    acknowledges its incident; an action in ``other_actions`` (by ``action_id``: the deployment
-    approval buttons) goes to its handler; other interactions (link buttons) need no action."""
-    lowered = {name.lower(): value for name, value in headers.items()}
-    if not signature_is_valid(
-        body, lowered.get("x-slack-request-timestamp"), lowered.get("x-slack-signature")
-    ):
-        return _json(401, {"text": "invalid or stale Slack signature"})
-    try:
-        payload = json.loads(form_fields(body)["payload"])
-    except (KeyError, ValueError):
-        return _json(400, {"text": "expected a form field 'payload' holding JSON"})
-    if not isinstance(payload, dict):
-        return _json(400, {"text": "the interaction payload is not an object"})
-    routed = other_actions or {}
-    actions = payload.get("actions")
-    action = next(
-        (
-            a
-            for a in (actions if isinstance(actions, list) else [])
-            if isinstance(a, dict)
-            and (a.get("action_id") == ACK_ACTION_ID or a.get("action_id") in routed)
-        ),
-        None,
-    )
-    if action is None:
-        return _json(200, {"text": "nothing to do"})
-    if action["action_id"] in routed:
-        return routed[action["action_id"]](payload, action)
+    """A verified click on the "Acknowledge" button (``ACK_ACTION_ID``, routed here by
+    ``opswire.channels.interactions``): acknowledge its incident as the clicking user."""
     incident_id = action.get("value")
     if not isinstance(incident_id, str) or not incident_id:
-        return _json(400, {"text": "the Acknowledge button carries no incident id"})
+        return json_answer(400, {"text": "the Acknowledge button carries no incident id"})
     raw_user = payload.get("user")
     user: dict[str, Any] = raw_user if isinstance(raw_user, dict) else {}
     user_id = str(user.get("id") or "")
@@ -183,17 +126,17 @@ def slack_interaction(
     try:
         incident = store.acknowledge(incident_id, by, now)
     except IncidentNotFoundError:
-        return _json(
+        return json_answer(
             404,
             {"response_type": "ephemeral", "text": "This incident does not exist any more."},
         )
     who = f"<@{user_id}>" if _SLACK_USER_ID.fullmatch(user_id) else _escape(name)
     if not _newly_acknowledged(incident, by, now):
         text = f"Already acknowledged by {_escape(incident.acknowledged_by or '?')}."
-        return _json(200, {"response_type": "ephemeral", "text": text})
+        return json_answer(200, {"response_type": "ephemeral", "text": text})
     _announce(slack, incident, _clicked_thread(payload), f"Acknowledged by {who}")
     _mark_clicked_message(slack, payload, who)
-    return _json(
+    return json_answer(
         200,
         {
             "response_type": "in_channel",
@@ -290,10 +233,6 @@ def _announce(
 
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _json(status: int, body: dict[str, Any]) -> HttpAnswer:
-    return HttpAnswer(status, "application/json", json.dumps(body))
 
 
 def _page(status: int, title: str, message_html: str) -> HttpAnswer:

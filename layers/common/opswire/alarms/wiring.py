@@ -1,45 +1,147 @@
-"""What both notification tasks (Slack, email) start from: the task input refreshed from the
-incident table, the once-only guard around the send, and the recent log lines of the alarm."""
+"""The alarm workflow's wiring: the one place that builds its adapters (the incident table and
+its idempotency records, the routing table parameter, CloudWatch alarm tags and log lines, Step
+Functions, the ack key) and its channels (through ``opswire.channels.factory``), and hands them
+to the domain (intake, parse, workflow, delivery, acknowledgement). The alarm handlers
+(alarm_ingest, alarm_parse, alarm_evaluate, alarm_check_reminder, alarm_record_delivery,
+notify_slack, notify_email, incident_ack) come in here.
 
+Every alarm handler imports this module at cold start: the domain modules and the adapters are
+imported inside the functions, so each function loads only what it uses.
+"""
+
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from opswire.alarms.aws.idempotency import Always, OnceOnly
-from opswire.alarms.delivery import Once, message_kind, refresh_delivery, wants_log_lines
-from opswire.alarms.log_excerpt import LogExcerpt, recent_log_lines
-from opswire.alarms.models.tasks import NotifyTaskInput, parse_task_input
-from opswire.core.errors import RetryableError
+from opswire.channels.interactions import HttpAnswer
 from opswire.core.observability import logger
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
+    from opswire.alarms.aws.incident_store import IncidentStore
+    from opswire.alarms.delivery import Once
+    from opswire.alarms.log_excerpt import LogExcerpt
+    from opswire.alarms.models.alarm import Alarm
+    from opswire.alarms.models.envelope import AlarmEnvelope
+    from opswire.alarms.models.incident import RoutingConfig
+    from opswire.alarms.models.tasks import NotifyTaskInput
+    from opswire.alarms.models.workflow import DeliveryRecord, RecordDeliveryInput, WorkflowState
+    from opswire.channels.interactions import SlackInteractions
+    from opswire.channels.ports import NotificationResult
 
+    # Types only here: AlarmParseFunction has no settings, and pydantic-settings is not cheap.
+    from opswire.core.settings import (
+        AlarmIncidentSettings,
+        AlarmIngestSettings,
+        EmailSettings,
+        IncidentAckSettings,
+        IncidentTableSettings,
+        SlackSettings,
+    )
+
+__all__ = [
+    "HttpAnswer",
+    "acknowledge_by_link",
+    "check_reminder",
+    "confirm_ack_link",
+    "evaluate",
+    "notify_email",
+    "notify_slack",
+    "parse",
+    "record_delivery",
+    "slack_interactions",
+    "start_workflows",
+]
+
+
+def _incidents(table_name: str) -> "IncidentStore":
+    from opswire.alarms.aws.incident_store import IncidentStore
+
+    return IncidentStore(table_name)
+
+
+def _routing_config(settings: "AlarmIncidentSettings") -> "RoutingConfig":
+    from opswire.alarms.aws.routing_config import load_routing_config
+
+    return load_routing_config(
+        settings.alarm_routing_parameter, max_age=settings.routing_max_age_seconds
+    )
+
+
+# ---- AlarmIngestFunction ------------------------------------------------------------------------
+def start_workflows(event: dict[str, Any], settings: "AlarmIngestSettings") -> list[str]:
+    """SNS records or a CloudWatch alarm action -> one workflow execution per alarm."""
+    from opswire.alarms.aws.stepfunctions import WorkflowStarter
+    from opswire.alarms.intake import start_alarm_workflows
+
+    return start_alarm_workflows(event, WorkflowStarter(settings.alarm_state_machine_arn))
+
+
+# ---- AlarmParseFunction -------------------------------------------------------------------------
+def parse(envelope: "AlarmEnvelope") -> "Alarm":
+    """The normalized envelope -> one ``Alarm``, whatever the alarm shape (no adapter)."""
+    from opswire.alarms.parse import parse_alarm
+
+    return parse_alarm(envelope)
+
+
+# ---- AlarmEvaluateFunction, AlarmCheckReminderFunction, AlarmRecordDeliveryFunction -------------
+def evaluate(alarm: "Alarm", settings: "AlarmIncidentSettings") -> "WorkflowState":
+    """The incident decision for ``alarm``; its tags are read from CloudWatch when the event
+    carried none."""
+    from opswire.alarms.workflow import evaluate_alarm
+
+    if not alarm.tags and alarm.arn:
+        from opswire.alarms.aws.cloudwatch import alarm_tags
+
+        alarm = alarm.model_copy(update={"tags": alarm_tags(alarm.arn)})
+    config = _routing_config(settings)
+    return evaluate_alarm(alarm, _incidents(settings.incident_table_name), config)
+
+
+def check_reminder(state: "WorkflowState", settings: "AlarmIncidentSettings") -> "WorkflowState":
+    from opswire.alarms import workflow
+
+    config = _routing_config(settings)
+    return workflow.check_reminder(state, _incidents(settings.incident_table_name), config)
+
+
+def record_delivery(
+    state: "RecordDeliveryInput", settings: "IncidentTableSettings"
+) -> "DeliveryRecord":
+    from opswire.alarms import workflow
+
+    return workflow.record_delivery(state, _incidents(settings.incident_table_name))
+
+
+# ---- NotifySlackFunction, NotifyEmailFunction ---------------------------------------------------
 @dataclass(frozen=True)
-class NotifyTask:
-    task: NotifyTaskInput
-    once: Once
-    log: LogExcerpt | None
+class _NotifyTask:
+    task: "NotifyTaskInput"
+    once: "Once"
+    log: "LogExcerpt | None"
 
 
-def prepare_notify_task(
-    event: dict[str, Any],
+def _prepare_notify_task(
+    task: "NotifyTaskInput",
     channel: Literal["slack", "email"],
-    *,
     incident_table_name: str,
     alarm_log_lines: int,
-    busy_error: type[RetryableError],
     context: "LambdaContext",
-) -> NotifyTask:
-    """``incident_table_name`` empty: no thread lookup for follow-ups, no idempotency."""
-    task = parse_task_input(NotifyTaskInput, event)
-    incidents = None
-    if incident_table_name:
-        from opswire.alarms.aws.incident_store import IncidentStore
+) -> _NotifyTask:
+    """What both notification tasks start from: the task refreshed from the incident table, the
+    once-only guard around the send, and the recent log lines of the alarm.
+    ``incident_table_name`` empty: no thread lookup for follow-ups, no idempotency."""
+    from opswire.alarms.aws.idempotency import Always, OnceOnly
+    from opswire.alarms.delivery import message_kind, refresh_delivery, wants_log_lines
+    from opswire.core.errors import EmailRetryableError, SlackRetryableError
 
-        incidents = IncidentStore(incident_table_name)
+    incidents = _incidents(incident_table_name) if incident_table_name else None
     task = refresh_delivery(task, channel, incidents)
     logger.append_keys(incident_id=task.decision.incident.incident_id, kind=message_kind(task))
+    busy_error = SlackRetryableError if channel == "slack" else EmailRetryableError
     once: Once = (
         OnceOnly(incident_table_name, f"notify-{channel}", busy_error, context)
         if incident_table_name
@@ -48,6 +150,130 @@ def prepare_notify_task(
     log = None
     if alarm_log_lines and wants_log_lines(task):
         from opswire.alarms.aws.logs import CloudWatchLogs
+        from opswire.alarms.log_excerpt import recent_log_lines
 
         log = recent_log_lines(task.alarm, CloudWatchLogs(), alarm_log_lines)
-    return NotifyTask(task, once, log)
+    return _NotifyTask(task, once, log)
+
+
+def notify_slack(
+    task: "NotifyTaskInput", settings: "SlackSettings", context: "LambdaContext"
+) -> "NotificationResult":
+    """Slack: the app's bot (threads, updates in place) when a Slack app is set, else the
+    incoming webhook."""
+    from opswire.alarms.delivery import notify_slack_bot, notify_slack_webhook
+    from opswire.channels.factory import slack_bot, slack_webhook
+
+    prepared = _prepare_notify_task(
+        task, "slack", settings.incident_table_name, settings.alarm_log_lines, context
+    )
+    now = datetime.now(UTC)
+    bot = slack_bot(
+        settings,
+        max_rate_limit_wait_seconds=settings.slack_max_rate_limit_wait_seconds,
+        rate_limit_retries=settings.slack_rate_limit_retries,
+    )
+    if bot is not None:
+        return notify_slack_bot(
+            prepared.task, bot, prepared.once, now, settings.slack_default_channel, prepared.log
+        )
+    return notify_slack_webhook(
+        prepared.task, slack_webhook(settings), prepared.once, now, prepared.log
+    )
+
+
+def notify_email(
+    task: "NotifyTaskInput", settings: "EmailSettings", context: "LambdaContext"
+) -> "NotificationResult":
+    """SES, threaded onto the episode's first mail; with an acknowledgement link while the
+    alarm is in ALARM (when the stack has an ack key and URL)."""
+    from opswire.alarms import delivery
+    from opswire.channels.factory import email_sender
+
+    prepared = _prepare_notify_task(
+        task, "email", settings.incident_table_name, settings.alarm_log_lines, context
+    )
+    now = datetime.now(UTC)
+    ack_url = None
+    if settings.ack_secret_name and settings.ack_base_url and prepared.task.alarm.state == "ALARM":
+        from opswire.channels.signed_links import ack_link
+        from opswire.core.secrets import get_secret_string
+
+        key = get_secret_string(settings.ack_secret_name, max_age=settings.secret_max_age_seconds)
+        incident_id = prepared.task.decision.incident.incident_id
+        ack_url = ack_link(
+            settings.ack_base_url, incident_id, key, now, settings.ack_link_ttl_seconds
+        )
+    return delivery.notify_email(
+        prepared.task,
+        email_sender(),
+        prepared.once,
+        now,
+        from_address=settings.sender_email,
+        default_recipients=settings.recipients,
+        log=prepared.log,
+        ack_url=ack_url,
+    )
+
+
+# ---- IncidentAckFunction ------------------------------------------------------------------------
+def _ack_key(settings: "IncidentAckSettings") -> str:
+    """The stack's ack key, which signs the acknowledgement links."""
+    from opswire.core.secrets import get_secret_string
+
+    return get_secret_string(settings.ack_secret_name, max_age=settings.secret_max_age_seconds)
+
+
+def confirm_ack_link(
+    incident_id: str, query: Mapping[str, str], settings: "IncidentAckSettings", now: datetime
+) -> HttpAnswer:
+    """GET on an acknowledgement link: the confirmation page (acknowledges nothing)."""
+    from opswire.alarms.acknowledgement import confirmation_page
+
+    key = _ack_key(settings)
+    return confirmation_page(incident_id, query.get("exp"), query.get("sig"), key, now)
+
+
+def acknowledge_by_link(
+    incident_id: str,
+    body: str | None,
+    query: Mapping[str, str],
+    settings: "IncidentAckSettings",
+    now: datetime,
+) -> HttpAnswer:
+    """POST on an acknowledgement link (``exp`` and ``sig`` in the form ``body`` or the query):
+    verified, then the incident is acknowledged and the Slack threads are told."""
+    from opswire.alarms import acknowledgement
+    from opswire.channels.factory import interaction_bot
+    from opswire.channels.interactions import form_fields
+
+    form = form_fields(body)
+    return acknowledgement.acknowledge_by_link(
+        incident_id,
+        form.get("exp") or query.get("exp"),
+        form.get("sig") or query.get("sig"),
+        _ack_key(settings),
+        _incidents(settings.incident_table_name),
+        now,
+        interaction_bot(settings),
+    )
+
+
+def slack_interactions(settings: "IncidentAckSettings", now: float) -> "SlackInteractions":
+    """The router of the Slack app's interactivity URL (served by IncidentAckFunction): the
+    request signature checked at ``now`` (epoch seconds), and the Acknowledge button; other
+    workflows register their buttons on it (``opswire.deployments.wiring``)."""
+    from opswire.alarms.acknowledgement import acknowledge_from_slack
+    from opswire.channels.factory import interaction_bot, slack_request_check
+    from opswire.channels.interactions import SlackInteractions
+    from opswire.channels.signed_links import ACK_ACTION_ID
+
+    at = datetime.fromtimestamp(now, UTC)
+
+    def acknowledge(payload: dict[str, Any], action: dict[str, Any]) -> HttpAnswer:
+        store = _incidents(settings.incident_table_name)
+        return acknowledge_from_slack(payload, action, store, at, interaction_bot(settings))
+
+    router = SlackInteractions(slack_request_check(settings, now))
+    router.register([ACK_ACTION_ID], acknowledge)
+    return router

@@ -1,9 +1,9 @@
 """The deployment workflow's wiring: the one place that builds its adapters (the deployment
 table, Step Functions, ECS, Elastic Beanstalk, CloudWatch, the deploy config parameter, GitHub,
-the Slack thread, SES, the ack key) and hands them to the domain (opswire.deployments.webhook,
-.steps through .dispatch, .approval). The handlers (github_webhook, deploy_task,
-deploy_approval, incident_ack's Approve / Reject buttons) and ``opswire deploy --stack`` come
-in here.
+the ack key; the Slack bot and SES through ``opswire.channels.factory``) and hands them to the
+domain (opswire.deployments.webhook, .steps through .dispatch, .approval). The handlers
+(github_webhook, deploy_task, deploy_approval, incident_ack's Approve / Reject buttons) and
+``opswire deploy --stack`` come in here.
 
 Every handler imports this module at cold start: the adapters, and the domain modules only
 some handlers use (the steps, the webhook intake), are imported inside the functions.
@@ -13,10 +13,17 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from opswire.core.settings import DeployApprovalSettings, DeployTaskSettings, DeployWebhookSettings
+from opswire.channels.interactions import HttpAnswer, json_answer
+from opswire.core.observability import logger
+from opswire.core.settings import (
+    DeployApprovalSettings,
+    DeployTaskSettings,
+    DeployWebhookSettings,
+    IncidentAckSettings,
+)
 from opswire.deployments.approval import (
+    DECISION_OF_ACTION,
     ApprovalAnswer,
-    SlackApprovals,
     approval_link,
     confirmation_page,
     decide,
@@ -26,6 +33,8 @@ from opswire.deployments.approval import (
 )
 
 if TYPE_CHECKING:
+    from opswire.channels.interactions import SlackInteractions
+    from opswire.channels.ports import SlackApi
     from opswire.deployments.ports import Deps
     from opswire.deployments.webhook import WebhookAnswer
 
@@ -37,8 +46,8 @@ __all__ = [
     "build_deps",
     "confirm_link",
     "decide_by_link",
-    "decide_by_slack",
     "execution_stopped",
+    "register_slack_actions",
     "run_operation",
     "run_step",
 ]
@@ -83,7 +92,7 @@ def execution_stopped(detail: dict[str, Any], deps: "Deps") -> dict[str, Any]:
 
 
 class SlackThreadPoster:
-    def __init__(self, bot: object) -> None:
+    def __init__(self, bot: "SlackApi") -> None:
         self._bot = bot
 
     def post(
@@ -93,9 +102,6 @@ class SlackThreadPoster:
         thread_ts: str | None,
         blocks: list[dict[str, Any]] | None = None,
     ) -> tuple[str, str]:
-        from opswire.channels.slack import SlackBot
-
-        assert isinstance(self._bot, SlackBot)
         payload: dict[str, Any] = {"text": text, **({"blocks": blocks} if blocks else {})}
         where = self._bot.post_message(channel=channel, payload=payload, thread_ts=thread_ts)
         return where.channel, where.ts
@@ -108,11 +114,11 @@ class SesMailer:
     def send(self, recipients: list[str], subject: str, text: str) -> None:
         from html import escape
 
+        from opswire.channels.factory import email_sender
         from opswire.channels.ports import EmailContent
-        from opswire.channels.ses import SesEmailSender
 
         html = f"<pre>{escape(text)}</pre>"
-        SesEmailSender().send(
+        email_sender().send(
             sender=self._sender,
             recipients=recipients,
             content=EmailContent(subject=subject, text=text, html=html),
@@ -122,6 +128,7 @@ class SesMailer:
 def build_deps(settings: DeployTaskSettings, now: Callable[[], datetime]) -> "Deps":
     """The steps' collaborators from DeployTaskSettings: the optional ones (Elastic Beanstalk,
     the Slack thread, GitHub, approval links) only when the stack enables them."""
+    from opswire.channels.factory import slack_bot
     from opswire.deployments.aws.deploy_alarms import alarms_in_alarm
     from opswire.deployments.aws.deploy_config import load_deploy_config
     from opswire.deployments.aws.deployment_store import DeploymentStore
@@ -145,19 +152,9 @@ def build_deps(settings: DeployTaskSettings, now: Callable[[], datetime]) -> "De
         from opswire.deployments.aws.beanstalk import BeanstalkEnvironments
 
         deps.beanstalk = BeanstalkEnvironments(settings.deploy_artifact_bucket)
-    if settings.slack_app_secret_name:
-        from opswire.channels.slack import SlackBot, load_slack_app
-
-        credentials = load_slack_app(
-            settings.slack_app_secret_name, settings.secret_max_age_seconds
-        )
-        deps.slack = SlackThreadPoster(
-            SlackBot(
-                credentials.bot_token.get_secret_value(),
-                base_url=settings.slack_api_url,
-                timeout_seconds=settings.slack_timeout_seconds,
-            )
-        )
+    bot = slack_bot(settings)
+    if bot is not None:
+        deps.slack = SlackThreadPoster(bot)
         deps.slack_channel = settings.slack_default_channel
     if settings.github_token_secret_name:
         from opswire.core.secrets import get_secret_string
@@ -225,18 +222,33 @@ def decide_by_link(
     )
 
 
-def decide_by_slack(
-    payload: dict[str, Any],
-    action: dict[str, Any],
-    table_name: str,
-    bot: SlackApprovals,
-    now: datetime,
-) -> ApprovalAnswer:
-    """A click on Approve / Reject in a deployment's Slack thread (a verified interaction)."""
-    from opswire.deployments.aws.deploy_workflow import TaskTokens
-    from opswire.deployments.aws.deployment_store import DeploymentStore
+def register_slack_actions(
+    router: "SlackInteractions", settings: IncidentAckSettings, now: datetime
+) -> None:
+    """Approve / Reject in a deployment's Slack thread, on the Slack app's interactivity URL
+    (IncidentAckFunction routes the verified clicks here): registered when the stack has a
+    deployment table and a Slack app."""
+    if not settings.deployment_table_name or not settings.slack_app_secret_name:
+        return
 
-    return decide_from_slack(payload, action, DeploymentStore(table_name), TaskTokens(), bot, now)
+    def approve_or_reject(payload: dict[str, Any], action: dict[str, Any]) -> HttpAnswer:
+        from opswire.channels.factory import interaction_bot
+        from opswire.deployments.aws.deploy_workflow import TaskTokens
+        from opswire.deployments.aws.deployment_store import DeploymentStore
+
+        bot = interaction_bot(settings)
+        assert bot is not None  # a Slack app is set
+        store = DeploymentStore(settings.deployment_table_name)
+        answer = decide_from_slack(payload, action, store, TaskTokens(), bot, now)
+        logger.info(
+            "deployment decision from Slack",
+            extra={"deployment_id": action.get("value"), "status": answer.status},
+        )
+        # Slack shows nothing of a button's HTTP answer: the outcome went to the message (or to
+        # the clicker only). A non-200 would only add Slack's generic error icon.
+        return json_answer(200, {"text": answer.message})
+
+    router.register(DECISION_OF_ACTION, approve_or_reject)
 
 
 def run_operation(

@@ -27,14 +27,9 @@ def aws_drivers(ctx: Context, spec_name: str) -> Drivers:
 
 def notice_channels(settings: ProvisioningSettings) -> "tuple[SlackPoster, EmailSender]":
     """The Slack webhook (its URL read from Secrets Manager) and SES."""
-    from opswire.channels.ses import SesEmailSender
-    from opswire.channels.slack import SlackWebhook
-    from opswire.core.secrets import get_secret_string
+    from opswire.channels.factory import email_sender, slack_webhook
 
-    url = get_secret_string(
-        settings.slack_webhook_secret_name, max_age=settings.secret_max_age_seconds
-    )
-    return SlackWebhook(url, settings.slack_timeout_seconds), SesEmailSender()
+    return slack_webhook(settings), email_sender()
 
 
 def handle_task(
