@@ -15,7 +15,6 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import boto3
 import pytest
-from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 
@@ -23,11 +22,10 @@ from opswire.alarms.aws.incident_store import IncidentStore
 from opswire.alarms.models.incident import Incident
 from opswire.channels.ports import SlackThread
 from opswire.channels.signed_links import ack_link
-from opswire.core.aws import clear_client_cache
-from opswire.core.settings import clear_settings_cache
 from opswire_local.lambda_runtime import LambdaContext
 from opswire_local.sinks import SlackOutbox
 from tests.conftest import REPO_ROOT
+from tests.integration.aws_support import create_table_like, forgotten_caches
 
 REGION = "us-east-1"
 TABLE = "opswire-incidents"
@@ -60,22 +58,8 @@ def store(monkeypatch: pytest.MonkeyPatch, outbox: SlackOutbox) -> Iterator[Inci
         "SLACK_API_URL": outbox.api_url,
     }.items():
         monkeypatch.setenv(name, value)
-    clear_client_cache()
-    clear_settings_cache()
-    parameters.clear_caches()  # type: ignore[no-untyped-call]
-    with mock_aws():
-        boto3.client("dynamodb").create_table(
-            TableName=TABLE,
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+    with forgotten_caches(), mock_aws():
+        create_table_like("IncidentTable", TABLE)
         secrets = boto3.client("secretsmanager")
         secrets.create_secret(Name="opswire/ack", SecretString=ACK_KEY)
         secrets.create_secret(
@@ -96,9 +80,6 @@ def store(monkeypatch: pytest.MonkeyPatch, outbox: SlackOutbox) -> Iterator[Inci
             )
         )
         yield incidents
-    clear_client_cache()
-    clear_settings_cache()
-    parameters.clear_caches()  # type: ignore[no-untyped-call]
 
 
 def handle(http_event: dict[str, Any]) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from opswire.channels.ports import Delivery, SlackThread
 from opswire.core.errors import IncidentConflictError, IncidentNotFoundError
 from opswire_local.moto_patches import atomic_dynamodb_writes
 from tests.conftest import EVENTS
+from tests.integration.aws_support import create_table_like
 
 TABLE = "incidents"
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
@@ -32,18 +33,7 @@ def store(monkeypatch: pytest.MonkeyPatch) -> Iterator[IncidentStore]:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     with mock_aws(), atomic_dynamodb_writes():
         client = boto3.client("dynamodb")
-        client.create_table(
-            TableName=TABLE,
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_table_like("IncidentTable", TABLE, client)
         yield IncidentStore(TABLE, client=client)
 
 

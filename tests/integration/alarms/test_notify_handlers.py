@@ -15,7 +15,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import boto3
 import pytest
-from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 
@@ -26,13 +25,13 @@ from opswire.alarms.models.tasks import NotifyTaskInput
 from opswire.channels.ports import Delivery, NotificationResult
 from opswire.channels.signed_links import verify_ack_link
 from opswire.channels.slack import SlackBot
-from opswire.core.aws import clear_client_cache
 from opswire.core.errors import SlackRetryableError, TaskInputError
 from opswire.core.observability import metrics
 from opswire.core.settings import clear_settings_cache
 from opswire_local.lambda_runtime import LambdaContext
 from opswire_local.sinks import SlackOutbox
 from tests.conftest import REPO_ROOT
+from tests.integration.aws_support import create_table_like, forgotten_caches
 from tests.notify_samples import (
     OPENED_AT,
     delivered,
@@ -89,22 +88,8 @@ def aws(monkeypatch: pytest.MonkeyPatch, outbox: SlackOutbox) -> Iterator[None]:
         monkeypatch.setenv(name, value)
     # The one Metrics object was created at import, before this environment existed.
     monkeypatch.setattr(metrics, "namespace", "opswire")
-    clear_client_cache()
-    clear_settings_cache()
-    parameters.clear_caches()  # type: ignore[no-untyped-call]
-    with mock_aws():
-        boto3.client("dynamodb").create_table(
-            TableName=TABLE,
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+    with forgotten_caches(), mock_aws():
+        create_table_like("IncidentTable", TABLE)
         secrets = boto3.client("secretsmanager")
         secrets.create_secret(
             Name="opswire/slack-app",
@@ -114,9 +99,6 @@ def aws(monkeypatch: pytest.MonkeyPatch, outbox: SlackOutbox) -> Iterator[None]:
         secrets.create_secret(Name="opswire/ack", SecretString=ACK_KEY)
         boto3.client("ses").verify_email_identity(EmailAddress="opswire@example.com")
         yield
-    clear_client_cache()
-    clear_settings_cache()
-    parameters.clear_caches()  # type: ignore[no-untyped-call]
 
 
 def invoke(function: str) -> Handler:

@@ -9,26 +9,16 @@ import pytest
 
 from opswire.core.aws import clear_client_cache
 from opswire.deployments.aws.deployment_store import DeploymentStore
-from opswire_local.template import load_template
-from tests.conftest import REPO_ROOT
-from tests.integration.aws_support import REGION
+from tests.integration.aws_support import REGION, create_table_like
 
 KEY = "ecs:demo/web"
 
 
 @pytest.fixture
 def store(aws: None) -> Iterator[DeploymentStore]:
-    template = load_template(REPO_ROOT / "template.yaml")
-    properties: dict[str, Any] = template["Resources"]["DeploymentTable"]["Properties"]
-    arguments: dict[str, Any] = {
-        "TableName": "deployments",
-        "BillingMode": "PAY_PER_REQUEST",
-        "AttributeDefinitions": properties["AttributeDefinitions"],
-        "KeySchema": properties["KeySchema"],
-    }
-    if properties.get("GlobalSecondaryIndexes"):
-        arguments["GlobalSecondaryIndexes"] = properties["GlobalSecondaryIndexes"]
-    boto3.client("dynamodb", region_name=REGION).create_table(**arguments)
+    create_table_like(
+        "DeploymentTable", "deployments", boto3.client("dynamodb", region_name=REGION)
+    )
     clear_client_cache()
     yield DeploymentStore("deployments")
     clear_client_cache()
