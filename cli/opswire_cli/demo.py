@@ -149,7 +149,7 @@ def _run_silenced(platform: LocalPlatform) -> dict[str, Any]:
 def _run_deployments(platform: LocalPlatform) -> list[dict[str, Any]]:
     """A signed push deploys to staging; a signed release waits for approval in prod until an
     approver clicks Approve in the deployment's Slack thread."""
-    from opswire.deployments.approval import APPROVE_ACTION_ID
+    from opswire.deployments.models import APPROVE_ACTION_ID
 
     pushed = _github(platform, "push", "events/github/push-master.json")
     push = _result(

@@ -243,7 +243,7 @@ def _bot_token(app: SecretFacts) -> str:
 
 
 def read_github(secrets: Any, ssm: Any, stack: StackFacts) -> GitHubFacts:
-    from opswire.deployments.config import DeployConfig
+    from opswire.deployments.wiring import deploy_rule_count
 
     secret = read_secret(secrets, stack.parameter("GitHubWebhookSecretName"))
     name = _physical(stack, "DeployConfigParameterName", "DeployConfigParameter")
@@ -251,7 +251,7 @@ def read_github(secrets: Any, ssm: Any, stack: StackFacts) -> GitHubFacts:
         return GitHubFacts(secret=secret, deploy_config_error="no DeployConfigParameterName")
     try:
         raw = ssm.get_parameter(Name=name)["Parameter"]["Value"]
-        rules = len(DeployConfig.model_validate_json(raw).rules)
+        rules = deploy_rule_count(raw)
     except _READ_ERRORS as exc:
         return GitHubFacts(secret=secret, deploy_config_error=_error(exc))
     except ValueError:

@@ -208,7 +208,7 @@ def _check_webhook(secret: SecretFacts) -> CheckResult:
 
 
 def _check_slack_app(slack: SlackFacts) -> CheckResult:
-    from opswire.channels.slack import SlackAppCredentials
+    from opswire.channels.factory import missing_slack_app_field
 
     assert slack.app is not None
     secret = slack.app
@@ -216,20 +216,17 @@ def _check_slack_app(slack: SlackFacts) -> CheckResult:
     if problem is not None:
         return problem
     assert secret.value is not None
-    try:
-        credentials = SlackAppCredentials.model_validate_json(secret.value.get_secret_value())
-    except ValueError:  # pydantic's message would quote the secret: not shown
-        credentials = None
+    missing = missing_slack_app_field(secret.value.get_secret_value())
     fix_json = (
         f"put-secret-value --secret-id {secret.name} with JSON "
         '{"bot_token": "xoxb-...", "signing_secret": "..."} (Slack app -> OAuth & Permissions, '
         "Basic Information)"
     )
-    if credentials is None or not credentials.bot_token.get_secret_value().strip():
+    if missing == "bot_token":
         return result(
             "slack-app", "fail", f"secret {secret.name} is not JSON with a bot_token", fix_json
         )
-    if not credentials.signing_secret.get_secret_value().strip():
+    if missing == "signing_secret":
         return result(
             "slack-app",
             "fail",

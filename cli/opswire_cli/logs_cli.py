@@ -107,21 +107,20 @@ def _replay(args: argparse.Namespace, request: dict[str, Any]) -> dict[str, Any]
 def run_subscribe(args: argparse.Namespace) -> int:
     from opswire.core.errors import OpswireError
     from opswire.log_shipping import wiring
-    from opswire.log_shipping.subscriptions import SubscriptionRules
 
     destination = args.destination_arn or _stack_output(args.stack, "ShipLogsFunctionArn")
     filter_name = args.filter_name or (
         f"{args.stack}-ship-logs" if args.stack else "opswire-ship-logs"
     )
-    rules = SubscriptionRules(
-        include=tuple(args.pattern),
-        exclude=tuple(args.exclude),
-        destination_arn=destination,
-        filter_name=filter_name,
-        filter_pattern=args.filter_pattern,
-    )
     try:
-        outcomes = wiring.subscribe_existing(rules, dry_run=args.dry_run)
+        outcomes = wiring.subscribe_existing(
+            include=args.pattern,
+            exclude=args.exclude,
+            destination_arn=destination,
+            filter_name=filter_name,
+            filter_pattern=args.filter_pattern,
+            dry_run=args.dry_run,
+        )
     except OpswireError as exc:
         _print({"error": str(exc)}, as_json=args.json)
         return 1

@@ -60,43 +60,23 @@ class SpecTarget:
     """Where the spec goes: clients, the provisioning context and the state machine."""
 
     def __init__(self, session: Any, outputs: dict[str, str], account: str) -> None:
-        from opswire.provisioning.resources import Context
+        from opswire.provisioning.wiring import stack_context
 
         self.session = session
         self.outputs = outputs
-        self.context = Context(
-            account=account,
-            region=session.region_name,
-            partition="aws",
-            alarm_topic_arn=outputs.get("AlarmTopicArn", ""),
-            log_destination_arn=outputs.get("ShipLogsFunctionArn", ""),
-            rotation_function_arn=outputs.get("SecretRotationFunctionArn", ""),
-        )
-
-    def drivers(self, spec_name: str) -> Any:
-        from opswire.provisioning.wiring import aws_drivers
-
-        return aws_drivers(self.context, spec_name)
-
-
-def load(path: Path) -> Any:
-    from opswire.provisioning.spec import load_spec
-
-    return load_spec(path.read_text(encoding="utf-8"))
+        self.context = stack_context(outputs, account, session.region_name)
 
 
 def make_plan(target: SpecTarget, spec: Any) -> Any:
-    from opswire.provisioning.engine import plan
+    from opswire.provisioning.wiring import plan_spec
 
-    return plan(spec, target.context, target.drivers(spec.name))
+    return plan_spec(spec, target.context)
 
 
 def posture(target: SpecTarget, spec: Any) -> list[dict[str, Any]]:
-    from opswire.provisioning.engine import verify
+    from opswire.provisioning.wiring import verify_posture
 
-    return [
-        f.model_dump(mode="json") for f in verify(spec, target.context, target.drivers(spec.name))
-    ]
+    return [f.model_dump(mode="json") for f in verify_posture(spec, target.context)]
 
 
 def start_and_follow(
@@ -170,26 +150,28 @@ def approval_token(sfn: Any, execution_arn: str) -> str | None:
 # ---- entry points ----------------------------------------------------------------------------
 def run_plan(args: argparse.Namespace) -> int:
     from opswire.core.errors import SpecValidationError
+    from opswire.provisioning.wiring import read_spec
 
     try:
-        spec = load(args.file)
+        spec = read_spec(args.file)
         made = _with_target(args, lambda target, _platform: make_plan(target, spec))
     except SpecValidationError as exc:
         return _invalid(args, exc)
     if args.json:
         print(json.dumps(made.model_dump(mode="json"), indent=2))
     else:
-        from opswire.provisioning.report import render_plan
+        from opswire.provisioning.wiring import plan_report
 
-        print(render_plan(made))
+        print(plan_report(made))
     return 0
 
 
 def run_status(args: argparse.Namespace) -> int:
     from opswire.core.errors import SpecValidationError
+    from opswire.provisioning.wiring import read_spec
 
     try:
-        spec = load(args.file)
+        spec = read_spec(args.file)
         findings = _with_target(args, lambda target, _platform: posture(target, spec))
     except SpecValidationError as exc:
         return _invalid(args, exc)
@@ -206,9 +188,10 @@ def run_status(args: argparse.Namespace) -> int:
 
 def run_apply(args: argparse.Namespace) -> int:
     from opswire.core.errors import SpecValidationError
+    from opswire.provisioning.wiring import read_spec
 
     try:
-        spec = load(args.file)
+        spec = read_spec(args.file)
     except SpecValidationError as exc:
         return _invalid(args, exc)
 
@@ -239,10 +222,9 @@ def run_apply(args: argparse.Namespace) -> int:
         for key in (result.get("undone") or {}).get("deleted", []):
             print(f"  undone: deleted {key}")
         if "plan_after" in result:
-            from opswire.provisioning.engine import Plan
-            from opswire.provisioning.report import render_plan
+            from opswire.provisioning.wiring import plan_report
 
-            print(render_plan(Plan.model_validate(result["plan_after"])))
+            print(plan_report(result["plan_after"]))
     return 0 if result["status"] in ("SUCCEEDED", "WAITING_FOR_APPROVAL") else 1
 
 

@@ -52,11 +52,10 @@ def register(commands: Any) -> None:
 
 # ---- the two commands, over any Secrets Manager client --------------------------------------
 def secrets_status(client: Any, prefix: str, pending_hours: float) -> list[dict[str, Any]]:
-    from opswire.rotation.status import rotation_statuses
-    from opswire.rotation.wiring import secret_store
+    from opswire.rotation.wiring import secret_statuses
 
-    statuses = rotation_statuses(
-        secret_store(client),
+    statuses = secret_statuses(
+        client,
         prefix,
         datetime.now(UTC),
         timedelta(hours=24),

@@ -25,25 +25,17 @@ import secrets
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from opswire.alarms.models.incident import Silence
 from opswire_cli.in_process import state_dir
-from opswire_cli.silences import STATE_FILE, KeptInFile, SilenceFile
+from opswire_cli.silences import STATE_FILE, KeptInFile, SilenceFile, SilenceStore
 from opswire_cli.target import LocalUp, add_target_options, resolve
 
 STACK_OUTPUT = "IncidentTableName"
 _DURATION = re.compile(r"(\d+)\s*([smhdw])")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 MAX_DURATION = timedelta(days=90)
-
-
-class SilenceStore(Protocol):
-    def put_silence(self, silence: Silence) -> None: ...
-
-    def list_silences(self) -> list[Silence]: ...
-
-    def delete_silence(self, silence_id: str) -> bool: ...
 
 
 def silence_file(root: Path | None) -> SilenceFile:
@@ -54,14 +46,14 @@ def silence_file(root: Path | None) -> SilenceFile:
 def target_store(args: argparse.Namespace) -> tuple[SilenceStore, str]:
     """The incident table of ``--stack`` or of the running ``local up`` (kept in the silences
     file too), else the silences file alone; and a name for it."""
-    from opswire.alarms.aws.incident_store import IncidentStore
+    from opswire.alarms.wiring import incident_store
 
     target = resolve(args)
     if target is None:
         persisted = silence_file(args.root)
         return persisted, str(persisted.path)
     table = target.table_name("IncidentTable", STACK_OUTPUT)
-    store = IncidentStore(table, client=target.client("dynamodb"))
+    store = incident_store(table, target.client("dynamodb"))
     if isinstance(target, LocalUp):
         return KeptInFile(store, silence_file(args.root)), target.description
     return store, target.description

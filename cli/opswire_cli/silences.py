@@ -13,15 +13,24 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from opswire.alarms.models.incident import Silence
 
 if TYPE_CHECKING:
-    from opswire.alarms.aws.incident_store import IncidentStore
     from opswire_local.platform import LocalPlatform
 
 STATE_FILE = "silences.json"
+
+
+class SilenceStore(Protocol):
+    """Where silences are written: the incident table's store, or a ``SilenceFile``."""
+
+    def put_silence(self, silence: Silence) -> None: ...
+
+    def list_silences(self) -> list[Silence]: ...
+
+    def delete_silence(self, silence_id: str) -> bool: ...
 
 
 class SilenceFile:
@@ -71,7 +80,7 @@ class KeptInFile:
     """A running ``local up``'s incident table whose silences are written to ``persisted``
     after each change: the next local platform starts with them."""
 
-    def __init__(self, store: IncidentStore, persisted: SilenceFile) -> None:
+    def __init__(self, store: SilenceStore, persisted: SilenceFile) -> None:
         self._store = store
         self._persisted = persisted
 
@@ -88,17 +97,17 @@ class KeptInFile:
         return deleted
 
 
-def platform_incident_store(platform: LocalPlatform) -> IncidentStore | None:
+def platform_incident_store(platform: LocalPlatform) -> SilenceStore | None:
     """The store of a started platform's IncidentTable (None: the stack has none)."""
     import boto3
 
-    from opswire.alarms.aws.incident_store import IncidentStore
+    from opswire.alarms.wiring import incident_store
     from opswire_local.template import REGION
 
     table = platform.tables.get("IncidentTable")
     if table is None:
         return None
-    return IncidentStore(table, client=boto3.client("dynamodb", region_name=REGION))
+    return incident_store(table, boto3.client("dynamodb", region_name=REGION))
 
 
 def load_silences(platform: LocalPlatform) -> None:

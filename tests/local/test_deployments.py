@@ -13,7 +13,7 @@ import boto3
 import pytest
 from pytest_httpserver import HTTPServer
 
-from opswire.deployments.approval import APPROVE_ACTION_ID, REJECT_ACTION_ID
+from opswire.deployments.models import APPROVE_ACTION_ID, REJECT_ACTION_ID
 from opswire_cli.demo import slack_interaction
 from opswire_local.deploy_local import LOCAL_GITHUB_WEBHOOK_SECRET
 from opswire_local.platform import DeliveryReport, LocalPlatform

@@ -19,6 +19,7 @@ from opswire.core.observability import logger
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
+    from types_boto3_dynamodb import DynamoDBClient
 
     from opswire.alarms.aws.incident_store import IncidentStore
     from opswire.alarms.delivery import Once
@@ -47,6 +48,7 @@ __all__ = [
     "check_reminder",
     "confirm_ack_link",
     "evaluate",
+    "incident_store",
     "notify_email",
     "notify_slack",
     "parse",
@@ -56,10 +58,12 @@ __all__ = [
 ]
 
 
-def _incidents(table_name: str) -> "IncidentStore":
+def incident_store(table_name: str, client: "DynamoDBClient | None" = None) -> "IncidentStore":
+    """The incident table (incidents and silences) over ``client`` if given (the CLI's), else
+    the cached DynamoDB client of ``opswire.core.aws``; ``opswire silence`` writes through it."""
     from opswire.alarms.aws.incident_store import IncidentStore
 
-    return IncidentStore(table_name)
+    return IncidentStore(table_name, client=client)
 
 
 def _routing_config(settings: "AlarmIncidentSettings") -> "RoutingConfig":
@@ -98,14 +102,14 @@ def evaluate(alarm: "Alarm", settings: "AlarmIncidentSettings") -> "WorkflowStat
 
         alarm = alarm.model_copy(update={"tags": alarm_tags(alarm.arn)})
     config = _routing_config(settings)
-    return evaluate_alarm(alarm, _incidents(settings.incident_table_name), config)
+    return evaluate_alarm(alarm, incident_store(settings.incident_table_name), config)
 
 
 def check_reminder(state: "WorkflowState", settings: "AlarmIncidentSettings") -> "WorkflowState":
     from opswire.alarms import workflow
 
     config = _routing_config(settings)
-    return workflow.check_reminder(state, _incidents(settings.incident_table_name), config)
+    return workflow.check_reminder(state, incident_store(settings.incident_table_name), config)
 
 
 def record_delivery(
@@ -113,7 +117,7 @@ def record_delivery(
 ) -> "DeliveryRecord":
     from opswire.alarms import workflow
 
-    return workflow.record_delivery(state, _incidents(settings.incident_table_name))
+    return workflow.record_delivery(state, incident_store(settings.incident_table_name))
 
 
 # ---- NotifySlackFunction, NotifyEmailFunction ---------------------------------------------------
@@ -138,7 +142,7 @@ def _prepare_notify_task(
     from opswire.alarms.delivery import message_kind, refresh_delivery, wants_log_lines
     from opswire.core.errors import EmailRetryableError, SlackRetryableError
 
-    incidents = _incidents(incident_table_name) if incident_table_name else None
+    incidents = incident_store(incident_table_name) if incident_table_name else None
     task = refresh_delivery(task, channel, incidents)
     logger.append_keys(incident_id=task.decision.incident.incident_id, kind=message_kind(task))
     busy_error = SlackRetryableError if channel == "slack" else EmailRetryableError
@@ -253,7 +257,7 @@ def acknowledge_by_link(
         form.get("exp") or query.get("exp"),
         form.get("sig") or query.get("sig"),
         _ack_key(settings),
-        _incidents(settings.incident_table_name),
+        incident_store(settings.incident_table_name),
         now,
         interaction_bot(settings),
     )
@@ -271,7 +275,7 @@ def slack_interactions(settings: "IncidentAckSettings", now: float) -> "SlackInt
     at = datetime.fromtimestamp(now, UTC)
 
     def acknowledge(payload: dict[str, Any], action: dict[str, Any]) -> HttpAnswer:
-        store = _incidents(settings.incident_table_name)
+        store = incident_store(settings.incident_table_name)
         return acknowledge_from_slack(payload, action, store, at, interaction_bot(settings))
 
     router = SlackInteractions(slack_request_check(settings, now))

@@ -1,12 +1,13 @@
 """The one place that builds the channels (``opswire.channels.slack``, ``opswire.channels.ses``)
 from a function's settings, with the secrets they need read from Secrets Manager. Every
-workflow's wiring gets its Slack bot, Slack webhook, email sender and Slack request check here.
+workflow's wiring gets its Slack bot, Slack webhook, email sender and Slack request check here;
+``opswire doctor`` checks the Slack app secret's shape here.
 
 The settings are any of ``opswire.core.settings``'s models with the fields named below. The
 adapters are imported on first use (slack_sdk and the SES client are not cheap to import).
 """
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 if TYPE_CHECKING:
     from opswire.channels.interactions import SignatureCheck
@@ -57,6 +58,23 @@ def slack_bot(
         max_rate_limit_wait_seconds=max_rate_limit_wait_seconds,
         rate_limit_retries=rate_limit_retries,
     )
+
+
+def missing_slack_app_field(secret_text: str) -> Literal["bot_token", "signing_secret"] | None:
+    """What the Slack app secret's text lacks (``opswire doctor``; no client is built):
+    ``bot_token`` when it is not JSON with a non-blank bot token, ``signing_secret`` when its
+    signing secret is blank, None when it has both. Never quotes the secret."""
+    from opswire.channels.slack import SlackAppCredentials
+
+    try:
+        credentials = SlackAppCredentials.model_validate_json(secret_text)
+    except ValueError:  # pydantic's message would quote the secret
+        return "bot_token"
+    if not credentials.bot_token.get_secret_value().strip():
+        return "bot_token"
+    if not credentials.signing_secret.get_secret_value().strip():
+        return "signing_secret"
+    return None
 
 
 def interaction_bot(settings: SlackAppSettings) -> "SlackBot | None":

@@ -24,13 +24,12 @@ from urllib.parse import quote, urlencode
 from opswire.channels.signed_links import link_hmac
 from opswire.core.errors import DeploymentStoreRetryableError, OpswireError
 from opswire.core.observability import logger
+from opswire.deployments.models import APPROVE_ACTION_ID, REJECT_ACTION_ID
 
 if TYPE_CHECKING:
     from opswire.deployments.webhook import DeployRequest
 
 Decision = Literal["approve", "reject"]
-APPROVE_ACTION_ID = "deployment_approve"
-REJECT_ACTION_ID = "deployment_reject"
 DECISION_OF_ACTION: dict[str, Decision] = {APPROVE_ACTION_ID: "approve", REJECT_ACTION_ID: "reject"}
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 _SIG = re.compile(r"^[0-9a-f]{64}$")

@@ -2,8 +2,8 @@
 table, Step Functions, ECS, Elastic Beanstalk, CloudWatch, the deploy config parameter, GitHub,
 the ack key; the Slack bot and SES through ``opswire.channels.factory``) and hands them to the
 domain (opswire.deployments.webhook, .steps through .dispatch, .approval). The handlers
-(github_webhook, deploy_task, deploy_approval, incident_ack's Approve / Reject buttons) and
-``opswire deploy --stack`` come in here.
+(github_webhook, deploy_task, deploy_approval, incident_ack's Approve / Reject buttons),
+``opswire deploy --stack`` and ``opswire doctor`` come in here.
 
 Every handler imports this module at cold start: the adapters, and the domain modules only
 some handlers use (the steps, the webhook intake), are imported inside the functions.
@@ -46,6 +46,7 @@ __all__ = [
     "build_deps",
     "confirm_link",
     "decide_by_link",
+    "deploy_rule_count",
     "execution_stopped",
     "register_slack_actions",
     "run_operation",
@@ -266,3 +267,12 @@ def run_operation(
     store = DeploymentStore(table_name)
     workflow = DeploymentWorkflow(state_machine_arn)
     return operate(request, store, TaskTokens(), workflow, now, principal)
+
+
+# ---- `opswire doctor` ---------------------------------------------------------------------------
+def deploy_rule_count(document: str) -> int:
+    """The number of rules of a deploy config JSON ``document`` (the SSM parameter's value);
+    ValueError (pydantic's) when it is not a valid deploy config."""
+    from opswire.deployments.config import DeployConfig
+
+    return len(DeployConfig.model_validate_json(document).rules)

@@ -17,6 +17,7 @@ when its handler imported it); opensearch-py, Secrets Manager and the subscripti
 imported on first use.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -33,7 +34,7 @@ from opswire.log_shipping.service import ShippingOptions, ShippingResult, ship_s
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-    from opswire.log_shipping.subscriptions import SubscriptionOutcome, SubscriptionRules
+    from opswire.log_shipping.subscriptions import SubscriptionOutcome
 
 
 # ---- ShipLogsFunction ---------------------------------------------------------------------------
@@ -152,11 +153,25 @@ def subscribe(
 
 
 def subscribe_existing(
-    rules: "SubscriptionRules", *, dry_run: bool = False
+    *,
+    include: Sequence[str],
+    exclude: Sequence[str],
+    destination_arn: str,
+    filter_name: str,
+    filter_pattern: str = "",
+    dry_run: bool = False,
 ) -> "list[SubscriptionOutcome]":
-    """Every existing log group that matches ``rules``, subscribed or (``dry_run``) only listed
-    (``subscriptions.subscribe_existing_groups``)."""
+    """Every existing log group that matches the rules (``include`` and not ``exclude``
+    patterns: a filter ``filter_name`` to ``destination_arn``), subscribed or (``dry_run``) only
+    listed (``subscriptions.subscribe_existing_groups``)."""
     from opswire.log_shipping.aws.log_subscriptions import CloudWatchLogsSubscriptions
-    from opswire.log_shipping.subscriptions import subscribe_existing_groups
+    from opswire.log_shipping.subscriptions import SubscriptionRules, subscribe_existing_groups
 
+    rules = SubscriptionRules(
+        include=tuple(include),
+        exclude=tuple(exclude),
+        destination_arn=destination_arn,
+        filter_name=filter_name,
+        filter_pattern=filter_pattern,
+    )
     return subscribe_existing_groups(CloudWatchLogsSubscriptions(), rules, dry_run=dry_run)

@@ -7,6 +7,8 @@ Adapters are imported on first use, not when the handler module loads (cold star
 function never loads the drivers, the others never load Slack and SES).
 """
 
+from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from opswire.core.settings import ProvisioningSettings
@@ -16,6 +18,8 @@ from opswire.provisioning.service import run_task
 
 if TYPE_CHECKING:
     from opswire.channels.ports import EmailSender, SlackPoster
+    from opswire.provisioning.engine import Plan, PostureFinding
+    from opswire.provisioning.spec import ProjectSpec
 
 
 def aws_drivers(ctx: Context, spec_name: str) -> Drivers:
@@ -37,3 +41,47 @@ def handle_task(
 ) -> dict[str, Any]:
     """One workflow task (``service.run_task``) over the real adapters."""
     return run_task(event, settings, account, aws_drivers, notice_channels)
+
+
+# ---- `opswire provision` (the operator's credentials) ----------------------------------------
+def read_spec(path: Path) -> "ProjectSpec":
+    """The project spec in the YAML file ``path``; SpecValidationError lists its problems."""
+    from opswire.provisioning.spec import load_spec
+
+    return load_spec(path.read_text(encoding="utf-8"))
+
+
+def stack_context(outputs: Mapping[str, str], account: str, region: str) -> Context:
+    """Where a spec is applied: ``account`` and ``region``, and the stack's resources a spec
+    may point at, from the stack's outputs."""
+    return Context(
+        account=account,
+        region=region,
+        partition="aws",
+        alarm_topic_arn=outputs.get("AlarmTopicArn", ""),
+        log_destination_arn=outputs.get("ShipLogsFunctionArn", ""),
+        rotation_function_arn=outputs.get("SecretRotationFunctionArn", ""),
+    )
+
+
+def plan_spec(spec: "ProjectSpec", ctx: Context) -> "Plan":
+    """What applying ``spec`` would change, read with the AWS drivers (``engine.plan``)."""
+    from opswire.provisioning.engine import plan
+
+    return plan(spec, ctx, aws_drivers(ctx, spec.name))
+
+
+def verify_posture(spec: "ProjectSpec", ctx: Context) -> "list[PostureFinding]":
+    """Posture and drift of the resources ``spec`` declares (``engine.verify``)."""
+    from opswire.provisioning.engine import verify
+
+    return verify(spec, ctx, aws_drivers(ctx, spec.name))
+
+
+def plan_report(made: "Plan | Mapping[str, Any]") -> str:
+    """The plan as readable text (``report.render_plan``); ``made`` may be the plan's JSON
+    document (what ``apply --local`` keeps as ``plan_after``), validated first."""
+    from opswire.provisioning.engine import Plan
+    from opswire.provisioning.report import render_plan
+
+    return render_plan(made if isinstance(made, Plan) else Plan.model_validate(made))

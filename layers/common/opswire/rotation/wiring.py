@@ -11,7 +11,7 @@ the notice channels).
 """
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from opswire.core.settings import RotationMonitorSettings, RotationSettings
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from opswire.channels.ports import EmailSender, SlackPoster
     from opswire.rotation.aws.secret_store import SecretsManagerStore
+    from opswire.rotation.status import SecretStatus
 
 
 def secret_store(client: "SecretsManagerClient | None" = None) -> "SecretsManagerStore":
@@ -32,6 +33,24 @@ def secret_store(client: "SecretsManagerClient | None" = None) -> "SecretsManage
     from opswire.rotation.aws.secret_store import SecretsManagerStore
 
     return SecretsManagerStore(client)
+
+
+def secret_statuses(
+    client: "SecretsManagerClient",
+    name_prefix: str,
+    now: datetime,
+    overdue_grace: timedelta,
+    pending_stuck_after: timedelta,
+) -> "list[SecretStatus]":
+    """``opswire secrets status``: the rotation status of every secret whose name starts with
+    ``name_prefix``, read over ``client`` (``status.rotation_statuses``)."""
+    from opswire.rotation.status import rotation_statuses
+
+    return list(
+        rotation_statuses(
+            secret_store(client), name_prefix, now, overdue_grace, pending_stuck_after
+        )
+    )
 
 
 def build_strategies(settings: RotationSettings) -> dict[str, RotationStrategy]:
