@@ -16,10 +16,21 @@ _ALIAS = re.compile(r"^[\w/-]{1,250}$")
 _SPEC_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _TAG_KEY = re.compile(r"^[\w .:/=+@-]{1,128}$")
 
+POSTURE_REFUSES = "the posture check after apply would refuse this: "
+
 RETENTION_DAYS = frozenset(
     {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
      2922, 3288, 3653}
 )  # fmt: skip
+
+
+def _user_tags(value: dict[str, str]) -> dict[str, str]:
+    """aws:* and opswire:* keys are not the spec's (opswire:managed-by decides what the
+    workflow may change)."""
+    for key in value:
+        if key.lower().startswith(("aws:", "opswire:")) or not _TAG_KEY.match(key):
+            raise ValueError(f"tag key {key!r} is reserved or invalid")
+    return value
 
 
 class _Model(BaseModel):
@@ -100,6 +111,14 @@ class KmsKey(_Model):
     alias: str
     description: str = ""
     rotation: bool = True
+    """Must stay on: the posture check refuses a key without rotation."""
+
+    @field_validator("rotation")
+    @classmethod
+    def _rotation(cls, value: bool) -> bool:
+        if not value:
+            raise ValueError(POSTURE_REFUSES + "key rotation off (leave rotation: true)")
+        return value
 
     @field_validator("alias")
     @classmethod
@@ -134,6 +153,11 @@ class Secret(_Model):
         if not _SECRET.match(value):
             raise ValueError(f"{value!r} is not a valid secret name")
         return value
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: dict[str, str]) -> dict[str, str]:
+        return _user_tags(value)
 
 
 class LogGroup(_Model):
@@ -218,9 +242,35 @@ class PutMetrics(_Model):
     """A CloudWatch namespace (PutMetricData has no resource; the namespace is a condition)."""
 
 
+def wildcard_actions(actions: Any) -> list[str]:
+    """``*`` and ``service:*`` of a statement's Action (a string or a list)."""
+    actions = [actions] if isinstance(actions, str) else list(actions or [])
+    return [a for a in actions if a == "*" or a.endswith(":*")]
+
+
+def any_resource(resources: Any) -> bool:
+    """A statement's Resource (a string or a list) holds ``*``: every resource."""
+    resources = [resources] if isinstance(resources, str) else list(resources or [])
+    return "*" in resources
+
+
+def wildcard_on_everything(statement: dict[str, Any]) -> str | None:
+    """The posture check's rule for a policy statement, shared with the spec validator."""
+    wild = wildcard_actions(statement.get("Action"))
+    if wild and any_resource(statement.get("Resource")):
+        return f"allows {wild} on resource *"
+    return None
+
+
+def anyone_may_assume(principal: Any) -> bool:
+    """The posture check's rule for a trust policy principal."""
+    return principal in ("*", {"AWS": "*"}, {"AWS": ["*"]})
+
+
 class ExplicitStatement(_Model):
     """An escape hatch: written out in full. ``*`` actions or resources are only accepted here,
-    and only with ``allow_wildcard: true``."""
+    and only with ``allow_wildcard: true``; a wildcard action on resource ``*`` never (the
+    posture check refuses it after apply)."""
 
     actions: tuple[str, ...] = Field(min_length=1)
     resources: tuple[str, ...] = Field(min_length=1)
@@ -231,6 +281,11 @@ class ExplicitStatement(_Model):
         wild = [a for a in self.actions if a == "*" or a.endswith(":*")]
         if "*" in self.resources:
             wild.append("resource *")
+        everything = wildcard_on_everything(
+            {"Action": list(self.actions), "Resource": list(self.resources)}
+        )
+        if everything:
+            raise ValueError(POSTURE_REFUSES + f"{everything} (name the resources)")
         if wild and not self.allow_wildcard:
             raise ValueError(
                 f"wildcards {wild} need allow_wildcard: true "
@@ -283,6 +338,8 @@ class Trust(_Model):
             raise ValueError("trust needs exactly one of service or aws")
         if self.service is not None and not self.service.endswith(".amazonaws.com"):
             raise ValueError(f"trust service {self.service!r} is not *.amazonaws.com")
+        if anyone_may_assume({"AWS": self.aws}):
+            raise ValueError(POSTURE_REFUSES + "trust aws '*' lets anyone assume the role")
         return self
 
 
@@ -335,10 +392,7 @@ class ProjectSpec(_Model):
     @field_validator("tags")
     @classmethod
     def _tags(cls, value: dict[str, str]) -> dict[str, str]:
-        for key in value:
-            if key.lower().startswith(("aws:", "opswire:")) or not _TAG_KEY.match(key):
-                raise ValueError(f"tag key {key!r} is reserved or invalid")
-        return value
+        return _user_tags(value)
 
     @model_validator(mode="after")
     def _references(self) -> "ProjectSpec":
