@@ -70,6 +70,8 @@ class Target:
             alarm_topic_arn=outputs.get("AlarmTopicArn", ""),
             log_destination_arn=outputs.get("ShipLogsFunctionArn", ""),
             rotation_function_arn=outputs.get("SecretRotationFunctionArn", ""),
+            managed_by=outputs.get("ProvisioningManagedBy", ""),
+            permissions_boundary=outputs.get("ProvisioningPermissionsBoundaryArn", ""),
         )
 
     def drivers(self, spec_name: str) -> Any:
@@ -297,4 +299,8 @@ def local_outputs(platform: Any) -> dict[str, str]:
             {"Fn::GetAtt": ["SecretRotationFunction", "Arn"]}
         ),
         "ProvisioningStateMachineArn": platform.state_machines.get(STATE_MACHINE, ""),
+        **{
+            name: platform.resolve(platform.template.document["Outputs"][name]["Value"])
+            for name in ("ProvisioningManagedBy", "ProvisioningPermissionsBoundaryArn")
+        },
     }
