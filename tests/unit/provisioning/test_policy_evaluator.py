@@ -65,13 +65,15 @@ def test_null_like_and_several_keys() -> None:
         },
     }
     key = "arn:aws:kms:us-east-1:1:key/abc"
-    assert evaluate([statement], Request("kms:TagResource", key, {"aws:ResourceTag/owner": "team-a"})) \
-        == "allowed"  # fmt: skip
-    assert evaluate([statement], Request("kms:TagResource", key, {"aws:ResourceTag/owner": "x"})) \
-        == "implicit-deny"  # fmt: skip
-    assert evaluate([statement], Request("kms:TagResource", key)) == "implicit-deny"
-    assert evaluate([statement], Request("kms:TagResource", "*", {"aws:ResourceTag/owner": "ops"})) \
-        == "implicit-deny"  # "*" as the request's resource is not a key  # fmt: skip
+
+    def owner(resource: str, value: str | None) -> str:
+        context = {"aws:ResourceTag/owner": value} if value else {}
+        return evaluate([statement], Request("kms:TagResource", resource, context))
+
+    assert owner(key, "team-a") == "allowed"
+    assert owner(key, "x") == "implicit-deny"
+    assert owner(key, None) == "implicit-deny"
+    assert owner("*", "ops") == "implicit-deny"  # "*" as the request's resource is not a key
 
 
 def test_what_it_does_not_know_raises() -> None:

@@ -13,11 +13,10 @@ from typing import Any
 
 import pytest
 
+from opswire_local.template import ACCOUNT_ID, REGION
 from tests.unit.provisioning.policy_evaluator import Request, evaluate
 from tests.unit.provisioning.template_iam import (
-    ACCOUNT_ID,
     ARN,
-    REGION,
     STACK,
     STACK_BOUNDARY,
     boundary_statements,

@@ -15,19 +15,21 @@ from opswire.provisioning.spec import (
     Bucket,
     EcrLifecycle,
     EcrRepository,
-    Explicit,
-    Grant,
     KmsKey,
     LogGroup,
-    ManagedPolicy,
     ProjectSpec,
+    Secret,
+)
+from opswire.provisioning.spec_iam import (
+    Explicit,
+    Grant,
+    ManagedPolicy,
     PullImages,
     PushImages,
     PutMetrics,
     ReadBucket,
     ReadSecret,
     Role,
-    Secret,
     WriteBucket,
     WriteLogs,
 )
@@ -429,7 +431,11 @@ def _role(spec: ProjectSpec, ctx: Context, role: Role) -> Resource:
             "max_session_seconds": role.max_session_seconds,
             "instance_profile": role.wants_instance_profile,
             "description": role.description or f"{spec.name}: {role.name}",
-            **({"permissions_boundary": ctx.permissions_boundary} if ctx.permissions_boundary else {}),
+            **(
+                {"permissions_boundary": ctx.permissions_boundary}
+                if ctx.permissions_boundary
+                else {}
+            ),
             "tags": spec_tags(spec),
         },
     )

@@ -9,7 +9,11 @@ from opswire.core.aws import iam_client
 from opswire.core.errors import ProvisioningError
 from opswire.provisioning.aws.sdk import error_code, sdk_errors, tag_dict, tag_list
 from opswire.provisioning.resources import Context, Resource, canonical
-from opswire.provisioning.spec import anyone_may_assume, wildcard_actions, wildcard_on_everything
+from opswire.provisioning.spec_iam import (
+    anyone_may_assume,
+    wildcard_actions,
+    wildcard_on_everything,
+)
 
 
 def _doc(value: Any) -> Any:
