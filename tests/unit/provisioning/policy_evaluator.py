@@ -1,12 +1,14 @@
 """A small IAM policy evaluator for the tests of the template's IAM statements.
 
-Why our own: moto's IAM access control (``INITIAL_NO_AUTH_ACTION_COUNT``) evaluates Action and
-Resource but not ``Condition``, and every guarantee tested here is a condition
-(``aws:ResourceTag``, ``aws:RequestTag``, ``aws:TagKeys``, ``iam:PermissionsBoundary``);
-policyuniverse and parliament parse and lint policies, they do not decide requests; the one
-well-kept simulator (npm ``@cloud-copilot/iam-simulate``) is AGPL-3.0 and would put a Node
-process behind every test. This evaluator implements exactly what the template uses, following
-the IAM policy evaluation logic for one identity policy:
+Why our own: moto's IAM access control (``INITIAL_NO_AUTH_ACTION_COUNT``) evaluates conditions
+only on the keys it fills from a request, which is ``sts:ExternalId`` alone: every guarantee
+tested here is a condition on ``aws:ResourceTag``, ``aws:RequestTag``, ``aws:TagKeys`` or
+``iam:PermissionsBoundary``, so moto would deny everything. policyuniverse and parliament parse
+and lint policies, they do not decide requests. The maintained simulator, npm
+``@cloud-copilot/iam-simulate`` (AGPL-3.0, Node), decides every request of these tests too
+(``test_evaluator_agrees_with_iam_simulate``, a test tool only); this evaluator runs without
+Node, in microseconds, and says in a few lines what it does. It implements exactly what the
+template uses, following the IAM policy evaluation logic for one identity policy:
 
 - an explicit Deny wins, then an Allow, else the request is implicitly denied;
 - Action / NotAction match case-insensitively with ``*`` and ``?``; Resource / NotResource
