@@ -205,6 +205,8 @@ REFUSED = {
     # log groups
     "delete a foreign log group": Request("logs:DeleteLogGroup", f"{LOGS}:/payments", FOREIGN),
     "delete a Lambda log group": Request("logs:DeleteLogGroup", f"{LOGS}:/aws/lambda/x", OURS),
+    "tag the stack's demo log group": Request("logs:TagResource", f"{LOGS}:/{STACK}/demo",
+                                              tagging(SPEC_TAGS)),
     "retag another stack's log group": Request("logs:TagResource", f"{LOGS}:/payments",
                                                {**OTHER_STACK, **tagging(SPEC_TAGS)}),
     # reading a secret's value is never needed
