@@ -195,6 +195,13 @@ REFUSED = {
     "retag another stack's role": Request("iam:TagRole", ROLE,
                                           {**OTHER_STACK, **tagging(SPEC_TAGS)}),
     "pass a role": Request("iam:PassRole", ROLE, OURS),
+    "adopt a role an older opswire made": Request(
+        "iam:TagRole", ROLE, {"aws:ResourceTag/opswire:spec": "shop", **tagging(SPEC_TAGS)}
+    ),
+    "adopt a log group an older opswire made": Request(
+        "logs:TagResource", f"{LOGS}:/shop/old", {"aws:ResourceTag/opswire:spec": "shop",
+                                                 **tagging(SPEC_TAGS)}
+    ),
     # alarms: only <stack>/...; the stack's own failure alarms are not under it
     "delete the stack's failure alarm": Request(
         "cloudwatch:DeleteAlarms", f"{ALARM}:{STACK}-ProvisioningWorkflowFailedAlarm-1A2B3C"),
