@@ -111,7 +111,14 @@ $(OCTOKIT_INDEX):
 	npm install --prefix tests/.octokit --no-save --no-audit --no-fund \
 		@octokit/webhooks-examples@7.6.1
 
-pytest: .venv .tools/sam $(OCTOKIT_INDEX)
+# A second IAM evaluator for the provisioning IAM tests (tests/unit/provisioning/iam_simulate.py;
+# AGPL-3.0, a test tool only), pinned, gitignored.
+IAM_SIMULATE := tests/.iam-simulate/node_modules/@cloud-copilot/iam-simulate/package.json
+$(IAM_SIMULATE):
+	npm install --prefix tests/.iam-simulate --no-save --no-audit --no-fund \
+		@cloud-copilot/iam-simulate@0.1.173
+
+pytest: .venv .tools/sam $(OCTOKIT_INDEX) $(IAM_SIMULATE)
 	$(VENV)/bin/pytest -q
 
 bench: .venv

@@ -40,6 +40,7 @@ CONDITION_SETS: dict[str, dict[str, str]] = {
         "SubnetIds": "subnet-0a1b2c3d,subnet-4e5f6a7b",
         "SecurityGroupIds": "sg-0a1b2c3d",
         "CreateExampleSecret": "true",
+        "ProvisioningBoundaryArn": "arn:aws:iam::123456789012:policy/org/workload-boundary",
         "SlackAppSecretName": "opswire/slack-app",
         "GitHubTokenSecretName": "opswire/github-token",
         "DeployTaskRoleArns": "arn:aws:iam::123456789012:role/app-task",

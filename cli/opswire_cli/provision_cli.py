@@ -278,4 +278,8 @@ def local_outputs(platform: Any) -> dict[str, str]:
             {"Fn::GetAtt": ["SecretRotationFunction", "Arn"]}
         ),
         "ProvisioningStateMachineArn": platform.state_machines.get(STATE_MACHINE, ""),
+        **{
+            name: platform.resolve(platform.template.document["Outputs"][name]["Value"])
+            for name in ("ProvisioningManagedBy", "ProvisioningPermissionsBoundaryArn")
+        },
     }

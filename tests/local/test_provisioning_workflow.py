@@ -240,8 +240,11 @@ def test_log_subscription_alarm_and_rotation_use_the_stack(
     filters = logs.describe_subscription_filters(logGroupName="/wired/app")["subscriptionFilters"]
     assert [f["destinationArn"] for f in filters] == [outputs["ShipLogsFunctionArn"]]
     cw = boto3.client("cloudwatch", region_name=REGION)
-    alarm = cw.describe_alarms(AlarmNames=["wired-errors"])["MetricAlarms"][0]
+    stack = platform.options.stack_name  # provisioned alarms are <stack>/<name> (IAM scope)
+    alarm = cw.describe_alarms(AlarmNames=[f"{stack}/wired-errors"])["MetricAlarms"][0]
     assert alarm["AlarmActions"] == [outputs["AlarmTopicArn"]]
+    tags = cw.list_tags_for_resource(ResourceARN=alarm["AlarmArn"])["Tags"]
+    assert {"Key": "opswire:managed-by", "Value": stack} in tags
     secret = boto3.client("secretsmanager", region_name=REGION).describe_secret(
         SecretId="wired/api-key"
     )

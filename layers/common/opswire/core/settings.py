@@ -364,6 +364,11 @@ class ProvisioningSettings(_Settings):
     alarm_topic_arn: str = ""
     log_destination_arn: str = ""
     rotation_function_arn: str = ""
+    stack_name: str = ""
+    """Value of the ``opswire:managed-by`` tag on everything the workflow creates (the IAM
+    policy of the write function lets it change only resources carrying it)."""
+    permissions_boundary_arn: str = ""
+    """Permissions boundary of every role the workflow creates."""
     slack_webhook_secret_name: str = ""
     slack_timeout_seconds: int = Field(default=10, ge=1, le=60)
     secret_max_age_seconds: int = Field(default=300, ge=0)

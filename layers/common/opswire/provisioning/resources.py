@@ -15,25 +15,30 @@ from opswire.provisioning.spec import (
     Bucket,
     EcrLifecycle,
     EcrRepository,
-    Explicit,
-    Grant,
     KmsKey,
     LogGroup,
-    ManagedPolicy,
     ProjectSpec,
+    Secret,
+)
+from opswire.provisioning.spec_iam import (
+    Explicit,
+    Grant,
+    ManagedPolicy,
     PullImages,
     PushImages,
     PutMetrics,
     ReadBucket,
     ReadSecret,
     Role,
-    Secret,
     WriteBucket,
     WriteLogs,
 )
 
 SPEC_TAG = "opswire:spec"
 EXECUTION_TAG = "opswire:execution"
+MANAGED_BY_TAG = "opswire:managed-by"
+"""Set at creation to the stack's name: the write function's IAM policy lets it tag, change
+and delete only resources that carry it (docs/security.md)."""
 IAM_PATH_ROOT = "/opswire/"
 
 # Apply order; undo goes backwards (roles before the policies they attach, keys last).
@@ -50,6 +55,15 @@ class Context:
     alarm_topic_arn: str = ""
     log_destination_arn: str = ""
     rotation_function_arn: str = ""
+    managed_by: str = ""
+    """The stack's name: every resource gets ``opswire:managed-by`` = it; alarms are named
+    ``<stack>/<alarm>`` (the only alarm names the write function may touch)."""
+    permissions_boundary: str = ""
+    """The permissions boundary every role gets (empty: none, e.g. a local run)."""
+
+    @property
+    def alarm_prefix(self) -> str:
+        return f"{self.managed_by}/" if self.managed_by else ""
 
 
 @dataclass(frozen=True)
@@ -239,6 +253,9 @@ def expand(spec: ProjectSpec, ctx: Context) -> list[Resource]:
     problems = _missing_stack_resources(spec, ctx)
     if problems:
         raise SpecValidationError(problems)
+    if ctx.managed_by:
+        for resource in out:
+            resource.desired["tags"][MANAGED_BY_TAG] = ctx.managed_by
     return out
 
 
@@ -414,6 +431,11 @@ def _role(spec: ProjectSpec, ctx: Context, role: Role) -> Resource:
             "max_session_seconds": role.max_session_seconds,
             "instance_profile": role.wants_instance_profile,
             "description": role.description or f"{spec.name}: {role.name}",
+            **(
+                {"permissions_boundary": ctx.permissions_boundary}
+                if ctx.permissions_boundary
+                else {}
+            ),
             "tags": spec_tags(spec),
         },
     )
@@ -422,7 +444,7 @@ def _role(spec: ProjectSpec, ctx: Context, role: Role) -> Resource:
 def _alarm(spec: ProjectSpec, ctx: Context, a: Alarm) -> Resource:
     return Resource(
         "alarm",
-        a.name,
+        f"{ctx.alarm_prefix}{a.name}",
         {
             "namespace": a.namespace,
             "metric": a.metric,

@@ -60,6 +60,8 @@ def context_for(settings: ProvisioningSettings, account: str) -> Context:
         alarm_topic_arn=settings.alarm_topic_arn,
         log_destination_arn=settings.log_destination_arn,
         rotation_function_arn=settings.rotation_function_arn,
+        managed_by=settings.stack_name,
+        permissions_boundary=settings.permissions_boundary_arn,
     )
 
 

@@ -6,10 +6,20 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from opswire.core.errors import SpecValidationError
+from opswire.provisioning.spec_iam import (
+    POSTURE_REFUSES,
+    ManagedPolicy,
+    PullImages,
+    PushImages,
+    ReadBucket,
+    ReadSecret,
+    Role,
+    WriteBucket,
+    WriteLogs,
+)
 
 _BUCKET = re.compile(r"^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _ECR = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$")
-_IAM = re.compile(r"^[\w+=,.@-]{1,64}$")
 _SECRET = re.compile(r"^[\w/+=.@-]{1,512}$")
 _LOG_GROUP = re.compile(r"^[\w/.#-]{1,512}$")
 _ALIAS = re.compile(r"^[\w/-]{1,250}$")
@@ -24,6 +34,15 @@ RETENTION_DAYS = frozenset(
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _user_tags(value: dict[str, str]) -> dict[str, str]:
+    """aws:* and opswire:* keys are not the spec's (opswire:managed-by decides what the
+    workflow may change)."""
+    for key in value:
+        if key.lower().startswith(("aws:", "opswire:")) or not _TAG_KEY.match(key):
+            raise ValueError(f"tag key {key!r} is reserved or invalid")
+    return value
 
 
 class Encryption(_Model):
@@ -100,6 +119,14 @@ class KmsKey(_Model):
     alias: str
     description: str = ""
     rotation: bool = True
+    """Must stay on: the posture check refuses a key without rotation."""
+
+    @field_validator("rotation")
+    @classmethod
+    def _rotation(cls, value: bool) -> bool:
+        if not value:
+            raise ValueError(POSTURE_REFUSES + "key rotation off (leave rotation: true)")
+        return value
 
     @field_validator("alias")
     @classmethod
@@ -134,6 +161,11 @@ class Secret(_Model):
         if not _SECRET.match(value):
             raise ValueError(f"{value!r} is not a valid secret name")
         return value
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: dict[str, str]) -> dict[str, str]:
+        return _user_tags(value)
 
 
 class LogGroup(_Model):
@@ -179,138 +211,6 @@ class Alarm(_Model):
     description: str = ""
 
 
-# ---- IAM: statements are generated from what the spec references ------------------------------
-class BucketGrant(_Model):
-    bucket: str
-    prefix: str = ""
-    """Restrict object access to this folder (``orders/``); ListBucket gets the same prefix."""
-
-
-class ReadBucket(_Model):
-    read_bucket: BucketGrant
-
-
-class WriteBucket(_Model):
-    write_bucket: BucketGrant
-
-
-class PullImages(_Model):
-    pull_images: str
-    """An ECR repository from ``ecr_repositories``."""
-
-
-class PushImages(_Model):
-    push_images: str
-
-
-class ReadSecret(_Model):
-    read_secret: str
-    """A secret from ``secrets`` (decrypting with its KMS key is granted too)."""
-
-
-class WriteLogs(_Model):
-    write_logs: str
-    """A log group from ``log_groups``."""
-
-
-class PutMetrics(_Model):
-    put_metrics: str
-    """A CloudWatch namespace (PutMetricData has no resource; the namespace is a condition)."""
-
-
-class ExplicitStatement(_Model):
-    """An escape hatch: written out in full. ``*`` actions or resources are only accepted here,
-    and only with ``allow_wildcard: true``."""
-
-    actions: tuple[str, ...] = Field(min_length=1)
-    resources: tuple[str, ...] = Field(min_length=1)
-    allow_wildcard: bool = False
-
-    @model_validator(mode="after")
-    def _wildcards(self) -> "ExplicitStatement":
-        wild = [a for a in self.actions if a == "*" or a.endswith(":*")]
-        if "*" in self.resources:
-            wild.append("resource *")
-        if wild and not self.allow_wildcard:
-            raise ValueError(
-                f"wildcards {wild} need allow_wildcard: true "
-                "(prefer a reference such as read_bucket)"
-            )
-        for action in self.actions:
-            if action != "*" and ":" not in action:
-                raise ValueError(f"action {action!r} is not service:Action")
-        return self
-
-
-class Explicit(_Model):
-    statement: ExplicitStatement
-
-
-Grant = (
-    ReadBucket
-    | WriteBucket
-    | PullImages
-    | PushImages
-    | ReadSecret
-    | WriteLogs
-    | PutMetrics
-    | Explicit
-)
-
-
-class ManagedPolicy(_Model):
-    name: str
-    description: str = ""
-    grants: tuple[Grant, ...] = Field(min_length=1)
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        if not _IAM.match(value):
-            raise ValueError(f"{value!r} is not a valid IAM policy name")
-        return value
-
-
-class Trust(_Model):
-    service: str | None = None
-    """e.g. ``ec2.amazonaws.com``."""
-    aws: str | None = None
-    """An account id or role ARN."""
-
-    @model_validator(mode="after")
-    def _one(self) -> "Trust":
-        if (self.service is None) == (self.aws is None):
-            raise ValueError("trust needs exactly one of service or aws")
-        if self.service is not None and not self.service.endswith(".amazonaws.com"):
-            raise ValueError(f"trust service {self.service!r} is not *.amazonaws.com")
-        return self
-
-
-class Role(_Model):
-    name: str
-    description: str = ""
-    trust: Trust
-    policies: tuple[str, ...] = ()
-    """Managed policies from ``policies``."""
-    max_session_seconds: int = Field(default=3600, ge=3600, le=43200)
-    instance_profile: bool | None = None
-    """An instance profile of the same name holding the role (what EC2 needs); default: yes
-    when the trusted service is ec2.amazonaws.com."""
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        if not _IAM.match(value):
-            raise ValueError(f"{value!r} is not a valid IAM role name")
-        return value
-
-    @property
-    def wants_instance_profile(self) -> bool:
-        if self.instance_profile is not None:
-            return self.instance_profile
-        return self.trust.service == "ec2.amazonaws.com"
-
-
 class ProjectSpec(_Model):
     name: str
     environment: Literal["dev", "staging", "prod"] = "dev"
@@ -335,10 +235,7 @@ class ProjectSpec(_Model):
     @field_validator("tags")
     @classmethod
     def _tags(cls, value: dict[str, str]) -> dict[str, str]:
-        for key in value:
-            if key.lower().startswith(("aws:", "opswire:")) or not _TAG_KEY.match(key):
-                raise ValueError(f"tag key {key!r} is reserved or invalid")
-        return value
+        return _user_tags(value)
 
     @model_validator(mode="after")
     def _references(self) -> "ProjectSpec":

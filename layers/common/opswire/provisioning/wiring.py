@@ -61,6 +61,8 @@ def stack_context(outputs: Mapping[str, str], account: str, region: str) -> Cont
         alarm_topic_arn=outputs.get("AlarmTopicArn", ""),
         log_destination_arn=outputs.get("ShipLogsFunctionArn", ""),
         rotation_function_arn=outputs.get("SecretRotationFunctionArn", ""),
+        managed_by=outputs.get("ProvisioningManagedBy", ""),
+        permissions_boundary=outputs.get("ProvisioningPermissionsBoundaryArn", ""),
     )
 
 

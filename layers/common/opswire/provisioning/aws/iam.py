@@ -9,6 +9,11 @@ from opswire.core.aws import iam_client
 from opswire.core.errors import ProvisioningError
 from opswire.provisioning.aws.sdk import error_code, sdk_errors, tag_dict, tag_list
 from opswire.provisioning.resources import Context, Resource, canonical
+from opswire.provisioning.spec_iam import (
+    anyone_may_assume,
+    wildcard_actions,
+    wildcard_on_everything,
+)
 
 
 def _doc(value: Any) -> Any:
@@ -109,13 +114,12 @@ class PolicyDriver:
         problems = []
         explicit = canonical(current["document"]) == canonical(resource.desired.get("document"))
         for statement in current["document"].get("Statement", []):
-            actions = statement.get("Action", [])
-            actions = [actions] if isinstance(actions, str) else actions
-            wild = [a for a in actions if a == "*" or a.endswith(":*")]
-            if wild and not explicit:
+            wild = wildcard_actions(statement.get("Action"))
+            everything = wildcard_on_everything(statement)
+            if everything:  # the spec validator refuses the same (spec.ExplicitStatement)
+                problems.append(f"statement {statement.get('Sid', '?')} {everything}")
+            elif wild and not explicit:
                 problems.append(f"statement {statement.get('Sid', '?')} allows {wild}")
-            if wild and explicit and statement.get("Resource") in ("*", ["*"]):
-                problems.append(f"statement {statement.get('Sid', '?')} allows * on *")
         return problems
 
 
@@ -147,20 +151,26 @@ class RoleDriver:
             "policies": sorted(attached),
             "max_session_seconds": role.get("MaxSessionDuration", 3600),
             "description": role.get("Description", ""),
+            "permissions_boundary": role.get("PermissionsBoundary", {}).get(
+                "PermissionsBoundaryArn"
+            ),
             "tags": tags,
         }
 
     def create(self, resource: Resource, tags: dict[str, str]) -> None:
         d = resource.desired
+        args: dict[str, Any] = {
+            "RoleName": resource.name,
+            "Path": d["path"],
+            "AssumeRolePolicyDocument": json.dumps(d["trust"]),
+            "Description": d["description"],
+            "MaxSessionDuration": d["max_session_seconds"],
+            "Tags": tag_list(tags),
+        }
+        if d.get("permissions_boundary"):  # the write role may create no role without it
+            args["PermissionsBoundary"] = d["permissions_boundary"]
         with sdk_errors("CreateRole", resource.name):
-            iam_client().create_role(
-                RoleName=resource.name,
-                Path=d["path"],
-                AssumeRolePolicyDocument=json.dumps(d["trust"]),
-                Description=d["description"],
-                MaxSessionDuration=d["max_session_seconds"],
-                Tags=tag_list(tags),
-            )
+            iam_client().create_role(**args)
             for arn in d["policies"]:
                 iam_client().attach_role_policy(RoleName=resource.name, PolicyArn=arn)
             if d.get("instance_profile"):
@@ -193,6 +203,9 @@ class RoleDriver:
         d = resource.desired
         name = resource.name
         with sdk_errors("update role", name):
+            boundary = d.get("permissions_boundary")
+            if boundary and boundary != current.get("permissions_boundary"):
+                iam.put_role_permissions_boundary(RoleName=name, PermissionsBoundary=boundary)
             if "trust" in d and canonical(d["trust"]) != canonical(current["trust"]):
                 iam.update_assume_role_policy(RoleName=name, PolicyDocument=json.dumps(d["trust"]))
             session = d.get("max_session_seconds", current["max_session_seconds"])
@@ -252,6 +265,10 @@ class RoleDriver:
         problems = []
         for statement in current["trust"].get("Statement", []):
             principal = statement.get("Principal")
-            if principal in ("*", {"AWS": "*"}):
+            if anyone_may_assume(principal):
                 problems.append("trust policy lets anyone assume the role")
+        boundary = resource.desired.get("permissions_boundary")
+        if boundary and current.get("permissions_boundary") != boundary:
+            have = current.get("permissions_boundary") or "none"
+            problems.append(f"permissions boundary is {have}, not {boundary}")
         return problems

@@ -1,0 +1,222 @@
+"""The IAM part of ``ProjectSpec``: managed policies made of grants, roles and their trust, and
+the rules the posture check shares with the spec validator (a spec the validator accepts never
+fails them after apply)."""
+
+import re
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
+
+_IAM = re.compile(r"^[\w+=,.@-]{1,64}$")
+
+POSTURE_REFUSES = "the posture check after apply would refuse this: "
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ---- IAM: statements are generated from what the spec references ------------------------------
+class BucketGrant(_Model):
+    bucket: str
+    prefix: str = ""
+    """Restrict object access to this folder (``orders/``); ListBucket gets the same prefix."""
+
+
+class ReadBucket(_Model):
+    read_bucket: BucketGrant
+
+
+class WriteBucket(_Model):
+    write_bucket: BucketGrant
+
+
+class PullImages(_Model):
+    pull_images: str
+    """An ECR repository from ``ecr_repositories``."""
+
+
+class PushImages(_Model):
+    push_images: str
+
+
+class ReadSecret(_Model):
+    read_secret: str
+    """A secret from ``secrets`` (decrypting with its KMS key is granted too)."""
+
+
+class WriteLogs(_Model):
+    write_logs: str
+    """A log group from ``log_groups``."""
+
+
+class PutMetrics(_Model):
+    put_metrics: str
+    """A CloudWatch namespace (PutMetricData has no resource; the namespace is a condition)."""
+
+
+def wildcard_actions(actions: Any) -> list[str]:
+    """``*`` and ``service:*`` of a statement's Action (a string or a list)."""
+    actions = [actions] if isinstance(actions, str) else list(actions or [])
+    return [a for a in actions if a == "*" or a.endswith(":*")]
+
+
+def any_resource(resources: Any) -> bool:
+    """A statement's Resource (a string or a list) holds ``*``: every resource."""
+    resources = [resources] if isinstance(resources, str) else list(resources or [])
+    return "*" in resources
+
+
+def wildcard_on_everything(statement: dict[str, Any]) -> str | None:
+    """The posture check's rule for a policy statement, shared with the spec validator."""
+    wild = wildcard_actions(statement.get("Action"))
+    if wild and any_resource(statement.get("Resource")):
+        return f"allows {wild} on resource *"
+    return None
+
+
+def anyone_may_assume(principal: Any) -> bool:
+    """The posture check's rule for a trust policy principal."""
+    return principal in ("*", {"AWS": "*"}, {"AWS": ["*"]})
+
+
+class ExplicitStatement(_Model):
+    """An escape hatch: written out in full. ``*`` actions or resources are only accepted here,
+    and only with ``allow_wildcard: true``; a wildcard action on resource ``*`` never (the
+    posture check refuses it after apply)."""
+
+    actions: tuple[str, ...] = Field(min_length=1)
+    resources: tuple[str, ...] = Field(min_length=1)
+    allow_wildcard: bool = False
+
+    @model_validator(mode="after")
+    def _wildcards(self) -> "ExplicitStatement":
+        wild = [a for a in self.actions if a == "*" or a.endswith(":*")]
+        if "*" in self.resources:
+            wild.append("resource *")
+        everything = wildcard_on_everything(
+            {"Action": list(self.actions), "Resource": list(self.resources)}
+        )
+        if everything:
+            raise ValueError(POSTURE_REFUSES + f"{everything} (name the resources)")
+        if wild and not self.allow_wildcard:
+            raise ValueError(
+                f"wildcards {wild} need allow_wildcard: true "
+                "(prefer a reference such as read_bucket)"
+            )
+        for action in self.actions:
+            if action != "*" and ":" not in action:
+                raise ValueError(f"action {action!r} is not service:Action")
+        return self
+
+
+class Explicit(_Model):
+    statement: ExplicitStatement
+
+
+_GRANTS: dict[str, type[_Model]] = {
+    "read_bucket": ReadBucket,
+    "write_bucket": WriteBucket,
+    "pull_images": PullImages,
+    "push_images": PushImages,
+    "read_secret": ReadSecret,
+    "write_logs": WriteLogs,
+    "put_metrics": PutMetrics,
+    "statement": Explicit,
+}
+
+
+def _grant_kind(value: Any) -> str | None:
+    """The grant's class name, from its one key: a bad grant gets its own errors only, not
+    those of every kind of grant (the class name is dropped from error locations)."""
+    if isinstance(value, dict):
+        return next((c.__name__ for k, c in _GRANTS.items() if k in value), None)
+    return type(value).__name__
+
+
+Grant = Annotated[
+    Annotated[ReadBucket, Tag("ReadBucket")]
+    | Annotated[WriteBucket, Tag("WriteBucket")]
+    | Annotated[PullImages, Tag("PullImages")]
+    | Annotated[PushImages, Tag("PushImages")]
+    | Annotated[ReadSecret, Tag("ReadSecret")]
+    | Annotated[WriteLogs, Tag("WriteLogs")]
+    | Annotated[PutMetrics, Tag("PutMetrics")]
+    | Annotated[Explicit, Tag("Explicit")],
+    Discriminator(
+        _grant_kind,
+        custom_error_type="grant",
+        custom_error_message=f"a grant is one of {', '.join(_GRANTS)}",
+    ),
+]
+
+
+class ManagedPolicy(_Model):
+    name: str
+    description: str = ""
+    grants: tuple[Grant, ...]
+
+    @field_validator("grants")
+    @classmethod
+    def _some(cls, value: tuple[Any, ...]) -> tuple[Any, ...]:
+        # Not Field(min_length=1): that one also fires when a grant is invalid.
+        if not value:
+            raise ValueError("a policy needs at least one grant")
+        return value
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not _IAM.match(value):
+            raise ValueError(f"{value!r} is not a valid IAM policy name")
+        return value
+
+
+class Trust(_Model):
+    service: str | None = None
+    """e.g. ``ec2.amazonaws.com``."""
+    aws: str | None = None
+    """An account id or role ARN."""
+
+    @model_validator(mode="after")
+    def _one(self) -> "Trust":
+        if (self.service is None) == (self.aws is None):
+            raise ValueError("trust needs exactly one of service or aws")
+        if self.service is not None and not self.service.endswith(".amazonaws.com"):
+            raise ValueError(f"trust service {self.service!r} is not *.amazonaws.com")
+        if anyone_may_assume({"AWS": self.aws}):
+            raise ValueError(POSTURE_REFUSES + "trust aws '*' lets anyone assume the role")
+        return self
+
+
+class Role(_Model):
+    name: str
+    description: str = ""
+    trust: Trust
+    policies: tuple[str, ...] = ()
+    """Managed policies from ``policies``."""
+    max_session_seconds: int = Field(default=3600, ge=3600, le=43200)
+    instance_profile: bool | None = None
+    """An instance profile of the same name holding the role (what EC2 needs); default: yes
+    when the trusted service is ec2.amazonaws.com."""
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not _IAM.match(value):
+            raise ValueError(f"{value!r} is not a valid IAM role name")
+        return value
+
+    @property
+    def wants_instance_profile(self) -> bool:
+        if self.instance_profile is not None:
+            return self.instance_profile
+        return self.trust.service == "ec2.amazonaws.com"
