@@ -14,7 +14,7 @@ from opswire.provisioning.aws.sdk import clear_provisioning_clients
 from opswire.provisioning.engine import apply_all, plan, undo, verify
 from opswire.provisioning.resources import MANAGED_BY_TAG, Context
 from opswire.provisioning.spec import ProjectSpec, parse_spec
-from tests.integration.log_shipping_support import REGION
+from tests.integration.aws_support import REGION
 from tests.unit.provisioning.test_write_role_policy import OWN_RESOURCE_REQUESTS
 
 STACK = "opswire-prod"
