@@ -179,7 +179,7 @@ def _json_fields(message: str) -> tuple[str, bytes]:
     text = get("message")
     if text.__class__ is not str:
         text = message.rstrip("\n")
-    fields: dict[str, Any] = {}
+    fields: dict[str, Any] = {"json": parsed}
     level = get("level")  # the common keys first: one lookup each for Powertools lines
     if level.__class__ is not str:
         level = _first_str(get, _LEVEL_KEYS)
@@ -196,11 +196,11 @@ def _json_fields(message: str) -> tuple[str, bytes]:
         if isinstance(record, dict):
             _add_lambda_json_record(fields, kind, record)
     try:
-        return text, b',"json":' + orjson.dumps(parsed) + (
-            b"," + orjson.dumps(fields)[1:-1] if fields else b""
-        )
+        encoded = orjson.dumps(fields)
     except TypeError:  # something orjson cannot write back: keep the text and the fields
-        return text, b"," + orjson.dumps(fields)[1:-1] if fields else b""
+        del fields["json"]
+        encoded = orjson.dumps(fields)
+    return text, b"," + encoded[1:-1] if len(encoded) > 2 else b""
 
 
 def _add_lambda_json_record(fields: dict[str, Any], kind: str, record: dict[str, Any]) -> None:
