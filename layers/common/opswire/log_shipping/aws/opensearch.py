@@ -1,11 +1,11 @@
-"""OpenSearch ``_bulk`` and ``_index_template`` over urllib3: the request signer by auth mode
-and the bulk sender.
+"""OpenSearch ``_bulk`` and ``_index_template`` over one HTTP connection: the request signer by
+auth mode and the bulk sender.
 
-Two requests are all a delivery needs, so there is no client library on this path: opensearch-py
-costs ~0.25 s of imports on the first delivery into a new container (requests, asyncio, ...),
-more than shipping 10,000 events. urllib3 is the HTTP layer opensearch-py used here, and botocore
-signs SigV4 as opensearch-py's ``Urllib3AWSV4SignerAuth`` did (same canonical request: method,
-URL with query string, body; ``X-Amz-Content-SHA256`` added).
+Two kinds of request are all a delivery needs, so there is no client library on this path:
+opensearch-py costs ~0.25 s of imports on the first delivery into a new container (requests,
+urllib3, asyncio, ...), more than shipping 10,000 events. The connection is ``http.client``
+(``http_connection``); botocore signs SigV4 as opensearch-py's ``Urllib3AWSV4SignerAuth`` did
+(same canonical request: method, URL with query string, body; ``X-Amz-Content-SHA256`` added).
 
 Auth modes: ``sigv4`` (Amazon OpenSearch Service, service name ``es``), ``aoss`` (OpenSearch
 Serverless, service name ``aoss``), ``basic`` (user and password from Secrets Manager), ``none``.
@@ -21,6 +21,7 @@ import json
 import time
 import zlib
 from collections.abc import Callable
+from http.client import HTTPException
 from typing import Any
 from urllib.parse import urlencode
 
@@ -33,6 +34,7 @@ from opswire.core.errors import (
     OpenSearchRetryableError,
 )
 from opswire.core.observability import logger
+from opswire.log_shipping.aws.http_connection import HttpConnection
 from opswire.log_shipping.shipper import BulkResult, ItemFailure
 
 # Only what the shipper reads: a 5,000-item answer shrinks from ~1.2 MB to ~120 kB (parsing the
@@ -116,14 +118,9 @@ class OpenSearchBulkTransport:
         gzip_level: int = 1,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        import urllib3
-
         self._endpoint = endpoint.rstrip("/")
-        self._path = urllib3.util.parse_url(self._endpoint).path or ""
         # No retries of its own: the shipper's loop retries, within the remaining time.
-        self._pool = urllib3.connection_from_url(
-            self._endpoint, retries=False, timeout=timeout_seconds, maxsize=1
-        )
+        self._connection = HttpConnection(self._endpoint)
         self._timeout = timeout_seconds
         self._sign = sign
         self._compress = _compressor(gzip_level)
@@ -175,18 +172,13 @@ class OpenSearchBulkTransport:
         self, method: str, path: str, body: bytes, headers: dict[str, str], timeout: float
     ) -> tuple[int, bytes]:
         """(status, body) of one request; ``OpenSearchRetryableError`` when it got no answer."""
-        from urllib3.exceptions import HTTPError, TimeoutError
-
         headers.update(self._sign(method, self._endpoint + path, body))
         try:
-            response = self._pool.urlopen(
-                method, self._path + path, body=body, headers=headers, timeout=timeout
-            )
+            return self._connection.request(method, path, body, headers, timeout)
         except TimeoutError as exc:
             raise OpenSearchRetryableError(f"request timed out after {timeout:.1f}s") from exc
-        except HTTPError as exc:
-            raise OpenSearchRetryableError(f"OpenSearch unreachable: {exc}") from exc
-        return response.status, response.data
+        except (OSError, HTTPException) as exc:
+            raise OpenSearchRetryableError(f"OpenSearch unreachable: {exc!r}") from exc
 
 
 def _compressor(level: int) -> Callable[[bytes], bytes] | None:
