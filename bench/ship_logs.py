@@ -27,6 +27,7 @@ delivery, at no more than its memory.
 import argparse
 import base64
 import contextlib
+import functools
 import gzip
 import importlib.util
 import io
@@ -301,6 +302,46 @@ def floor_seconds(event: dict[str, Any]) -> float:
     return time.perf_counter() - started
 
 
+def gzip_levels(event: dict[str, Any], runs: int) -> None:
+    """What LOG_GZIP_LEVEL costs on this payload's first bulk body: the transport's compressor
+    (ISA-L for 1-3, zlib for 4-9) next to zlib at the fast levels."""
+    import zlib
+
+    from opswire.log_shipping.aws.opensearch import _compressor
+    from opswire.log_shipping.bulk import body_of
+    from opswire.log_shipping.decode import decode_subscription
+    from opswire.log_shipping.documents import DocumentBuilder, LogSource
+
+    subscription = decode_subscription(event)
+    source = LogSource(subscription.log_group, subscription.log_stream, subscription.owner, "r")
+    items = DocumentBuilder(source, "logs-{group}-{date}").bulk_items(
+        subscription.log_events, "index", []
+    )
+    body = body_of(list(items))[: 5 * 2**20]  # LOG_MAX_BULK_BYTES
+    engines: list[tuple[str, Callable[[bytes], bytes]]] = []
+    for level in (1, 2, 3, 6):
+        compress = _compressor(level)
+        assert compress is not None
+        engines.append((f"LOG_GZIP_LEVEL={level} ({'isal' if level <= 3 else 'zlib'})", compress))
+    for level in (1, 2):
+        engines.append((f"zlib level {level}", functools.partial(_zlib_gzip, zlib, level)))
+    print(f"gzip of a {len(body) / 2**20:.1f} MiB bulk body (median of {runs}):", end="")
+    for name, compress in engines:
+        times = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            size = len(compress(body))
+            times.append(time.perf_counter() - started)
+        print(f"  {name} {statistics.median(times) * 1000:.1f} ms x{len(body) / size:.1f};",
+              end="")  # fmt: skip
+    print()
+
+
+def _zlib_gzip(zlib: Any, level: int, body: bytes) -> bytes:
+    compressor = zlib.compressobj(level, zlib.DEFLATED, 31)
+    return bytes(compressor.compress(body) + compressor.flush())
+
+
 def median(samples: list[Sample]) -> Sample:
     return {key: statistics.median(s[key] for s in samples) for key in samples[0]}
 
@@ -368,6 +409,7 @@ def bench_payload(
         f"{moment}: {ratio(result, moment, 'seconds', invert=True):.1f}x the baseline's events/s, "
         f"memory {ratio(result, moment, 'memory'):.2f}x" for moment in ("warm", "first")
     ))  # fmt: skip
+    gzip_levels(event, args.runs)
     return result
 
 
