@@ -21,6 +21,7 @@ import re
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -40,6 +41,7 @@ _REQUEST_ID_KEYS = (
     "aws_request_id",
     "AWSRequestId",
 )
+_CAMEL_HUMP = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _INDEX_UNSAFE = re.compile(r"[^a-z0-9_.-]+")
 _MAX_GROUP_IN_INDEX = 180  # index names are limited to 255 bytes
 _DAY_MS = 86_400_000
@@ -233,6 +235,7 @@ def _platform_fields(kind: str, request_id: str, line: str) -> bytes:
     return b"," + orjson.dumps({"request_id": request_id, "lambda": fields})[1:-1]
 
 
+@lru_cache(maxsize=256)  # a few metric names, in every platform record
 def _snake(name: str) -> str:
     """``durationMs`` -> ``duration_ms``, ``maxMemoryUsedMB`` -> ``max_memory_used_mb``."""
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+    return _CAMEL_HUMP.sub("_", name).lower()
