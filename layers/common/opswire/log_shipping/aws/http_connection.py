@@ -9,6 +9,7 @@ never reused.
 
 import http.client
 import select
+import threading
 from urllib.parse import urlsplit
 
 from opswire.core.errors import ConfigurationError
@@ -24,12 +25,20 @@ class HttpConnection:
         self._port = parts.port
         self.path_prefix = parts.path.rstrip("/")
         self._connection: http.client.HTTPConnection | None = None
+        # One request at a time (the local platform may run two invocations in threads).
+        self._lock = threading.Lock()
 
     def request(
         self, method: str, path: str, body: bytes, headers: dict[str, str], timeout: float
     ) -> tuple[int, bytes]:
         """(status, body). Raises ``TimeoutError`` when the answer is late, ``OSError`` or
         ``http.client.HTTPException`` when there is none."""
+        with self._lock:
+            return self._request(method, path, body, headers, timeout)
+
+    def _request(
+        self, method: str, path: str, body: bytes, headers: dict[str, str], timeout: float
+    ) -> tuple[int, bytes]:
         connection = self._connection
         if connection is not None and _closed_by_server(connection):
             self.close()

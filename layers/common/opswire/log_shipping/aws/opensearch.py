@@ -11,7 +11,7 @@ Auth modes: ``sigv4`` (Amazon OpenSearch Service, service name ``es``), ``aoss``
 Serverless, service name ``aoss``), ``basic`` (user and password from Secrets Manager), ``none``.
 
 Bodies are gzip-compressed (``LOG_GZIP_LEVEL``; 0 sends them as they are). Levels 1-3 use
-ISA-L (python-isal): on log NDJSON it compresses 3-4x faster than zlib's level 1 (10x on
+ISA-L (python-isal): on log NDJSON it compresses 3-6x faster than zlib's level 1 (10-15x on
 incompressible text) at the ratio of zlib's level 2; levels 4-9 use zlib. docs/performance.md
 has the figures.
 """
