@@ -1,5 +1,5 @@
 """ShipLogsFunction against a local HTTP server answering like OpenSearch 2.x, through the real
-transport (urllib3, SigV4 by botocore): every input event ends indexed exactly once by id or in
+transport (http.client, SigV4 by botocore): every input event ends indexed exactly once by id or in
 the dead-letter bucket (moto S3) with its error."""
 
 import gzip

@@ -14,7 +14,7 @@ Destinations are cached per container (the OpenSearch connection is reused, and 
 the index template install answered).
 
 Imports: what a delivery needs is imported with this module (ShipLogsFunction's cold start, as
-when its handler imported it); the HTTP transport (urllib3), Secrets Manager and the
+when its handler imported it); the HTTP transport (http.client), Secrets Manager and the
 subscription side are imported on first use.
 """
 
