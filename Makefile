@@ -122,7 +122,7 @@ pytest: .venv .tools/sam $(OCTOKIT_INDEX) $(IAM_SIMULATE)
 	$(VENV)/bin/pytest -q
 
 bench: .venv
-	@for script in bench/*.py; do echo "== $$script"; $(VENV)/bin/python "$$script"; done
+	@for script in bench/[!_]*.py; do echo "== $$script"; $(VENV)/bin/python "$$script"; done
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache dist

@@ -1,7 +1,7 @@
 """A local HTTP server that answers ``_bulk`` and ``_index_template`` like OpenSearch 2.x.
 
 It is a real HTTP server (pytest-httpserver, threaded), so the client under test is the real
-opensearch-py transport: real NDJSON, real gzip bodies, real SigV4 or basic-auth headers. The
+transport (http.client): real NDJSON, real gzip bodies, real SigV4 or basic-auth headers. The
 fake keeps an in-memory store keyed by (index, id), a dynamic mapping per index (the first type
 seen for a field wins; a conflicting value is a ``mapper_parsing_exception``, as in OpenSearch),
 index templates (mappings and ``data_stream`` of the matching template apply to new indices),

@@ -1,6 +1,6 @@
 """ShipLogsFunction against a local HTTP server answering like OpenSearch 2.x, through the real
-opensearch-py transport: every input event ends indexed exactly once by id or in the dead-letter
-bucket (moto S3) with its error."""
+transport (http.client, SigV4 by botocore): every input event ends indexed exactly once by id or in
+the dead-letter bucket (moto S3) with its error."""
 
 import gzip
 import json
@@ -172,7 +172,7 @@ def test_a_413_body_is_split_and_a_document_too_large_alone_is_dead_lettered(
     fake.max_body_bytes = 6_000
     # Random text compresses badly: 40 events of ~300 bytes make a body well over the limit.
     lines = [f"event {n} {secrets.token_hex(150)}" for n in range(40)]
-    lines[13] = "huge " + secrets.token_hex(5_000)  # alone over the limit, even gzipped
+    lines[13] = "huge " + secrets.token_hex(8_000)  # alone over the limit, even gzipped
 
     result = ship_logs(subscription_event(lines))
 

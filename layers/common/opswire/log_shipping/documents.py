@@ -21,6 +21,7 @@ import re
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -40,6 +41,7 @@ _REQUEST_ID_KEYS = (
     "aws_request_id",
     "AWSRequestId",
 )
+_CAMEL_HUMP = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _INDEX_UNSAFE = re.compile(r"[^a-z0-9_.-]+")
 _MAX_GROUP_IN_INDEX = 180  # index names are limited to 255 bytes
 _DAY_MS = 86_400_000
@@ -83,18 +85,26 @@ class DocumentBuilder:
     ) -> Iterator[BulkItem]:
         """The document of every event, encoded as a ``_bulk`` item, in one loop: the hot path
         of the shipper (a 10,000-event delivery runs it 10,000 times), so what repeats is
-        hoisted out. Events without id or timestamp go to ``invalid`` instead."""
+        hoisted out, and the source line is joined from orjson pieces, without a document dict,
+        in a fixed key order: ``@timestamp``, ``message``, the origin fields, then ``json``,
+        ``level``, ``request_id``, ``lambda``. Events without id or timestamp go to
+        ``invalid`` instead."""
         source = self._source
-        group, stream, owner, region = (
-            source.log_group,
-            source.log_stream,
-            source.owner,
-            source.region,
-        )
         dumps = orjson.dumps
         join = b"".join
+        # ,"log_group":...,"log_stream":...,"owner":...,"region":... : the same in every document
+        origin = dumps(
+            {
+                "log_group": source.log_group,
+                "log_stream": source.log_stream,
+                "owner": source.owner,
+                "region": source.region,
+            }
+        )
+        origin = b"," + origin[1:-1]
+        millis_text = _MILLIS
         last_second = -1
-        second_text = ""
+        time_prefix = b""
         index = ""
         prefix = b""
         last_day = -1
@@ -116,43 +126,40 @@ class DocumentBuilder:
             if second != last_second:
                 last_second = second
                 second_text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+                time_prefix = b'}}\n{"@timestamp":"' + second_text.encode() + b"."
                 day = second // 86_400
                 if day != last_day:
                     last_day = day
                     index = self.index_for(timestamp)
                     prefix = action_prefix(op, index)
-            document: dict[str, Any] = {
-                "@timestamp": f"{second_text}.{millis:03d}Z",
-                "message": message.rstrip("\n"),
-                "log_group": group,
-                "log_stream": stream,
-                "owner": owner,
-                "region": region,
-            }
-            _enrich(document, message)
-            try:
-                encoded = dumps(document)
-            except TypeError:  # e.g. an integer beyond 64 bits in parsed JSON: keep the text
-                document.pop("json", None)
-                encoded = dumps(document)
-            yield BulkItem(
-                op, index, doc_id, join((prefix, dumps(doc_id), b"}}\n", encoded, b"\n"))
-            )
+            text, fields = _parsed_fields(message)
+            line = join(
+                (prefix, dumps(doc_id), time_prefix, millis_text[millis], dumps(text), origin,
+                 fields, b"}\n")
+            )  # fmt: skip
+            yield BulkItem(op, index, doc_id, line)
 
 
-def _enrich(document: dict[str, Any], message: str) -> None:
+# What follows the @timestamp's seconds: ``<millis>Z","message":``, for every millisecond.
+_MILLIS = [f'{n:03d}Z","message":'.encode() for n in range(1000)]
+
+
+def _parsed_fields(message: str) -> tuple[str, bytes]:
+    """The document's ``message`` and its parsed fields as JSON members (``,"json":{...},...``;
+    empty for text)."""
     first = message[:1]
     if first == "{" or (first.isspace() and message.lstrip().startswith("{")):
-        _add_json_fields(document, message)
-    elif first == "S" or first == "E" or first == "R":
+        return _json_fields(message)
+    if first == "S" or first == "E" or first == "R":
         found = _PLATFORM_LINE.match(message)
         if found is not None:
-            _add_platform_fields(document, found.group(1), found.group(2), message)
+            return message.rstrip("\n"), _platform_fields(found.group(1), found.group(2), message)
     elif first == "[":
         found = _RUNTIME_TEXT_LINE.match(message)
         if found is not None:
-            document["level"] = found.group(1).upper()
-            document["request_id"] = found.group(2)
+            fields = {"level": found.group(1).upper(), "request_id": found.group(2)}
+            return message.rstrip("\n"), b"," + orjson.dumps(fields)[1:-1]
+    return message.rstrip("\n"), b""
 
 
 def _first_str(get: Any, keys: tuple[str, ...]) -> str | None:
@@ -163,50 +170,56 @@ def _first_str(get: Any, keys: tuple[str, ...]) -> str | None:
     return None
 
 
-def _add_json_fields(document: dict[str, Any], message: str) -> None:
+def _json_fields(message: str) -> tuple[str, bytes]:
     try:
         parsed = orjson.loads(message)
     except orjson.JSONDecodeError:
-        return  # looks like JSON, is not: stays text
+        return message.rstrip("\n"), b""  # looks like JSON, is not: stays text
     if parsed.__class__ is not dict:
-        return
-    document["json"] = parsed
+        return message.rstrip("\n"), b""
     get = parsed.get
     text = get("message")
-    if text.__class__ is str:
-        document["message"] = text
+    if text.__class__ is not str:
+        text = message.rstrip("\n")
+    fields: dict[str, Any] = {"json": parsed}
     level = get("level")  # the common keys first: one lookup each for Powertools lines
     if level.__class__ is not str:
         level = _first_str(get, _LEVEL_KEYS)
     if level is not None:
-        document["level"] = level.upper()
+        fields["level"] = level.upper()
     request_id = get("function_request_id")
     if request_id.__class__ is not str:
         request_id = _first_str(get, _REQUEST_ID_KEYS)
     if request_id is not None:
-        document["request_id"] = request_id
+        fields["request_id"] = request_id
     kind = get("type")
     if kind.__class__ is str and kind.startswith("platform."):
         record = get("record")
         if isinstance(record, dict):
-            _add_lambda_json_record(document, kind, record)
+            _add_lambda_json_record(fields, kind, record)
+    try:
+        encoded = orjson.dumps(fields)
+    except TypeError:  # something orjson cannot write back: keep the text and the fields
+        del fields["json"]
+        encoded = orjson.dumps(fields)
+    return text, b"," + encoded[1:-1] if len(encoded) > 2 else b""
 
 
-def _add_lambda_json_record(document: dict[str, Any], kind: str, record: dict[str, Any]) -> None:
+def _add_lambda_json_record(fields: dict[str, Any], kind: str, record: dict[str, Any]) -> None:
     """Lambda's JSON log format: platform.start / platform.report / ..."""
     lambda_fields: dict[str, Any] = {"event": kind.removeprefix("platform.").upper()}
     request_id = record.get("requestId")
     if isinstance(request_id, str):
-        document["request_id"] = lambda_fields["request_id"] = request_id
+        fields["request_id"] = lambda_fields["request_id"] = request_id
     metrics = record.get("metrics")
     if isinstance(metrics, dict):
         for name, value in metrics.items():
             if isinstance(value, int | float):
                 lambda_fields[_snake(name)] = value
-    document["lambda"] = lambda_fields
+    fields["lambda"] = lambda_fields
 
 
-def _add_platform_fields(document: dict[str, Any], kind: str, request_id: str, line: str) -> None:
+def _platform_fields(kind: str, request_id: str, line: str) -> bytes:
     fields: dict[str, Any] = {"event": kind, "request_id": request_id}
     if kind == "REPORT":
         for name, value, unit in _REPORT_METRIC.findall(line):
@@ -219,10 +232,10 @@ def _add_platform_fields(document: dict[str, Any], kind: str, request_id: str, l
         version = _START_VERSION.search(line)
         if version is not None:
             fields["version"] = version.group(1)
-    document["request_id"] = request_id
-    document["lambda"] = fields
+    return b"," + orjson.dumps({"request_id": request_id, "lambda": fields})[1:-1]
 
 
+@lru_cache(maxsize=256)  # a few metric names, in every platform record
 def _snake(name: str) -> str:
     """``durationMs`` -> ``duration_ms``, ``maxMemoryUsedMB`` -> ``max_memory_used_mb``."""
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+    return _CAMEL_HUMP.sub("_", name).lower()

@@ -7,8 +7,8 @@ a 5xx or a timeout of the whole request, cannot split a batch the cluster answer
 serializes every action through the client's serializer on every attempt. Here every item is
 serialized once (``bulk``), failed items are retried alone with exponential backoff and full
 jitter while the remaining time allows, and everything that is not indexed in the end comes back
-as a dead-letter record with its last error. The HTTP requests themselves go through
-opensearch-py's transport (``opswire.log_shipping.aws.opensearch``).
+as a dead-letter record with its last error. The HTTP requests themselves go through one
+``http.client`` connection (``opswire.log_shipping.aws.opensearch``).
 """
 
 import random

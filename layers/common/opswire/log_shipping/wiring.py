@@ -10,11 +10,12 @@ Destinations, chosen by settings:
 * else nowhere: every send fails with ``OpenSearchNotConfiguredError``, so every document goes
   to the dead-letter bucket and ``opswire logs replay`` can ship it once an endpoint is set.
 
-Destinations are cached per container (the OpenSearch connection pool is reused).
+Destinations are cached per container (the OpenSearch connection is reused, and so is what
+the index template install answered).
 
 Imports: what a delivery needs is imported with this module (ShipLogsFunction's cold start, as
-when its handler imported it); opensearch-py, Secrets Manager and the subscription side are
-imported on first use.
+when its handler imported it); the HTTP transport (http.client), Secrets Manager and the
+subscription side are imported on first use.
 """
 
 from collections.abc import Sequence
@@ -122,13 +123,11 @@ def _opensearch(
     timeout: float,
     gzip_level: int,
 ) -> LogDestination:
-    # Keyed by the credentials too: a rotated basic-auth secret gets a new client.
-    from opswire.log_shipping.aws.opensearch import OpenSearchBulkTransport, build_opensearch_client
+    # Keyed by the credentials too: a rotated basic-auth secret gets a new transport.
+    from opswire.log_shipping.aws.opensearch import OpenSearchBulkTransport, request_signer
 
-    client = build_opensearch_client(
-        endpoint, auth, region, basic_credentials=basic, timeout_seconds=timeout
-    )
-    return OpenSearchBulkTransport(client, gzip_level=gzip_level)
+    sign = request_signer(auth, region, basic_credentials=basic)
+    return OpenSearchBulkTransport(endpoint, sign, timeout_seconds=timeout, gzip_level=gzip_level)
 
 
 def clear_destination_cache() -> None:

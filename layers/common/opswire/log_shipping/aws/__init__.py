@@ -1,4 +1,4 @@
-"""Log shipping's adapters: OpenSearch ``_bulk`` over opensearch-py's transport (``opensearch``),
+"""Log shipping's adapters: OpenSearch ``_bulk`` over http.client (``opensearch``),
 the destinations without OpenSearch (``destinations``), the S3 dead-letter bucket
 (``s3_dead_letters``) and CloudWatch Logs subscription filters (``log_subscriptions``). Each
 implements a ``typing.Protocol`` of the domain; SDK errors become ``opswire.core.errors``
