@@ -2,7 +2,7 @@
 ``_index_template`` as OpenSearch 2.x does and appends every ``_bulk`` body to an NDJSON file.
 
 When the stack's ``OpenSearchEndpoint`` is empty, the local platform points ShipLogsFunction's
-``OPENSEARCH_ENDPOINT`` here (auth ``none``), so the real transport (opensearch-py, gzip, the
+``OPENSEARCH_ENDPOINT`` here (auth ``none``), so the real transport (its HTTP connection, gzip, the
 answer's items) runs locally too and the shipped layer holds nothing local. The file can be
 posted to a real cluster later: ``curl -XPOST .../_bulk --data-binary @file``.
 """
