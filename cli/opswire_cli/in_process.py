@@ -18,7 +18,8 @@ from opswire_cli.settings_document import (
 )
 
 if TYPE_CHECKING:
-    from opswire_local.platform import LocalPlatform, PlatformOptions
+    from opswire_local.options import PlatformOptions
+from opswire_local.platform import LocalPlatform
 
 
 def find_root(start: Path) -> Path:
@@ -64,7 +65,7 @@ def add_platform_options(parser: argparse.ArgumentParser, *, time_scale: bool = 
 def platform_options(args: argparse.Namespace) -> PlatformOptions:
     """The options of a local platform; its settings are `opswire config set --local`'s file
     with ``--setting`` over it, validated as the deployed stack would validate them."""
-    from opswire_local.platform import PlatformOptions
+    from opswire_local.options import PlatformOptions
 
     root = (args.root or find_root(Path.cwd())).resolve()
     forward_url = os.environ.get("OPSWIRE_SLACK_WEBHOOK_URL") or None

@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl, urlencode
 from opswire_local.template import ACCOUNT_ID, REGION
 
 if TYPE_CHECKING:
-    from opswire_local.routing import LogSubscription, Route, Rule
+    from opswire_local.bindings import LogSubscription, Route, Rule
 
 LOCAL_API_ID = "localapi"
 """HttpApi resources are named ``localapi<id>`` locally: their URLs point at the gateway."""

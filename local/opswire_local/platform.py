@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from opswire_local import deploy_local, moto_beanstalk, secrets_rotation
+from opswire_local.bindings import LogSubscription, Route, Rule
 from opswire_local.events import email_notification
 from opswire_local.lambda_runtime import FunctionSpec, InProcessLambdaRuntime, install_moto_patch
 from opswire_local.log_sink import LocalOpenSearch
@@ -32,39 +33,12 @@ from opswire_local.moto_patches import (
     patch_sns_lambda_delivery,
     scale_step_functions_time,
 )
-from opswire_local.routing import Delivered, DeliveryError, LogSubscription, Route, Router, Rule
+from opswire_local.options import PlatformOptions
+from opswire_local.routing import Delivered, DeliveryError, Router
 from opswire_local.sinks import LogSinkFile, SlackOutbox
 from opswire_local.stack import LocalStack
 from opswire_local.template import ACCOUNT_ID, REGION, Template
 from opswire_local.waits import Executions
-
-
-@dataclass
-class PlatformOptions:
-    root: Path
-    parameters: dict[str, str] = field(default_factory=dict)
-    stack_name: str = "opswire-local"
-    # Slack: by default the secret points at the local outbox; ``slack_webhook_url`` replaces it
-    # (tests point it at a failing server); ``forward_slack_to`` makes the outbox forward.
-    slack_webhook_url: str | None = None
-    forward_slack_to: str | None = None
-    # Step Functions Wait states and Retry intervals are multiplied by this factor locally.
-    time_scale: float = 0.05
-    execution_timeout_seconds: float = 120.0
-    # Logs, the Slack outbox and the address of a running ``local up`` (default: <root>/.opswire).
-    state_dir: Path | None = None
-    # Slack app (bot token) mode locally, served by the outbox; False = incoming-webhook mode.
-    slack_app: bool = True
-    # Where HttpApi URLs point locally (the gateway of ``opswire local up``).
-    api_url: str = "http://127.0.0.1:3000"
-    # Values for AWS::SSM::Parameter resources, by logical id (e.g. a routing table for tests).
-    ssm_parameters: dict[str, str] = field(default_factory=dict)
-    # The stack's settings document (`opswire config set`; the CLI adds <state dir>/settings.json).
-    settings: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def state_path(self) -> Path:
-        return self.state_dir or self.root / ".opswire"
 
 
 @dataclass
@@ -170,7 +144,7 @@ class LocalPlatform:
         stack.enter_context(patch_sns_lambda_delivery(self.invoke_async))
         stack.enter_context(scale_step_functions_time(self.options.time_scale))
         stack.enter_context(atomic_dynamodb_writes())
-        stack.enter_context(secrets_rotation.rotation_semantics(self))
+        stack.enter_context(secrets_rotation.rotation_semantics(self.emit_event))
         stack.enter_context(deploy_local.ecs_rollout_semantics())
         stack.enter_context(moto_beanstalk.beanstalk_semantics())
         stack.enter_context(self.opensearch)

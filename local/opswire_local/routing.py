@@ -12,11 +12,11 @@ retried as configured, then go to the function's dead-letter queue; their failur
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from opswire_local.bindings import Rule
 from opswire_local.events import (
     cloudwatch_logs_event,
     eventbridge_event,
@@ -25,7 +25,7 @@ from opswire_local.events import (
     rule_target_input,
     scheduled_event,
 )
-from opswire_local.template import ACCOUNT_ID, REGION
+from opswire_local.template import REGION
 
 if TYPE_CHECKING:
     from opswire_local.lambda_runtime import InProcessLambdaRuntime
@@ -34,48 +34,6 @@ if TYPE_CHECKING:
 
 class DeliveryError(Exception):
     """The SOURCE or event file cannot be delivered (unknown topic, rule, route, bad JSON...)."""
-
-
-@dataclass
-class Rule:
-    """An EventBridge rule or schedule of the template, with its one target."""
-
-    logical_id: str
-    event_name: str
-    target_kind: str  # "function" | "statemachine"
-    target: str  # function name or state machine ARN
-    pattern: dict[str, Any] | None = None
-    schedule: str | None = None
-    input: str | None = None
-    input_path: str | None = None
-    input_transformer: dict[str, Any] | None = None
-
-    @property
-    def arn(self) -> str:
-        return f"arn:aws:events:{REGION}:{ACCOUNT_ID}:rule/{self.logical_id}"
-
-
-@dataclass
-class Route:
-    method: str
-    path: str
-    function: str
-
-    def match(self, method: str, path: str) -> dict[str, str] | None:
-        if self.method not in ("ANY", method.upper()):
-            return None
-        pattern = re.sub(r"\\\{(\w+)\\\+\\\}", r"(?P<\1>.+)", re.escape(self.path))
-        pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", pattern)
-        found = re.fullmatch(pattern, path)
-        return None if found is None else found.groupdict()
-
-
-@dataclass
-class LogSubscription:
-    log_group: str
-    filter_name: str
-    filter_pattern: str
-    function: str
 
 
 @dataclass

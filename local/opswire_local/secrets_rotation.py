@@ -20,16 +20,12 @@ import json
 import secrets
 import string
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from unittest import mock
 
 from opswire_local.template import ACCOUNT_ID, REGION, PhysicalResource
-
-if TYPE_CHECKING:
-    from opswire_local.platform import LocalPlatform
-    from opswire_local.stack import LocalStack
 
 
 def rotation_failed_event(secret_arn: str, function_arn: str, step: str) -> dict[str, Any]:
@@ -64,7 +60,7 @@ def rotation_failed_event(secret_arn: str, function_arn: str, step: str) -> dict
 
 
 @contextlib.contextmanager
-def rotation_semantics(platform: LocalPlatform) -> Iterator[None]:
+def rotation_semantics(emit_event: Callable[[dict[str, Any]], None]) -> Iterator[None]:
     from moto.awslambda.models import LambdaBackend
     from moto.secretsmanager.exceptions import InvalidRequestException
     from moto.secretsmanager.models import SecretsManagerBackend
@@ -108,7 +104,7 @@ def rotation_semantics(platform: LocalPlatform) -> Iterator[None]:
             )
             secret.set_default_version_id(current)  # moto moved it to the failed version
             step, function = failed[0]
-            platform.emit_event(rotation_failed_event(secret.arn, function, step))
+            emit_event(rotation_failed_event(secret.arn, function, step))
         return result
 
     with mock.patch.object(SecretsManagerBackend, "rotate_secret", rotate_secret):
@@ -116,11 +112,11 @@ def rotation_semantics(platform: LocalPlatform) -> Iterator[None]:
 
 
 # ---- the stack's secrets ----------------------------------------------------------------------
-def create_secret(stack: LocalStack, logical_id: str, resource: dict[str, Any]) -> PhysicalResource:
+def create_secret(properties: dict[str, Any], default_name: str) -> PhysicalResource:
+    """``properties``: the resource's, resolved; ``default_name`` when they name none."""
     import boto3
 
-    properties = stack.resolve(resource.get("Properties") or {})
-    name = properties.get("Name") or f"{stack.options.stack_name}-{logical_id}"
+    name = properties.get("Name") or default_name
     value = properties.get("SecretString")
     generate = properties.get("GenerateSecretString")
     if value is None and generate is not None:
@@ -134,14 +130,11 @@ def create_secret(stack: LocalStack, logical_id: str, resource: dict[str, Any]) 
     return PhysicalResource(ref=arn, attributes={"Id": arn})
 
 
-def create_rotation_schedule(
-    stack: LocalStack, logical_id: str, resource: dict[str, Any]
-) -> PhysicalResource:
-    """Configure rotation; like CloudFormation (RotateImmediatelyOnUpdate defaults to true),
-    the first rotation runs at once."""
+def create_rotation_schedule(properties: dict[str, Any]) -> PhysicalResource:
+    """Configure rotation (``properties``: the resource's, resolved); like CloudFormation
+    (RotateImmediatelyOnUpdate defaults to true), the first rotation runs at once."""
     import boto3
 
-    properties = stack.resolve(resource.get("Properties") or {})
     rules = {
         key: int(value) if key == "AutomaticallyAfterDays" else value
         for key, value in (properties.get("RotationRules") or {}).items()

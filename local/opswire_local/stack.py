@@ -21,9 +21,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from opswire_local import deploy_local, secrets_rotation
+from opswire_local.bindings import LogSubscription, Route, Rule
 from opswire_local.events import LOCAL_API_ID, local_api_url
 from opswire_local.lambda_runtime import FunctionSpec, InProcessLambdaRuntime
-from opswire_local.routing import LogSubscription, Route, Rule
 from opswire_local.sinks import SlackOutbox
 from opswire_local.template import (
     ACCOUNT_ID,
@@ -36,7 +36,7 @@ from opswire_local.template import (
 )
 
 if TYPE_CHECKING:
-    from opswire_local.platform import PlatformOptions
+    from opswire_local.options import PlatformOptions
 
 # Parameters without a template default get these locally (documented in the README).
 LOCAL_PARAMETER_DEFAULTS = {
@@ -281,12 +281,15 @@ class LocalStack:
 
     # ---- secrets (opswire_local.secrets_rotation) -----------------------------------------------
     def _create_secret(self, logical_id: str, resource: dict[str, Any]) -> PhysicalResource:
-        return secrets_rotation.create_secret(self, logical_id, resource)
+        properties = self.resolve(resource.get("Properties") or {})
+        return secrets_rotation.create_secret(properties, f"{self.options.stack_name}-{logical_id}")
 
     def _create_rotation_schedule(
         self, logical_id: str, resource: dict[str, Any]
     ) -> PhysicalResource:
-        return secrets_rotation.create_rotation_schedule(self, logical_id, resource)
+        return secrets_rotation.create_rotation_schedule(
+            self.resolve(resource.get("Properties") or {})
+        )
 
     # ---- compute: functions, state machines and their events ------------------------------------
     def _create_function(self, logical_id: str, resource: dict[str, Any]) -> PhysicalResource:

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from opswire_local.gateway import announce, make_server, start_aws_endpoint
-from opswire_local.platform import LocalPlatform, PlatformOptions
+from opswire_local.options import PlatformOptions
+from opswire_local.platform import LocalPlatform
 from tests.conftest import REPO_ROOT
 
 PlatformFactory = Callable[..., LocalPlatform]

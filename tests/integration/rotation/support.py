@@ -22,7 +22,8 @@ from typing import Any
 import boto3
 import pytest
 
-from opswire_local.platform import LocalPlatform, PlatformOptions
+from opswire_local.options import PlatformOptions
+from opswire_local.platform import LocalPlatform
 from opswire_local.template import ACCOUNT_ID, REGION
 from tests.conftest import REPO_ROOT
 from tests.integration.tls_support import Tls, env

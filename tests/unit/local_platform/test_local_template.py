@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.utilities.data_classes import CloudWatchLogsEvent
 
+from opswire_local.bindings import LogSubscription, Route, Rule
 from opswire_local.events import (
     _transform,
     cloudwatch_logs_event,
     http_api_event,
     rule_target_input,
 )
-from opswire_local.routing import LogSubscription, Route, Rule
 from opswire_local.template import (
     ACCOUNT_ID,
     REGION,

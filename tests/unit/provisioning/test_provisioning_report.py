@@ -5,8 +5,8 @@ import json
 from opswire.channels.notice import render_notice_email, render_notice_slack
 from opswire.core.settings import ProvisioningSettings
 from opswire.provisioning.engine import Change, Plan, PlanItem, UndoResult
+from opswire.provisioning.models import TaskInput
 from opswire.provisioning.report import plan_notice, render_plan
-from opswire.provisioning.service import TaskInput
 from opswire.provisioning.spec import parse_spec
 
 SPEC = {"name": "demo", "buckets": [{"name": "demo-bucket"}]}

@@ -9,7 +9,7 @@ from opswire.provisioning.engine import Plan
 from opswire.provisioning.spec import ProjectSpec
 
 if TYPE_CHECKING:
-    from opswire.provisioning.service import TaskInput
+    from opswire.provisioning.models import TaskInput
 
 SYMBOLS = {"create": "+", "update": "~", "unchanged": "=", "would-delete": "-"}
 

@@ -8,48 +8,24 @@ called for a task that does not need it.
 """
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Literal
-
-from pydantic import BaseModel, ConfigDict
+from typing import TYPE_CHECKING, Any
 
 from opswire.core.errors import PostureViolationError, TaskInputError
 from opswire.core.settings import ProvisioningSettings
 from opswire.provisioning.engine import (
-    ApplyResult,
     Drivers,
-    Plan,
-    PostureFinding,
-    UndoResult,
     apply_resource,
     find,
     plan,
     undo,
     verify,
 )
+from opswire.provisioning.models import TaskInput
 from opswire.provisioning.resources import Context, expand
 from opswire.provisioning.spec import ProjectSpec, parse_spec
 
 if TYPE_CHECKING:
     from opswire.channels.ports import EmailSender, SlackPoster
-
-Task = Literal["plan", "apply", "verify", "undo", "notify"]
-
-
-class TaskInput(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    task: Task
-    spec: dict[str, Any]
-    execution_id: str = "manual"
-    kind: str = ""
-    name: str = ""
-    plan: Plan | None = None
-    findings: list[PostureFinding] = []
-    results: list[ApplyResult] = []
-    undo: UndoResult | None = None
-    error: dict[str, Any] | None = None
-    notice: Literal["plan", "approval", "done", "failed"] = "plan"
-    task_token: str | None = None
 
 
 def context_for(settings: ProvisioningSettings, account: str) -> Context:
