@@ -8,7 +8,6 @@ locally and on a deployed stack (an operator allowed to invoke the function).
 
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
@@ -35,11 +34,9 @@ def confirm(deployment_id: str, decision: str) -> Response[str]:
 
 @app.post("/deployments/<deployment_id>/<decision>")
 def decide_route(deployment_id: str, decision: str) -> Response[str]:
-    event = app.current_event
-    params: dict[str, str | None] = dict(event.query_string_parameters or {})
-    params.update(dict(parse_qsl(event.decoded_body or "")))
+    request = app.current_event.raw_event
     settings = load_settings(DeployApprovalSettings)
-    return _response(decide_by_link(deployment_id, decision, params, settings, _now))
+    return _response(decide_by_link(deployment_id, decision, request, settings, _now))
 
 
 def _now() -> datetime:

@@ -1,6 +1,5 @@
 """HttpApi POST /webhooks/github: verify the signature, filter, deduplicate, start a deployment."""
 
-import base64
 import json
 from typing import Any
 
@@ -14,10 +13,8 @@ from opswire.deployments.wiring import answer_webhook
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = load_settings(DeployWebhookSettings)
-    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
-    raw = event.get("body") or ""
-    body = base64.b64decode(raw) if event.get("isBase64Encoded") else str(raw).encode()
-    answer = answer_webhook(headers, body, settings)
+    answer = answer_webhook(event, settings)
+    headers = event.get("headers") or {}
     logger.info(
         "webhook answered",
         extra={

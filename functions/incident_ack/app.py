@@ -36,7 +36,7 @@ def acknowledge(incident_id: str) -> Response[str]:
     event = app.current_event
     answer = alarm_wiring.acknowledge_by_link(
         incident_id,
-        event.decoded_body,
+        event.raw_event,
         event.query_string_parameters or {},
         load_settings(IncidentAckSettings),
         datetime.now(UTC),
@@ -51,8 +51,7 @@ def slack_interactions() -> Response[str]:
     now = time.time()
     router = alarm_wiring.slack_interactions(settings, now)
     deployment_wiring.register_slack_actions(router, settings, datetime.fromtimestamp(now, UTC))
-    event = app.current_event
-    return _response(router.answer(event.decoded_body or "", event.headers))
+    return _response(router.answer_request(app.current_event.raw_event))
 
 
 def _response(answer: HttpAnswer) -> Response[str]:

@@ -240,18 +240,23 @@ def confirm_ack_link(
 
 def acknowledge_by_link(
     incident_id: str,
-    body: str | None,
+    request: Mapping[str, Any],
     query: Mapping[str, str],
     settings: "IncidentAckSettings",
     now: datetime,
 ) -> HttpAnswer:
-    """POST on an acknowledgement link (``exp`` and ``sig`` in the form ``body`` or the query):
-    verified, then the incident is acknowledged and the Slack threads are told."""
+    """POST on an acknowledgement link (``exp`` and ``sig`` in the form body of the HTTP API
+    event ``request``, or in the query): verified, then the incident is acknowledged and the
+    Slack threads are told."""
     from opswire.alarms import acknowledgement
     from opswire.channels.factory import interaction_bot
+    from opswire.channels.http_input import BadInput, BodyLimit, request_text
     from opswire.channels.interactions import form_fields
 
-    form = form_fields(body)
+    try:
+        form = form_fields(request_text(request, BodyLimit.ACK_FORM))
+    except BadInput as bad:
+        return HttpAnswer(bad.status, "text/plain; charset=utf-8", bad.message)
     return acknowledgement.acknowledge_by_link(
         incident_id,
         form.get("exp") or query.get("exp"),

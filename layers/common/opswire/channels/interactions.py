@@ -12,6 +12,15 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import parse_qs
 
+from opswire.channels.http_input import (
+    MAX_JSON_DEPTH,
+    BadInput,
+    BodyLimit,
+    json_depth,
+    request_headers,
+    request_text,
+)
+
 
 @dataclass(frozen=True)
 class HttpAnswer:
@@ -43,6 +52,14 @@ class SlackInteractions:
                 raise ValueError(f"Slack action_id {action_id!r} is registered twice")
             self._handlers[action_id] = handler
 
+    def answer_request(self, request: Mapping[str, Any]) -> HttpAnswer:
+        """The HTTP API event ``request``: its body decoded and size-checked, then answered."""
+        try:
+            body = request_text(request, BodyLimit.SLACK_INTERACTION)
+        except BadInput as bad:
+            return json_answer(bad.status, {"text": bad.message})
+        return self.answer(body, request_headers(request))
+
     def answer(self, body: str, headers: Mapping[str, str]) -> HttpAnswer:
         """A Slack interaction request (``payload=<json>``, signed): the first action with a
         registered ``action_id`` goes to its handler; other interactions (link buttons, buttons
@@ -54,10 +71,12 @@ class SlackInteractions:
             return json_answer(401, {"text": "invalid or stale Slack signature"})
         try:
             payload = json.loads(form_fields(body)["payload"])
-        except (KeyError, ValueError):
+        except (KeyError, ValueError, RecursionError):
             return json_answer(400, {"text": "expected a form field 'payload' holding JSON"})
         if not isinstance(payload, dict):
             return json_answer(400, {"text": "the interaction payload is not an object"})
+        if json_depth(payload) > MAX_JSON_DEPTH:
+            return json_answer(400, {"text": f"the payload is nested deeper than {MAX_JSON_DEPTH}"})
         actions = payload.get("actions")
         action = next(
             (

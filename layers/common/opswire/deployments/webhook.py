@@ -8,7 +8,6 @@ Bad input never yields a 5xx; only our own dependencies failing do (GitHub redel
 
 import hashlib
 import hmac
-import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
+from opswire.channels.http_input import BadInput, json_object
 from opswire.deployments.config import DeployConfig, DeployRule
 
 _SIGNATURE = re.compile(r"^sha256=([0-9a-fA-F]{64})$")
@@ -86,8 +86,8 @@ def execution_name(delivery_id: str) -> str:
 
 def match_rule(event: str, payload: Mapping[str, Any], config: DeployConfig) -> DeployRule | str:
     """The first rule this event matches, or the reason it is ignored."""
-    repository = str((payload.get("repository") or {}).get("full_name") or "")
-    if not repository:
+    repository = _object(payload, "repository").get("full_name")
+    if not isinstance(repository, str) or not repository:
         return "the payload names no repository"
     rules = [r for r in config.rules if r.repository.lower() == repository.lower()]
     if not rules:
@@ -117,7 +117,7 @@ def _rule_refuses(rule: DeployRule, event: str, payload: Mapping[str, Any]) -> s
             return f"release action {payload.get('action')!r} is not 'published'"
         return None
     if event == "workflow_run":
-        run = payload.get("workflow_run") or {}
+        run = _object(payload, "workflow_run")
         if payload.get("action") != "completed" or run.get("conclusion") != "success":
             return "workflow_run is not completed with success"
         if rule.branch and run.get("head_branch") != rule.branch:
@@ -126,6 +126,13 @@ def _rule_refuses(rule: DeployRule, event: str, payload: Mapping[str, Any]) -> s
             return f"workflow {run.get('name')!r} is not {rule.workflow!r}"
         return None
     return f"event {event!r} is not deployable"
+
+
+def _object(payload: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """``payload[key]`` when it is an object, else an empty one (a signed payload may still
+    carry a string where GitHub sends an object)."""
+    value = payload.get(key)
+    return value if isinstance(value, Mapping) else {}
 
 
 def deploy_request(
@@ -187,11 +194,9 @@ def handle_webhook(
     if not event or not _DELIVERY.fullmatch(delivery_id):
         return WebhookAnswer(400, {"message": "missing X-GitHub-Event or X-GitHub-Delivery"})
     try:
-        payload = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return WebhookAnswer(400, {"message": "the body is not JSON"})
-    if not isinstance(payload, dict):
-        return WebhookAnswer(400, {"message": "the body is not a JSON object"})
+        payload = json_object(body)
+    except BadInput as bad:
+        return WebhookAnswer(bad.status, {"message": bad.message})
     if event == "ping":
         return WebhookAnswer(200, {"message": "pong", "zen": payload.get("zen")})
     rule = match_rule(event, payload, deploy_config)

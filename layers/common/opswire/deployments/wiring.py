@@ -55,16 +55,21 @@ __all__ = [
 
 
 # ---- GitHubWebhookFunction ----------------------------------------------------------------------
-def answer_webhook(
-    headers: Mapping[str, str], body: bytes, settings: DeployWebhookSettings
-) -> "WebhookAnswer":
-    """A GitHub delivery (``headers`` with lower-case names, the raw ``body``)."""
+def answer_webhook(request: Mapping[str, Any], settings: DeployWebhookSettings) -> "WebhookAnswer":
+    """A GitHub delivery: the HTTP API event ``request``, its body decoded and size-checked
+    before anything reads it (GitHub signs the raw bytes)."""
+    from opswire.channels.http_input import BadInput, BodyLimit, request_body, request_headers
     from opswire.deployments.aws.deploy_config import load_deploy_config
     from opswire.deployments.aws.deploy_workflow import DeploymentWorkflow
     from opswire.deployments.aws.deployment_store import DeploymentStore
     from opswire.deployments.aws.github import webhook_secrets
-    from opswire.deployments.webhook import handle_webhook
+    from opswire.deployments.webhook import WebhookAnswer, handle_webhook
 
+    headers = request_headers(request)
+    try:
+        body = request_body(request, BodyLimit.GITHUB_WEBHOOK)
+    except BadInput as bad:
+        return WebhookAnswer(bad.status, {"message": bad.message})
     return handle_webhook(
         headers,
         body,
@@ -202,14 +207,25 @@ def confirm_link(
 def decide_by_link(
     deployment_id: str,
     decision: str,
-    params: Mapping[str, str | None],
+    request: Mapping[str, Any],
     settings: DeployApprovalSettings,
     now: Callable[[], datetime],
 ) -> ApprovalAnswer:
-    """POST on an approval link: verified, then the decision resumes the waiting execution."""
+    """POST on an approval link (the HTTP API event ``request``: ``approver``, ``exp`` and
+    ``sig`` in the query or the form body): verified, then the decision resumes the waiting
+    execution."""
+    from opswire.channels.http_input import BadInput, BodyLimit, request_text
+    from opswire.channels.interactions import form_fields
     from opswire.deployments.aws.deploy_workflow import TaskTokens
     from opswire.deployments.aws.deployment_store import DeploymentStore
 
+    try:
+        form = form_fields(request_text(request, BodyLimit.DECISION_FORM))
+    except BadInput as bad:
+        return ApprovalAnswer(bad.status, bad.message)
+    query = request.get("queryStringParameters")
+    params: dict[str, str | None] = dict(query) if isinstance(query, Mapping) else {}
+    params.update({name: value for name, value in form.items() if value})
     verified = verify_link(deployment_id, decision, params, _link_key(settings), now())
     if isinstance(verified, ApprovalAnswer):
         return verified
