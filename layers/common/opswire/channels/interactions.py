@@ -82,7 +82,9 @@ class SlackInteractions:
             (
                 a
                 for a in (actions if isinstance(actions, list) else [])
-                if isinstance(a, dict) and a.get("action_id") in self._handlers
+                if isinstance(a, dict)
+                and isinstance(a.get("action_id"), str)
+                and a["action_id"] in self._handlers
             ),
             None,
         )

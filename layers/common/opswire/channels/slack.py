@@ -6,6 +6,7 @@ its package import alone costs about 100 ms of cold start.
 """
 
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -86,6 +87,8 @@ def load_slack_app(secret_name: str, max_age: int) -> SlackAppCredentials:
 
 
 # Slack API errors (``ok: false``) that a later attempt can fix; the rest are permanent.
+_SLACK_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+_SLACK_SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
 _RETRYABLE_API_ERRORS = frozenset(
     {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 )
@@ -218,7 +221,10 @@ def slack_signature_is_valid(
         def now(self) -> float:
             return now
 
-    if not signing_secret or not timestamp or not signature or not timestamp.isdigit():
+    if not signing_secret or not timestamp or not signature:
+        return False
+    # Shape first: slack_sdk's compare_digest raises TypeError on a non-ASCII header.
+    if not _SLACK_TIMESTAMP.fullmatch(timestamp) or not _SLACK_SIGNATURE.fullmatch(signature):
         return False
     verifier = SignatureVerifier(signing_secret, clock=_At())
     return bool(verifier.is_valid(body=body, timestamp=timestamp, signature=signature))
