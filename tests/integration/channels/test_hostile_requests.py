@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from types import ModuleType
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit, parse_qsl
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import boto3
 import pytest
@@ -175,7 +175,7 @@ def http_event(
             "stage": "$default",
             "time": "14/Mar/2026:09:30:00 +0000",
             "timeEpoch": 1773480600000,
-        },  # fmt: skip
+        },
         "body": text,
         "isBase64Encoded": base64_body and body is not None,
     }
@@ -434,6 +434,48 @@ def test_approval_links_survive_hostile_requests(
         body=body, base64_body=base64_body,
     )  # fmt: skip
     assert_safe(handler("deploy_approval")(request), signed)
+
+
+def test_the_controls_signed_right_are_accepted(stack: None) -> None:
+    """The test signs the way the stack verifies: a well-formed signed request answers 2xx on
+    every route (else the properties above could hold by refusing everything)."""
+    ping = b'{"zen": "Keep it logically awesome."}'
+    digest = hmac.new(WEBHOOK_SECRET.encode(), ping, hashlib.sha256).hexdigest()
+    webhook = http_event(
+        "POST", "/webhooks/github", "/webhooks/github", body=ping,
+        headers={"X-Hub-Signature-256": f"sha256={digest}", "X-GitHub-Event": "ping",
+                 "X-GitHub-Delivery": "72d3162e-cc78-11e3-81ab-4c9367dc0958"},
+    )  # fmt: skip
+    assert handler("github_webhook")(webhook)["statusCode"] == 200
+
+    body = urlencode({"payload": json.dumps(slack_payload("a_link_button"))}).encode()
+    timestamp = str(int(time.time()))
+    digest = hmac.new(
+        SIGNING_SECRET.encode(), f"v0:{timestamp}:".encode() + body, hashlib.sha256
+    ).hexdigest()
+    click = http_event(
+        "POST", "/slack/interactions", "/slack/interactions", body=body,
+        headers={"X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": f"v0={digest}"},
+    )  # fmt: skip
+    assert handler("incident_ack")(click)["statusCode"] == 200
+
+    link = ack_link("https://api.example.com", INCIDENT_ID, ACK_KEY, datetime.now(UTC))
+    confirm = http_event(
+        "GET", "/incidents/{incident_id}/ack", f"/incidents/{INCIDENT_ID}/ack",
+        path_parameters={"incident_id": INCIDENT_ID}, query=dict(parse_qsl(urlsplit(link).query)),
+    )  # fmt: skip
+    assert handler("incident_ack")(confirm)["statusCode"] == 200
+
+    link = approval_link(
+        "https://api.example.com", DEPLOYMENT_ID, "approve", "alice@example.com", ACK_KEY,
+        datetime.now(UTC), 3600,
+    )  # fmt: skip
+    confirm = http_event(
+        "GET", "/deployments/{deployment_id}/{decision}", f"/deployments/{DEPLOYMENT_ID}/approve",
+        path_parameters={"deployment_id": DEPLOYMENT_ID, "decision": "approve"},
+        query=dict(parse_qsl(urlsplit(link).query)),
+    )  # fmt: skip
+    assert handler("deploy_approval")(confirm)["statusCode"] == 200
 
 
 _HANDLERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
