@@ -177,6 +177,7 @@ def _describe_delivery(delivery: dict[str, Any]) -> str:
     if delivery.get("invocation"):
         lines.append(f"  ← {json.dumps(delivery['invocation']['payload'])[:300]}")
     lines.extend(f"  ! {error}" for error in delivery["errors"])
+    lines.extend(f"  ✗ dead-lettered: {what}" for what in delivery.get("dead_letters") or [])
     if not lines:
         lines.append("  (nothing happened: no rule, subscription or route matched)")
     return "\n".join(lines)

@@ -161,13 +161,20 @@ class LocalUp:
         return Invocation(
             last.get("payload"),
             errored=bool(last.get("errored")),
-            problems=[str(e) for e in result.get("errors") or []]
-            or ([] if result.get("ok") else ["not every execution it started succeeded"]),
+            problems=[str(e) for e in result.get("errors") or []] or _execution_problems(result),
             executions=list(result.get("executions") or []),
         )
 
     def caller_arn(self) -> str:
         return ""
+
+
+def _execution_problems(result: dict[str, Any]) -> list[str]:
+    """``ok`` is false without an error: an execution failed, or something was dead-lettered,
+    which the invoked function's own payload reports to the caller (``dead_lettered``)."""
+    if result.get("ok") or result.get("dead_letters"):
+        return []
+    return ["not every execution it started succeeded"]
 
 
 def add_deployed_or_local_options(
