@@ -130,6 +130,7 @@ class LocalUp:
 
     def __init__(self, announced: dict[str, Any]) -> None:
         self.url = str(announced["url"])
+        self.token = str(announced.get("token") or "")
         self.aws_endpoint: str | None = announced.get("aws_endpoint")
         self.tables: dict[str, str] = dict(announced.get("tables") or {})
         self.description = f"local up {self.url}"
@@ -155,7 +156,9 @@ class LocalUp:
         from opswire_local.gateway import send_to_running_platform
 
         body = json.dumps(payload).encode()
-        result = send_to_running_platform(self.url, f"function:{logical_id}", [(None, body)], {})
+        result = send_to_running_platform(
+            self.url, self.token, f"function:{logical_id}", [(None, body)], {}
+        )
         invocations = result.get("invocations") or []
         last = invocations[-1] if invocations else {}
         return Invocation(
