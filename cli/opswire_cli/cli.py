@@ -112,7 +112,9 @@ def _run_send(args: argparse.Namespace) -> int:
 
     local_up = running_local_up(options.root)
     if local_up is not None:
-        result = send_to_running_platform(local_up.url, args.source, events, headers, args.wait)
+        result = send_to_running_platform(
+            local_up.url, local_up.token, args.source, events, headers, args.wait
+        )
     else:
         with handler_output_to_log(options) as out, LocalPlatform(options) as platform:
             load_silences(platform)
@@ -177,6 +179,7 @@ def _describe_delivery(delivery: dict[str, Any]) -> str:
     if delivery.get("invocation"):
         lines.append(f"  ← {json.dumps(delivery['invocation']['payload'])[:300]}")
     lines.extend(f"  ! {error}" for error in delivery["errors"])
+    lines.extend(f"  ✗ dead-lettered: {what}" for what in delivery.get("dead_letters") or [])
     if not lines:
         lines.append("  (nothing happened: no rule, subscription or route matched)")
     return "\n".join(lines)

@@ -130,6 +130,7 @@ class LocalUp:
 
     def __init__(self, announced: dict[str, Any]) -> None:
         self.url = str(announced["url"])
+        self.token = str(announced.get("token") or "")
         self.aws_endpoint: str | None = announced.get("aws_endpoint")
         self.tables: dict[str, str] = dict(announced.get("tables") or {})
         self.description = f"local up {self.url}"
@@ -155,19 +156,28 @@ class LocalUp:
         from opswire_local.gateway import send_to_running_platform
 
         body = json.dumps(payload).encode()
-        result = send_to_running_platform(self.url, f"function:{logical_id}", [(None, body)], {})
+        result = send_to_running_platform(
+            self.url, self.token, f"function:{logical_id}", [(None, body)], {}
+        )
         invocations = result.get("invocations") or []
         last = invocations[-1] if invocations else {}
         return Invocation(
             last.get("payload"),
             errored=bool(last.get("errored")),
-            problems=[str(e) for e in result.get("errors") or []]
-            or ([] if result.get("ok") else ["not every execution it started succeeded"]),
+            problems=[str(e) for e in result.get("errors") or []] or _execution_problems(result),
             executions=list(result.get("executions") or []),
         )
 
     def caller_arn(self) -> str:
         return ""
+
+
+def _execution_problems(result: dict[str, Any]) -> list[str]:
+    """``ok`` is false without an error: an execution failed, or something was dead-lettered,
+    which the invoked function's own payload reports to the caller (``dead_lettered``)."""
+    if result.get("ok") or result.get("dead_letters"):
+        return []
+    return ["not every execution it started succeeded"]
 
 
 def add_deployed_or_local_options(

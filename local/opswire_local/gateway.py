@@ -4,15 +4,24 @@ Besides the template's routes, control routes let the CLI reach the running plat
 starting its own: ``GET /_opswire/health``; ``POST /_opswire/send`` (``opswire local send``). A
 moto server on 127.0.0.1 shares the platform's in-memory AWS: the CLI's boto3 clients reach the
 local stack's resources there (``opswire silence`` writes the incident table through it). While
-it runs, ``.opswire/local-up.json`` holds both addresses and the names of the functions and
-tables.
+it runs, ``.opswire/local-up.json`` (mode 0600) holds both addresses, the names of the functions
+and tables, and the run's control token.
+
+Every control route but health requires that per-run random token in ``X-Opswire-Token`` (401)
+and ``Content-Type: application/json`` (415): a web page open in the developer's browser can
+reach 127.0.0.1, but neither knows the token nor can send JSON without a CORS preflight, which
+this gateway never answers. The stack's own routes (webhooks, Slack, ack links) are served as
+API Gateway serves them: they check their own signatures.
 """
 
 from __future__ import annotations
 
 import base64
+import hmac
 import json
 import os
+import secrets
+import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -24,15 +33,22 @@ if TYPE_CHECKING:
     from moto.server import ThreadedMotoServer
 
 _CONTROL_PREFIX = "/_opswire/"
+TOKEN_HEADER = "X-Opswire-Token"
 
 
 def _state_file(state_path: Path) -> Path:
     return state_path / "local-up.json"
 
 
-def make_server(platform: LocalPlatform, port: int) -> ThreadingHTTPServer:
-    """The gateway of ``platform`` on 127.0.0.1:``port`` (0: any free port), not yet serving."""
-    return ThreadingHTTPServer(("127.0.0.1", port), _handler_class(platform))
+def new_control_token() -> str:
+    """A fresh random token for one run of ``local up``'s control routes."""
+    return secrets.token_urlsafe(32)
+
+
+def make_server(platform: LocalPlatform, port: int, token: str) -> ThreadingHTTPServer:
+    """The gateway of ``platform`` on 127.0.0.1:``port`` (0: any free port), not yet serving;
+    its control routes require ``token``."""
+    return ThreadingHTTPServer(("127.0.0.1", port), _handler_class(platform, token))
 
 
 def start_aws_endpoint() -> ThreadedMotoServer:
@@ -45,8 +61,9 @@ def start_aws_endpoint() -> ThreadedMotoServer:
     return server
 
 
-def announce(platform: LocalPlatform, url: str, aws: ThreadedMotoServer) -> Path:
-    """Write ``local-up.json``: where the CLI finds this platform, its AWS and its resources."""
+def announce(platform: LocalPlatform, url: str, aws: ThreadedMotoServer, token: str) -> Path:
+    """Write ``local-up.json`` (mode 0600, it holds the control ``token``): where the CLI finds
+    this platform, its AWS and its resources."""
     host, port = aws.get_host_and_port()
     description = platform.describe()
     state_file = _state_file(platform.options.state_path)
@@ -57,18 +74,26 @@ def announce(platform: LocalPlatform, url: str, aws: ThreadedMotoServer) -> Path
         "aws_endpoint": f"http://{host}:{port}",
         "functions": description["functions"],
         "tables": description["tables"],
+        "token": token,
     }
-    state_file.write_text(json.dumps(document))
+    partial = state_file.with_name(state_file.name + ".partial")
+    partial.unlink(missing_ok=True)
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(json.dumps(document))
+    os.replace(partial, state_file)
     return state_file
 
 
 def serve(platform: LocalPlatform, port: int, out: TextIO) -> int:
-    server = make_server(platform, port)
+    token = new_control_token()
+    server = make_server(platform, port, token)
     aws = start_aws_endpoint()
     url = f"http://127.0.0.1:{server.server_address[1]}"
-    state_file = announce(platform, url, aws)
+    state_file = announce(platform, url, aws, token)
     description = platform.describe()
     print(f"opswire local platform on {url} (Ctrl-C to stop)", file=out)
+    print(f"  control  token {token} ({TOKEN_HEADER}; also in {state_file})", file=out)
     for route in description["routes"]:
         print(f"  route    {route}  ->  {url}{route.split(' ', 1)[1]}", file=out)
     for logical_id in description["topics"]:
@@ -91,7 +116,7 @@ def serve(platform: LocalPlatform, port: int, out: TextIO) -> int:
     return 0
 
 
-def _handler_class(platform: LocalPlatform) -> type[BaseHTTPRequestHandler]:
+def _handler_class(platform: LocalPlatform, token: str) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             self._route()
@@ -113,16 +138,37 @@ def _handler_class(platform: LocalPlatform) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(length) if length else b""
             if self.path == _CONTROL_PREFIX + "health":
                 self._answer(200, {"content-type": "application/json"}, b'{"ok": true}')
-            elif self.path == _CONTROL_PREFIX + "send" and self.command == "POST":
-                self._control_send(body)
+            elif self.path.startswith(_CONTROL_PREFIX):
+                self._control(body)
             else:
                 headers = {name: value for name, value in self.headers.items()}
                 report = platform.send(f"http:{self.command} {self.path}", body, headers=headers)
                 http = report.http or {"status": 502, "headers": {}, "body": str(report.errors)}
                 self._answer(http["status"], http["headers"], str(http["body"]).encode())
 
-        def _control_send(self, body: bytes) -> None:
-            request = json.loads(body)
+        def _control(self, body: bytes) -> None:
+            """A state-changing control route: token, then JSON content type, then the route."""
+            given = (self.headers.get(TOKEN_HEADER) or "").encode()
+            if not hmac.compare_digest(given, token.encode()):
+                self._refuse(401, f"missing or wrong {TOKEN_HEADER} (see local-up.json)")
+            elif self.headers.get_content_type() != "application/json":
+                self._refuse(415, "control routes take Content-Type: application/json")
+            elif self.path == _CONTROL_PREFIX + "send" and self.command == "POST":
+                try:
+                    request = json.loads(body)
+                    events = list(request["events"])
+                except (ValueError, KeyError, TypeError) as exc:
+                    self._refuse(400, f"not a send request: {exc!r}")
+                    return
+                self._control_send(request, events)
+            else:
+                self._refuse(404, "no such control route")
+
+        def _refuse(self, status: int, message: str) -> None:
+            answer = json.dumps({"ok": False, "error": message}).encode()
+            self._answer(status, {"content-type": "application/json"}, answer)
+
+        def _control_send(self, request: dict[str, Any], events: list[dict[str, Any]]) -> None:
             reports = [
                 platform.send(
                     request["source"],
@@ -130,7 +176,7 @@ def _handler_class(platform: LocalPlatform) -> type[BaseHTTPRequestHandler]:
                     headers=request.get("headers") or {},
                     event_file=event.get("file"),
                 )
-                for event in request["events"]
+                for event in events
             ]
             if request.get("wait"):
                 reports.append(platform.wait(float(request["wait"])))
@@ -168,6 +214,7 @@ def running_platform(state_path: Path) -> dict[str, Any] | None:
 
 def send_to_running_platform(
     url: str,
+    token: str,
     source: str,
     events: list[tuple[str | None, bytes | None]],
     headers: dict[str, str],
@@ -185,9 +232,16 @@ def send_to_running_platform(
     request = urllib.request.Request(
         url + _CONTROL_PREFIX + "send",
         data=json.dumps(payload).encode(),
-        headers={"Content-Type": "application/json"},
+        headers={"Content-Type": "application/json", TOKEN_HEADER: token},
         method="POST",
     )
-    with urllib.request.urlopen(request, timeout=600) as response:
-        result: dict[str, Any] = json.loads(response.read())
+    try:
+        with urllib.request.urlopen(request, timeout=600) as response:
+            result: dict[str, Any] = json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        detail = exc.read().decode(errors="replace")[:300]
+        raise SystemExit(
+            f"opswire: the running local up at {url} refused the send: HTTP {exc.code} {detail}"
+            " (restart `opswire local up` if it predates its control token)"
+        ) from None
     return result

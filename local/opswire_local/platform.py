@@ -54,13 +54,20 @@ class DeliveryReport:
     errors: list[str] = field(default_factory=list)
     # Documents the log shipper wrote to the local OpenSearch sink during this delivery.
     documents: list[dict[str, Any]] = field(default_factory=list)
+    # What ended in a dead-letter queue or bucket during this delivery (Router.dead_letters).
+    dead_letters: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        """No error, and every execution succeeded or is parked in a Wait state (a reminder)."""
-        return not self.errors and all(
-            e["status"] == "SUCCEEDED" or (e["status"] == "RUNNING" and e.get("waiting_in"))
-            for e in self.executions
+        """No error, nothing dead-lettered, and every execution succeeded or is parked in a Wait
+        state (a reminder)."""
+        return (
+            not self.errors
+            and not self.dead_letters
+            and all(
+                e["status"] == "SUCCEEDED" or (e["status"] == "RUNNING" and e.get("waiting_in"))
+                for e in self.executions
+            )
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -73,6 +80,7 @@ class DeliveryReport:
             "invocation": self.invocation,
             "errors": self.errors,
             "documents": self.documents,
+            "dead_letters": self.dead_letters,
             "ok": self.ok,
         }
 
@@ -88,6 +96,7 @@ def combine(reports: list[DeliveryReport]) -> dict[str, Any]:
         "invocations": [r.invocation for r in reports if r.invocation is not None],
         "errors": [e for r in reports for e in r.errors],
         "documents": [d for r in reports for d in r.documents],
+        "dead_letters": [d for r in reports for d in r.dead_letters],
         "deliveries": [r.to_json() for r in reports],
     }
 
@@ -244,6 +253,7 @@ class LocalPlatform:
         slack_mark = len(self.outbox.messages)
         email_mark = len(self._sent_emails())
         error_mark = len(self.async_errors)
+        dead_letter_mark = len(self.router.dead_letters)
         sink_mark = self.log_sink.size()
         try:
             delivered = action()
@@ -255,6 +265,7 @@ class LocalPlatform:
         report.executions = self.executions.settle(report.errors)
         report.notifications = self.outbox.messages[slack_mark:] + self._sent_emails()[email_mark:]
         report.errors.extend(self.async_errors[error_mark:])
+        report.dead_letters = self.router.dead_letters[dead_letter_mark:]
         report.documents = self.log_sink.documents_since(sink_mark)
         return report
 

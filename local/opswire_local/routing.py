@@ -6,7 +6,9 @@ subscriptions (``LogSubscription``). ``Router.deliver`` takes one ``SOURCE`` and
 delivers it the way AWS would: a topic publish, a PutEvents matched against the rules, a schedule
 firing, an HTTP request, a Logs delivery, or a direct invocation. Asynchronous invocations are
 retried as configured, then go to the function's dead-letter queue; their failures are kept in
-``async_errors``.
+``async_errors``. What ended in a dead-letter queue or bucket is kept in ``dead_letters``: an event
+sent to a function's DLQ, and any invocation whose result reports ``dead_lettered`` documents (the
+log shipper's dead-letter bucket).
 """
 
 from __future__ import annotations
@@ -58,6 +60,8 @@ class Router:
         self.runtime = runtime
         self.async_errors: list[str] = []
         """Failed invocations (after their retries), in order."""
+        self.dead_letters: list[str] = []
+        """What was dead-lettered (DLQ or dead-letter bucket), one line each, in order."""
 
     def deliver(self, source: str, body: bytes | None, headers: dict[str, str]) -> Delivered:
         """Deliver one event from ``source`` (``kind:name``); the work it starts goes on."""
@@ -134,13 +138,18 @@ class Router:
         for _attempt in range(spec.max_async_retries + 1):
             payload, errored = self.runtime.invoke(function_name, event)
             if not errored:
-                return json.loads(payload)
+                result = json.loads(payload)
+                self._note_dead_lettered(spec.logical_id, result)
+                return result
         error = json.loads(payload)
         message = f"{spec.logical_id} failed: {error['errorType']}: {error['errorMessage']}"
         if spec.dead_letter_arn:
             queue_name = spec.dead_letter_arn.rsplit(":", 1)[-1]
             _send_to_dead_letter_queue(queue_name, event, error)
             message += f" (event sent to dead-letter queue {queue_name})"
+            self.dead_letters.append(
+                f"{spec.logical_id}: its event, in dead-letter queue {queue_name}"
+            )
         self.async_errors.append(message)
         return None
 
@@ -155,12 +164,24 @@ class Router:
         event = json.loads(body) if body else {}
         payload, errored = self.runtime.invoke(spec.name, event)
         result = {"function": logical_id, "errored": errored, "payload": json.loads(payload)}
-        if errored:
+        if not errored:
+            self._note_dead_lettered(logical_id, result["payload"])
+        else:
             raise_error = result["payload"]
             self.async_errors.append(
                 f"{logical_id} failed: {raise_error['errorType']}: {raise_error['errorMessage']}"
             )
         return result
+
+    def _note_dead_lettered(self, logical_id: str, result: Any) -> None:
+        """A handler that answers ``dead_lettered: N`` (the log shipper) put N documents in its
+        dead-letter bucket: the invocation succeeded, but the delivery is not ok."""
+        count = result.get("dead_lettered") if isinstance(result, dict) else None
+        if isinstance(count, int) and count > 0:
+            objects = ", ".join(str(o) for o in result.get("dead_letter_objects") or []) or "-"
+            self.dead_letters.append(
+                f"{logical_id}: {count} document(s), in dead-letter bucket objects {objects}"
+            )
 
     # ---- HTTP and Logs --------------------------------------------------------------------------
     def http_request(

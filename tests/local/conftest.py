@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from opswire_local.gateway import announce, make_server, start_aws_endpoint
+from opswire_local.gateway import announce, make_server, new_control_token, start_aws_endpoint
 from opswire_local.options import PlatformOptions
 from opswire_local.platform import LocalPlatform
 from tests.conftest import REPO_ROOT
@@ -37,11 +37,12 @@ def start_platform(tmp_path: Path) -> Iterator[PlatformFactory]:
 def served(platform: LocalPlatform, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """``platform`` served as ``opswire local up`` serves it (gateway, AWS endpoint, the
     announcement in its state dir, which the CLI is pointed at); yields the gateway's URL."""
-    server = make_server(platform, 0)
+    token = new_control_token()
+    server = make_server(platform, 0, token)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     aws = start_aws_endpoint()
     url = f"http://127.0.0.1:{server.server_address[1]}"
-    state_file = announce(platform, url, aws)
+    state_file = announce(platform, url, aws, token)
     monkeypatch.setenv("OPSWIRE_STATE_DIR", str(platform.options.state_path))
     try:
         yield url

@@ -268,6 +268,10 @@ def test_a_message_that_is_not_json_goes_to_the_dead_letter_queue(
 
     assert report.executions == []
     assert len(report.errors) == 1 and "AlarmParseError" in report.errors[0]
+    assert report.dead_letters == [
+        "AlarmIngestFunction: its event, in dead-letter queue opswire-local-AsyncDeadLetterQueue"
+    ]
+    assert report.ok is False and report.to_json()["ok"] is False
     sqs = boto3.client("sqs", region_name=REGION)
     queue_url = sqs.get_queue_url(QueueName="opswire-local-AsyncDeadLetterQueue")["QueueUrl"]
     messages = sqs.receive_message(

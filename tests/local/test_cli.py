@@ -1,5 +1,6 @@
 """The ``opswire`` command as a user runs it: a subprocess, from the repository root."""
 
+import base64
 import json
 import os
 import shutil
@@ -302,3 +303,53 @@ def test_send_delivers_into_a_running_local_up(
     banner = (tmp_path / "up.out").read_text()
     assert f"opswire local platform on {url}" in banner
     assert "topic    sns:AlarmTopic" in banner
+
+
+def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return int(response.status), bytes(response.read())
+    except urllib.error.HTTPError as error:
+        return int(error.code), error.read()
+
+
+def test_local_up_control_routes_need_the_run_token_and_json(
+    running_platform: tuple[subprocess.Popen[str], str],
+    cli_env: dict[str, str],
+    state_dir: Path,
+    tmp_path: Path,
+) -> None:
+    _process, url = running_platform
+    state_file = state_dir / "local-up.json"
+    assert state_file.stat().st_mode & 0o777 == 0o600
+    token = json.loads(state_file.read_text())["token"]
+    assert len(token) >= 40
+    assert f"token {token}" in (tmp_path / "up.out").read_text()
+    alarm = base64.b64encode((REPO_ROOT / SNS_ALARM).read_bytes()).decode()
+    send = json.dumps({"source": "sns:AlarmTopic", "events": [{"body": alarm}]}).encode()
+    as_json = {"Content-Type": "application/json"}
+    plain = {"Content-Type": "text/plain"}
+
+    # What a web page in the developer's browser could post, and what a guesser could.
+    refused = [
+        _post(url + "/_opswire/send", send, plain),
+        _post(url + "/_opswire/send", send, as_json),
+        _post(url + "/_opswire/send", send, {**as_json, "X-Opswire-Token": "x" + token}),
+        _post(url + "/_opswire/send", send, {**plain, "X-Opswire-Token": token}),
+        _post(url + "/_opswire/other", send, as_json),
+    ]  # fmt: skip
+
+    assert [status for status, _ in refused] == [401, 401, 401, 415, 401]
+    assert "X-Opswire-Token" in json.loads(refused[0][1])["error"]
+    assert not (state_dir / "outbox.jsonl").exists()  # nothing was delivered
+    assert _get(url + "/_opswire/health")[0] == 200  # health stays open
+    # The token and JSON: accepted (the CLI's own send below does exactly this).
+    status, body = _post(url + "/_opswire/send", b"{}", {**as_json, "X-Opswire-Token": token})
+    assert status == 400 and "not a send request" in json.loads(body)["error"]
+
+    result = opswire("local", "send", "sns:AlarmTopic", "-e", SNS_ALARM, "--json", env=cli_env)
+
+    assert result.returncode == 0, result.stderr
+    assert channels(json_report(result)) == ["email", "slack"]
+    assert len((state_dir / "outbox.jsonl").read_text().splitlines()) == 1

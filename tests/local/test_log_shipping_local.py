@@ -104,6 +104,9 @@ def test_dead_letters_land_in_the_stack_bucket_and_logs_replay_reships_them(
 
     assert report.invocation is not None
     assert report.invocation["payload"]["dead_lettered"] == 1
+    assert report.ok is False and report.errors == []  # the shipper itself succeeded
+    (dead_lettered,) = report.dead_letters
+    assert dead_lettered.startswith("ShipLogsFunction: 1 document(s), in dead-letter bucket")
     (record,) = dead_letter_records(platform)
     assert record["error"]["type"] == "mapper_parsing_exception"  # type: ignore[index]
     for mapping in opensearch.mappings.values():  # the operator fixes the mapping
@@ -213,3 +216,34 @@ def test_logs_replay_local_without_a_running_platform_says_so(
 
     assert main(["logs", "replay", "--local"]) == 1
     assert "no `opswire local up` is running" in capsys.readouterr().out
+
+
+def test_local_send_exits_1_and_says_so_when_a_batch_was_dead_lettered(
+    start_platform: PlatformFactory,
+    opensearch: FakeOpenSearch,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    platform = start_platform()
+    batch = tmp_path / "batch.json"
+    batch.write_text(json.dumps([json.dumps({"n": 1}), json.dumps({"n": "one"})]))
+    clean = tmp_path / "clean.json"
+    clean.write_text(json.dumps([json.dumps({"n": 2})]))
+    source = f"logs:{DEMO_GROUP}"
+
+    with served(platform, monkeypatch):
+        as_json = main(["local", "send", source, "-e", str(batch), "--json"])
+        report = last_json_document(capsys.readouterr().out)
+        human = main(["local", "send", source, "-e", str(batch)])
+        text = capsys.readouterr().out
+        fine = main(["local", "send", source, "-e", str(clean), "--json"])
+        fine_report = last_json_document(capsys.readouterr().out)
+
+    assert (as_json, human, fine) == (1, 1, 0)
+    assert report["ok"] is False and report["errors"] == []
+    assert len(report["dead_letters"]) == 1  # type: ignore[arg-type]
+    assert "ShipLogsFunction: 1 document(s)" in str(report["dead_letters"])
+    assert "✗ dead-lettered: ShipLogsFunction: 1 document(s)" in text
+    assert text.rstrip().endswith("FAILED")
+    assert fine_report["ok"] is True and fine_report["dead_letters"] == []

@@ -6,6 +6,7 @@ import email.policy
 import json
 import logging
 import socket
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -114,8 +115,43 @@ def test_slack_429_is_retryable_and_says_when_to_retry(httpserver: HTTPServer) -
     assert "429" in message
     assert "7s" in message
     assert url not in message
-    # Not retried inside the adapter: the workflow's Retry owns the backoff.
+    # Longer than the 5 s the adapter waits out: the workflow's Retry owns that backoff.
     assert len(httpserver.log) == 1
+
+
+def test_slack_429_with_a_short_retry_after_is_waited_out_and_delivered_once(
+    httpserver: HTTPServer,
+) -> None:
+    httpserver.expect_ordered_request(WEBHOOK_PATH, method="POST").respond_with_data(
+        "rate_limited", status=429, headers={"Retry-After": "1"}
+    )
+    httpserver.expect_ordered_request(WEBHOOK_PATH, method="POST").respond_with_data(
+        "ok", status=200
+    )
+    _, webhook = _webhook(httpserver)
+
+    started = time.monotonic()
+    webhook.post(SLACK_PAYLOAD)
+
+    assert time.monotonic() - started >= 1.0  # Retry-After honoured, not an immediate retry
+    httpserver.check_assertions()
+    assert [response.status_code for _, response in httpserver.log] == [429, 200]
+    assert [json.loads(r.get_data()) for r, _ in httpserver.log] == [SLACK_PAYLOAD] * 2
+
+
+def test_slack_429_is_waited_out_at_most_rate_limit_retries_times(httpserver: HTTPServer) -> None:
+    httpserver.expect_request(WEBHOOK_PATH, method="POST").respond_with_data(
+        "rate_limited", status=429, headers={"Retry-After": "1"}
+    )
+    url = httpserver.url_for(WEBHOOK_PATH)
+    webhook = SlackWebhook(
+        url, timeout_seconds=5, max_rate_limit_wait_seconds=1, rate_limit_retries=1
+    )
+
+    with pytest.raises(SlackRetryableError, match="429"):
+        webhook.post(SLACK_PAYLOAD)
+
+    assert len(httpserver.log) == 2  # the first answer and one retry after waiting
 
 
 @pytest.mark.parametrize("status", [500, 502, 503])

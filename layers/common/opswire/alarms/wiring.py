@@ -181,9 +181,12 @@ def notify_slack(
         return notify_slack_bot(
             prepared.task, bot, prepared.once, now, settings.slack_default_channel, prepared.log
         )
-    return notify_slack_webhook(
-        prepared.task, slack_webhook(settings), prepared.once, now, prepared.log
+    webhook = slack_webhook(
+        settings,
+        max_rate_limit_wait_seconds=settings.slack_max_rate_limit_wait_seconds,
+        rate_limit_retries=settings.slack_rate_limit_retries,
     )
+    return notify_slack_webhook(prepared.task, webhook, prepared.once, now, prepared.log)
 
 
 def notify_email(

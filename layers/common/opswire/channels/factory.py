@@ -100,15 +100,25 @@ def slack_request_check(settings: SlackAppSettings, now: float) -> "SignatureChe
     return signature_is_valid
 
 
-def slack_webhook(settings: SlackWebhookSettings) -> "SlackWebhook":
-    """The incoming webhook, its URL read from the webhook secret."""
+def slack_webhook(
+    settings: SlackWebhookSettings,
+    max_rate_limit_wait_seconds: int = 5,
+    rate_limit_retries: int = 2,
+) -> "SlackWebhook":
+    """The incoming webhook, its URL read from the webhook secret; rate limits waited out within
+    the same bounds as ``slack_bot``'s."""
     from opswire.channels.slack import SlackWebhook
     from opswire.core.secrets import get_secret_string
 
     url = get_secret_string(
         settings.slack_webhook_secret_name, max_age=settings.secret_max_age_seconds
     )
-    return SlackWebhook(url, settings.slack_timeout_seconds)
+    return SlackWebhook(
+        url,
+        settings.slack_timeout_seconds,
+        max_rate_limit_wait_seconds=max_rate_limit_wait_seconds,
+        rate_limit_retries=rate_limit_retries,
+    )
 
 
 def email_sender() -> "SesEmailSender":

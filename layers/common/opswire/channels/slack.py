@@ -17,16 +17,40 @@ from opswire.core.errors import ConfigurationError, SlackDeliveryError, SlackRet
 
 
 class SlackWebhook:
-    """Posts messages to one incoming-webhook URL. The URL is a secret: it is never logged."""
+    """Posts messages to one incoming-webhook URL. The URL is a secret: it is never logged.
 
-    def __init__(self, url: str, timeout_seconds: int = 10) -> None:
+    Rate limits as for the bot (``SlackBot``): a 429 whose Retry-After is at most
+    ``max_rate_limit_wait_seconds`` is waited out (at most ``rate_limit_retries`` times); a
+    longer one, or none, is ``SlackRetryableError`` for the workflow's Retry."""
+
+    def __init__(
+        self,
+        url: str,
+        timeout_seconds: int = 10,
+        max_rate_limit_wait_seconds: int = 5,
+        rate_limit_retries: int = 2,
+    ) -> None:
         # slack_sdk's package import pulls in its whole Web API client (~100 ms): load it when a
         # message is sent, not when the handler module is imported.
         from slack_sdk.webhook import WebhookClient
 
+        from opswire.channels.slack_retry import ShortRateLimitRetryHandler
+
         # slack_sdk's webhook client logs failures (and, at DEBUG, every request) with the URL:
-        # it gets a logger that writes nothing.
-        self._client = WebhookClient(url, timeout=timeout_seconds, logger=_silent_logger())
+        # it gets a logger that writes nothing. Its default retry handlers (connection errors
+        # only) are replaced as for the bot: a request that may have reached Slack is retried by
+        # the workflow (behind the idempotency record), a short 429 here.
+        self._client = WebhookClient(
+            url,
+            timeout=timeout_seconds,
+            logger=_silent_logger(),
+            retry_handlers=[
+                ShortRateLimitRetryHandler(
+                    max_wait_seconds=max_rate_limit_wait_seconds,
+                    max_retry_count=rate_limit_retries,
+                )
+            ],
+        )
 
     def post(self, payload: dict[str, Any]) -> None:
         from slack_sdk.errors import SlackRequestError

@@ -109,8 +109,9 @@ class SlackSettings(_Settings):
     """Bot mode: where messages go when the route names no channel."""
     slack_timeout_seconds: int = Field(default=10, ge=1, le=60)
     slack_max_rate_limit_wait_seconds: int = Field(default=5, ge=0, le=60)
-    """A 429 whose Retry-After is at most this is waited for inside the function (up to
-    ``slack_rate_limit_retries`` times); a longer one fails the task for the workflow to retry."""
+    """A 429 whose Retry-After is at most this is waited for inside the function, bot or webhook
+    (up to ``slack_rate_limit_retries`` times); a longer one fails the task for the workflow to
+    retry."""
     slack_rate_limit_retries: int = Field(default=2, ge=0, le=5)
     incident_table_name: str = ""
     """Idempotency records (Powertools) live in the incident table; empty = no idempotency."""
