@@ -9,9 +9,10 @@ import pytest
 from moto.dynamodb.models import DynamoDBBackend
 
 from tests.integration.aws_support import aws
+from tests.integration.handlers import outbox
 from tests.integration.tls_support import https_server, tls
 
-__all__ = ["aws", "https_server", "tls"]
+__all__ = ["aws", "https_server", "outbox", "tls"]
 
 
 _DYNAMODB_WRITE = threading.Lock()

@@ -5,7 +5,6 @@ events in, HTTP answers out, the incident acknowledged (or not) in DynamoDB."""
 import base64
 import hashlib
 import hmac
-import importlib.util
 import json
 import time
 from collections.abc import Iterator
@@ -24,8 +23,8 @@ from opswire.channels.ports import SlackThread
 from opswire.channels.signed_links import ack_link
 from opswire_local.lambda_runtime import LambdaContext
 from opswire_local.sinks import SlackOutbox
-from tests.conftest import REPO_ROOT
 from tests.integration.aws_support import create_table_like, forgotten_caches
+from tests.integration.handlers import load_handler_module
 
 REGION = "us-east-1"
 TABLE = "opswire-incidents"
@@ -33,14 +32,6 @@ ACK_KEY = "stack-generated-ack-key"
 SIGNING_SECRET = "local-signing-secret"
 KEY = "72bd97d3a3f45018a41be7c5"
 INCIDENT_ID = f"{KEY}-1"
-
-
-@pytest.fixture
-def outbox() -> Iterator[SlackOutbox]:
-    fake = SlackOutbox(None, None, bot_token="xoxb-local")
-    fake.start()
-    yield fake
-    fake.stop()
 
 
 @pytest.fixture
@@ -83,11 +74,7 @@ def store(monkeypatch: pytest.MonkeyPatch, outbox: SlackOutbox) -> Iterator[Inci
 
 
 def handle(http_event: dict[str, Any]) -> dict[str, Any]:
-    path = REPO_ROOT / "functions" / "incident_ack" / "app.py"
-    spec = importlib.util.spec_from_file_location("handler_incident_ack", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_handler_module("incident_ack")
     context = LambdaContext(
         function_name="opswire-IncidentAck",
         invoked_function_arn=f"arn:aws:lambda:{REGION}:{DEFAULT_ACCOUNT_ID}:function:ack",

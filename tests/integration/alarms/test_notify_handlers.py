@@ -4,12 +4,10 @@ twice, is retried after a failure, or runs concurrently posts once."""
 
 import email
 import email.policy
-import importlib.util
 import json
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -30,8 +28,8 @@ from opswire.core.observability import metrics
 from opswire.core.settings import clear_settings_cache
 from opswire_local.lambda_runtime import LambdaContext
 from opswire_local.sinks import SlackOutbox
-from tests.conftest import REPO_ROOT
 from tests.integration.aws_support import create_table_like, forgotten_caches
+from tests.integration.handlers import load_handler_module
 from tests.notify_samples import (
     OPENED_AT,
     delivered,
@@ -45,23 +43,6 @@ REGION = "us-east-1"
 TABLE = "opswire-incidents"
 ACK_KEY = "local-ack-key-0123456789"
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
-
-
-def _load(function: str) -> ModuleType:
-    path = REPO_ROOT / "functions" / function / "app.py"
-    spec = importlib.util.spec_from_file_location(f"handler_{function}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture
-def outbox() -> Iterator[SlackOutbox]:
-    fake = SlackOutbox(None, None, bot_token="xoxb-local")
-    fake.start()
-    yield fake
-    fake.stop()
 
 
 @pytest.fixture
@@ -102,7 +83,7 @@ def aws(monkeypatch: pytest.MonkeyPatch, outbox: SlackOutbox) -> Iterator[None]:
 
 
 def invoke(function: str) -> Handler:
-    module = _load(function)
+    module = load_handler_module(function)
 
     def call(event: dict[str, Any]) -> dict[str, Any]:
         context = LambdaContext(

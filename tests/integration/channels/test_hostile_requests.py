@@ -10,12 +10,10 @@ nesting, oversize bodies, random or absent signature headers. Whatever comes in:
 import base64
 import hashlib
 import hmac
-import importlib.util
 import json
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
@@ -31,8 +29,8 @@ from opswire.channels.signed_links import ack_link
 from opswire.deployments.approval import approval_link
 from opswire_local.lambda_runtime import LambdaContext
 from opswire_local.sinks import SlackOutbox
-from tests.conftest import REPO_ROOT
 from tests.integration.aws_support import create_table_like, forgotten_caches
+from tests.integration.handlers import load_handler_module
 
 REGION = "us-east-1"
 ACK_KEY = "stack-generated-ack-key"
@@ -58,14 +56,6 @@ HYPOTHESIS = settings(
     derandomize=True,  # the same examples on every run: a failure is reproducible
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-
-
-@pytest.fixture(scope="module")
-def outbox() -> Iterator[SlackOutbox]:
-    fake = SlackOutbox(None, None, bot_token="xoxb-local")
-    fake.start()
-    yield fake
-    fake.stop()
 
 
 @pytest.fixture
@@ -110,11 +100,7 @@ def stack(monkeypatch: pytest.MonkeyPatch, outbox: SlackOutbox) -> Iterator[None
 
 
 def load_handler(function: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    path = REPO_ROOT / "functions" / function / "app.py"
-    spec = importlib.util.spec_from_file_location(f"hostile_{function}", path)
-    assert spec is not None and spec.loader is not None
-    module: ModuleType = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_handler_module(function)
     context = LambdaContext(
         function_name=f"opswire-{function}",
         invoked_function_arn=f"arn:aws:lambda:{REGION}:{DEFAULT_ACCOUNT_ID}:function:{function}",

@@ -5,7 +5,6 @@ the local platform's fake Web API, and a whole notification through a rate limit
 import json
 import socket
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -206,14 +205,6 @@ def test_opened_through_a_429_is_one_message_and_resolved_updates_it(
 
 
 # ---- the local platform's fake Web API ----------------------------------------------------------
-@pytest.fixture
-def outbox() -> Iterator[SlackOutbox]:
-    fake = SlackOutbox(None, None, bot_token="xoxb-local")
-    fake.start()
-    yield fake
-    fake.stop()
-
-
 def test_the_local_fake_answers_like_slack(outbox: SlackOutbox) -> None:
     api = SlackBot("xoxb-local", base_url=outbox.api_url)
 

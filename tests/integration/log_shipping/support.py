@@ -5,7 +5,6 @@ gives it."""
 
 import base64
 import gzip
-import importlib.util
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -20,9 +19,9 @@ from pytest_httpserver import HTTPServer
 from opswire.core.aws import clear_client_cache
 from opswire.core.settings import clear_settings_cache
 from opswire_local.lambda_runtime import LambdaContext
-from tests.conftest import REPO_ROOT
 from tests.fakes.opensearch import FakeOpenSearch
 from tests.integration.aws_support import DLQ_BUCKET, REGION
+from tests.integration.handlers import load_handler_module
 
 T0 = 1795554312000  # 2026-11-24T21:05:12Z
 
@@ -47,15 +46,6 @@ def current_credentials() -> tuple[str, str, str | None]:
     )
 
 
-def _load_handler_module() -> ModuleType:
-    path = REPO_ROOT / "functions" / "ship_logs" / "app.py"
-    spec = importlib.util.spec_from_file_location("opswire_test_ship_logs_app", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 _HANDLER_MODULE: ModuleType | None = None
 Invoke = Callable[..., dict[str, Any]]
 
@@ -74,7 +64,7 @@ def ship_logs(
     monkeypatch.setenv("OPENSEARCH_AUTH", "none")
     monkeypatch.setenv("LOG_DLQ_BUCKET", DLQ_BUCKET)
     if _HANDLER_MODULE is None:  # Powertools reads POWERTOOLS_* when opswire is first imported
-        _HANDLER_MODULE = _load_handler_module()
+        _HANDLER_MODULE = load_handler_module("ship_logs")
     handler = _HANDLER_MODULE.handler
 
     def invoke(event: dict[str, Any], timeout_seconds: int = 60) -> dict[str, Any]:
