@@ -34,6 +34,21 @@ def parse_assignments(assignments: list[str]) -> dict[str, str]:
     return values
 
 
+def read_state_file(path: Path, kind: type, what: str) -> Any:
+    """A local state file's JSON (an empty ``kind()`` when the file is missing or empty); exits
+    with a clear message when it is not JSON or not ``what``."""
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    if not text:
+        return kind()
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SystemExit(f"opswire: {path} is not valid JSON: {exc}") from None
+    if not isinstance(document, kind):
+        raise SystemExit(f"opswire: {path} must hold {what}")
+    return document
+
+
 class SettingsFile:
     """The local platform's settings document (a JSON object in one file)."""
 
@@ -41,14 +56,7 @@ class SettingsFile:
         self.path = path
 
     def read(self) -> dict[str, Any]:
-        if not self.path.is_file():
-            return {}
-        try:
-            document = json.loads(self.path.read_text(encoding="utf-8") or "{}")
-        except json.JSONDecodeError as exc:
-            raise SystemExit(f"opswire: {self.path} is not valid JSON: {exc}") from None
-        if not isinstance(document, dict):
-            raise SystemExit(f"opswire: {self.path} must hold a JSON object")
+        document: dict[str, Any] = read_state_file(self.path, dict, "a JSON object")
         return document
 
     def write(self, document: dict[str, Any]) -> None:

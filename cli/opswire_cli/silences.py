@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from opswire.alarms.models.incident import Silence
+from opswire_cli.settings_document import read_state_file
 
 if TYPE_CHECKING:
     from opswire_local.platform import LocalPlatform
@@ -40,14 +41,7 @@ class SilenceFile:
         self.path = path
 
     def list_silences(self) -> list[Silence]:
-        if not self.path.is_file():
-            return []
-        try:
-            items = json.loads(self.path.read_text(encoding="utf-8") or "[]")
-        except json.JSONDecodeError as exc:
-            raise SystemExit(f"opswire: {self.path} is not valid JSON: {exc}") from None
-        if not isinstance(items, list):
-            raise SystemExit(f"opswire: {self.path} must hold a JSON list of silences")
+        items = read_state_file(self.path, list, "a JSON list of silences")
         return [Silence.model_validate(item) for item in items]
 
     def put_silence(self, silence: Silence) -> None:
