@@ -35,7 +35,7 @@ REQUIRED = {"AlertEmail": "ops@example.com", "SenderEmail": "alerts@example.com"
 # Each Condition of the template on in at least one set and off in at least one
 # (tests/deploy checks that against the template's Conditions).
 CONDITION_SETS: dict[str, dict[str, str]] = {
-    "all-off": {},
+    "all-off": {"OpsEventKinds": ""},
     "all-on-sigv4": {
         "SubnetIds": "subnet-0a1b2c3d,subnet-4e5f6a7b",
         "SecurityGroupIds": "sg-0a1b2c3d",
@@ -47,6 +47,8 @@ CONDITION_SETS: dict[str, dict[str, str]] = {
         "DeployBeanstalkEnvironments": "shop/shop-prod",
         "OpenSearchEndpoint": "https://search-logs-abc.us-east-1.es.amazonaws.com",
         "OpenSearchResourceArn": "arn:aws:es:us-east-1:123456789012:domain/logs",
+        "OpsEventKinds": "guardduty,health,securityhub,ecs-deployments,ecs-tasks,codepipeline,"
+        "codebuild,backup,glue,rds,cost-anomaly,console-signin",
     },
     "aoss": {
         "OpenSearchEndpoint": "https://abc123.us-east-1.aoss.amazonaws.com",

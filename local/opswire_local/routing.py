@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from opswire_local.bindings import Rule
+from opswire_local.event_patterns import pattern_matches
 from opswire_local.events import (
     cloudwatch_logs_event,
     eventbridge_event,
@@ -99,15 +100,12 @@ class Router:
 
     def put_event(self, event: dict[str, Any]) -> None:
         """PutEvents on the default bus: every rule whose pattern matches fires."""
-        from moto.events.models import EventPattern
-
         for required in ("source", "detail-type", "detail"):
             if required not in event:
                 raise DeliveryError(f"an EventBridge event needs {required!r}")
         full_event = eventbridge_event(event)
         for rule in self.stack.rules:
-            pattern = EventPattern.load(json.dumps(rule.pattern)) if rule.pattern else None
-            if pattern is not None and pattern.matches_event(full_event):  # type: ignore[arg-type]
+            if rule.pattern and pattern_matches(rule.pattern, full_event):
                 self.fire_rule(rule, full_event)
 
     def fire_schedule(self, name: str) -> None:

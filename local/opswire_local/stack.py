@@ -365,7 +365,8 @@ class LocalStack:
                 TopicArn=props["Topic"], Protocol="lambda", Endpoint=self.runtime.spec(target).arn
             )
         elif event_type in ("EventBridgeRule", "CloudWatchEvent", "Schedule", "ScheduleV2"):
-            self.rules.append(_rule(owner, event_name, event_type, props, kind, target))
+            if str(props.get("State", "ENABLED")).upper() != "DISABLED":  # as AWS: no delivery
+                self.rules.append(_rule(owner, event_name, event_type, props, kind, target))
         elif event_type == "HttpApi":
             self.routes.append(
                 Route(props.get("Method", "ANY").upper(), props.get("Path", "/"), target)

@@ -220,4 +220,4 @@ def test_guided_deploy_asks_only_for_the_two_addresses_and_never_stops_on_auth()
     # What can change without a deploy lives in the settings document (`opswire config`), not
     # in parameters guided mode would ask for: the 25 left each shape a resource or a policy.
     assert not set(report["parameters"]) & {"SlackDefaultChannel", "SlackApiUrl", "GitHubApiUrl"}
-    assert len(report["parameters"]) <= 25
+    assert len(report["parameters"]) <= 26
