@@ -6,6 +6,7 @@ missing, ``examples()`` installs it with npm (pinned)."""
 import functools
 import json
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,3 +42,22 @@ def example(event: str, **match: Any) -> dict[str, Any]:
         if all(payload.get(k) == v for k, v in match.items()):
             return payload
     raise LookupError(f"no {event} example with {match}")
+
+
+def fresh(event: str, payload: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
+    """``payload`` as if GitHub sent it ``now``: the server-side timestamps a production
+    environment judges an event's age by (opswire.deployments.replay.event_time) set to it. The
+    examples were recorded years ago, so unchanged they are exactly the replayed old bodies
+    production refuses."""
+    moment = now or datetime.now(UTC)
+    iso = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if event == "push":
+        return {
+            **payload,
+            "repository": {**payload["repository"], "pushed_at": int(moment.timestamp())},
+        }
+    if event == "release":
+        return {**payload, "release": {**payload["release"], "published_at": iso}}
+    if event == "workflow_run":
+        return {**payload, "workflow_run": {**payload["workflow_run"], "updated_at": iso}}
+    return payload

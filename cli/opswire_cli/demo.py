@@ -189,7 +189,7 @@ def _github(platform: LocalPlatform, event: str, event_file: str) -> DeliveryRep
     """A webhook delivery as GitHub signs it (the local stack's webhook secret)."""
     from opswire_local.deploy_local import LOCAL_GITHUB_WEBHOOK_SECRET
 
-    body = (platform.options.root / event_file).read_bytes()
+    body = _sent_now(event, (platform.options.root / event_file).read_bytes())
     secret = os.environ.get("GITHUB_WEBHOOK_SECRET") or LOCAL_GITHUB_WEBHOOK_SECRET
     headers = {
         "Content-Type": "application/json",
@@ -199,6 +199,18 @@ def _github(platform: LocalPlatform, event: str, event_file: str) -> DeliveryRep
         + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest(),
     }
     return platform.send("http:POST /webhooks/github", body, headers=headers, event_file=event_file)
+
+
+def _sent_now(event: str, body: bytes) -> bytes:
+    """The sample event as GitHub would send it now: production refuses a push or release
+    older than the deploy config's max_event_age_seconds (docs/deployments.md), by the time
+    GitHub put in the payload (push ``repository.pushed_at``, release ``published_at``)."""
+    payload = json.loads(body)
+    if event == "push" and isinstance(payload.get("repository"), dict):
+        payload["repository"]["pushed_at"] = int(time.time())
+    if event == "release" and isinstance(payload.get("release"), dict):
+        payload["release"]["published_at"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return json.dumps(payload, indent=2).encode()
 
 
 def _step(platform: LocalPlatform, step: Step) -> DeliveryReport:

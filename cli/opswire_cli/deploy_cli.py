@@ -5,14 +5,15 @@
     opswire deploy approve ID [--as NAME]
     opswire deploy reject ID [--as NAME]
     opswire deploy override ID --reason TEXT [--as NAME]
+    opswire deploy redeploy ID --reason TEXT [--as NAME]
 
 Every command invokes the stack's DeployApprovalFunction (``{"operation": ...}``, direct
 invoke): with ``--stack NAME [--region R] [--profile P]`` the deployed function, with your AWS
-credentials (you need lambda:InvokeFunction on it; an override also sends your AWS identity,
-kept with the deployment); without it the function of the running ``opswire local up``, which
-also reports what an approval set off. The function checks approvers, the same way in both
-cases: on the environment's allow-list and not the requester. ``--as`` defaults to your login
-name.
+credentials (you need lambda:InvokeFunction on it; an override or a redeploy also sends your AWS
+identity, kept with the deployment); without it the function of the running ``opswire local
+up``, which also reports what an approval or a redeploy set off. The function checks approvers,
+the same way in both cases: on the environment's allow-list and not the requester (a redeploy's
+requester is whoever asked for it). ``--as`` defaults to your login name.
 """
 
 from __future__ import annotations
@@ -37,15 +38,20 @@ def register(commands: Any) -> None:
         ("approve", "approve a deployment waiting for approval"),
         ("reject", "reject a deployment waiting for approval"),
         ("override", "run a deployment blocked by firing alarms again, alarms overridden"),
+        (
+            "redeploy",
+            "deploy what a finished deployment deployed again (the webhook refuses a commit "
+            "that already deployed, and a too old event for production)",
+        ),
     ):
         parser = actions.add_parser(name, help=text)
         if name != "history":
             parser.add_argument("deployment_id")
         else:
             parser.add_argument("--limit", type=int, default=20)
-        if name in ("approve", "reject", "override"):
+        if name in ("approve", "reject", "override", "redeploy"):
             parser.add_argument("--as", dest="approver", default=getpass.getuser())
-        if name == "override":
+        if name in ("override", "redeploy"):
             parser.add_argument("--reason", required=True, help="why (kept with the deployment)")
         add_target_options(parser, local_flag=False)
         parser.add_argument("--json", action="store_true")
@@ -60,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         request["deployment_id"] = args.deployment_id
     if args.deploy_command in ("approve", "reject"):
         request["approver"] = args.approver
-    if args.deploy_command == "override":
+    if args.deploy_command in ("override", "redeploy"):
         request.update(by=args.approver, reason=args.reason)
     result = _operate(resolve(args), request)
     _print(args, result)
@@ -72,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
 def _operate(target: Target | None, request: dict[str, Any]) -> dict[str, Any]:
     if target is None:
         return {"error": "no `opswire local up` is running (or use --stack NAME)"}
-    if request["operation"] == "override":
+    if request["operation"] in ("override", "redeploy"):
         request["principal"] = target.caller_arn()
     invocation = target.invoke(FUNCTION, request)
     if invocation.payload is None:
@@ -82,7 +88,7 @@ def _operate(target: Target | None, request: dict[str, Any]) -> dict[str, Any]:
         return {"error": str(payload.get("errorMessage"))}
     # An approval resumes the workflow: show what it did next (stages, Slack, email).
     if (
-        request["operation"] in ("approve", "reject", "override")
+        request["operation"] in ("approve", "reject", "override", "redeploy")
         and invocation.executions is not None
     ):
         payload["executions"] = invocation.executions

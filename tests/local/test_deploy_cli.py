@@ -16,7 +16,7 @@ from opswire_cli.target import DeployedStack
 from opswire_local.deploy_local import LOCAL_GITHUB_WEBHOOK_SECRET
 from tests.local import test_cli
 from tests.local.test_cli import json_report, opswire
-from tests.octokit import example
+from tests.octokit import example, fresh
 
 pytestmark = pytest.mark.local
 # The fixtures of test_cli: a state dir, the CLI environment, a running `opswire local up`.
@@ -69,7 +69,8 @@ def test_deploy_cli_history_status_and_approval_in_a_running_local_up(
     cli_env: dict[str, str],
     tmp_path: Path,
 ) -> None:
-    path, signature = signed_file(tmp_path, "release.json", example("release", action="published"))
+    release = fresh("release", example("release", action="published"))
+    path, signature = signed_file(tmp_path, "release.json", release)
     sent = json_report(send_webhook(cli_env, path, signature, "release", "cli-rel-1"))
     [waiting] = sent["executions"]
     assert waiting["waiting_in"] == "RequestApproval (task token)"
@@ -105,6 +106,20 @@ def test_deploy_cli_history_status_and_approval_in_a_running_local_up(
                        "hotfix", env=cli_env)  # fmt: skip
     assert override.returncode == 1
     assert "was not blocked before deploying (outcome succeeded)" in override.stdout
+
+    # The same release again under another delivery id: the body was seen, nothing starts.
+    replay = json_report(send_webhook(cli_env, path, signature, "release", "cli-rel-2"))
+    assert replay["http"]["status"] == 409 and replay["executions"] == []
+    # Asked for explicitly, it deploys again: a new deployment, approved by someone else.
+    redeploy = opswire("deploy", "redeploy", "gh-cli-rel-1", "--as", "monalisa", "--reason",
+                       "INC-9 roll back", "--json", env=cli_env)  # fmt: skip
+    assert redeploy.returncode == 0, redeploy.stdout + redeploy.stderr
+    started = json.loads(redeploy.stdout)
+    assert started["deployment_id"] == "gh-cli-rel-1-redeploy-1"
+    [again] = started["executions"]
+    assert again["waiting_in"] == "RequestApproval (task token)"
+    own = opswire("deploy", "approve", "gh-cli-rel-1-redeploy-1", "--as", "monalisa", env=cli_env)
+    assert own.returncode == 1 and "requester cannot approve" in own.stdout
 
 
 class _DeployedApproval:
@@ -153,6 +168,29 @@ def test_deploy_on_a_deployed_stack_invokes_its_approval_function(
         ("describe", "opswire-prod", "DeployApprovalFunction"),
         ("invoke", "opswire-prod-DeployApproval-x1", "RequestResponse", request),
     ]
+
+
+def test_redeploy_on_a_deployed_stack_sends_who_why_and_the_caller(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    aws = _DeployedApproval({"status": 403, "message": "ana is not an approver of prod"})
+    monkeypatch.setattr(DeployedStack, "client", lambda self, service: aws.client(service))
+    stack = ["--stack", "opswire-prod", "--region", "eu-west-1"]
+
+    code = main(["deploy", "redeploy", "d-1", "--reason", "roll back", "--as", "ana", *stack])
+
+    assert code == 1  # the function's 403 is a failed command
+    assert capsys.readouterr().out == "ana is not an approver of prod\n"
+    request = {
+        "operation": "redeploy",
+        "deployment_id": "d-1",
+        "by": "ana",
+        "reason": "roll back",
+        "principal": "arn:aws:iam::111122223333:user/ana",
+    }
+    assert aws.calls[-1] == ("invoke", "opswire-prod-DeployApproval-x1", "RequestResponse", request)
+    with pytest.raises(SystemExit):  # a redeploy needs a reason
+        main(["deploy", "redeploy", "d-1", *stack])
 
 
 def test_a_failing_approval_function_is_a_failed_command(

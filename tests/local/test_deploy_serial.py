@@ -124,7 +124,8 @@ def test_the_lock_is_released_after_success_rollback_and_failure(
         containerDefinitions=[{"name": "sidecar", "image": "busybox", "memory": 128}],
     )["taskDefinition"]["taskDefinitionArn"]
     ecs.update_service(cluster="demo", service="web-staging", taskDefinition=other)
-    failed = deliver(platform, "push", PUSH)
+    # The same commit again (it was rolled back, so not deployed): another body of it.
+    failed = deliver(platform, "push", {**PUSH, "before": "f" * 40})
     record = record_of(platform, answer(failed)["deployment_id"])
     assert record["outcome"] == "failed" and "has no container 'web'" in slack_texts(failed)[-1]
     assert lock_owner(platform) is None

@@ -19,7 +19,7 @@ from opswire_local.deploy_local import LOCAL_GITHUB_WEBHOOK_SECRET
 from opswire_local.platform import DeliveryReport, LocalPlatform
 from opswire_local.template import REGION
 from tests.local.conftest import PlatformFactory
-from tests.octokit import example, examples
+from tests.octokit import example, examples, fresh
 
 ROUTE = "http:POST /webhooks/github"
 REPO = "Codertocat/Hello-World"
@@ -132,7 +132,9 @@ def record_of(platform: LocalPlatform, deployment_id: str) -> dict[str, Any]:
 
 
 PUSH = example("push", ref="refs/heads/master")
-RELEASE = example("release", action="published")
+# Published just now: prod refuses a release older than max_event_age_seconds (the example was
+# recorded years ago; test_an_old_release_is_refused_for_prod sends it unchanged).
+RELEASE = fresh("release", example("release", action="published"))
 
 
 # ---- the webhook --------------------------------------------------------------------------------
@@ -259,6 +261,66 @@ def test_a_replayed_delivery_starts_no_second_execution(start_platform: Platform
     sfn = boto3.client("stepfunctions", region_name=REGION)
     listed = sfn.list_executions(stateMachineArn=platform.state_machines["DeploymentStateMachine"])
     assert [e["name"] for e in listed["executions"]] == ["gh-same-delivery"]
+
+
+def test_a_replayed_body_under_a_new_delivery_id_starts_nothing(
+    start_platform: PlatformFactory,
+) -> None:
+    platform = start_platform(ssm_parameters={"DeployConfigParameter": config(staging={})})
+    first = deliver(platform, "push", PUSH, delivery="original")
+    replays = [deliver(platform, "push", PUSH, delivery=f"replay-{n}") for n in range(3)]
+    assert status(first) == 202 and len(executions(first)) == 1
+    assert [status(r) for r in replays] == [409, 409, 409]
+    assert {answer(r)["message"] for r in replays} == {"duplicate body"}
+    assert all(executions(r) == [] for r in replays)
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    listed = sfn.list_executions(stateMachineArn=platform.state_machines["DeploymentStateMachine"])
+    assert [e["name"] for e in listed["executions"]] == ["gh-original"]
+
+
+def test_an_old_release_is_refused_for_prod(start_platform: PlatformFactory) -> None:
+    platform = start_platform(ssm_parameters={"DeployConfigParameter": config(prod=PROD)})
+    old = deliver(platform, "release", example("release", action="published"))
+    assert status(old) == 422 and answer(old)["message"] == "event too old"
+    assert executions(old) == []
+
+
+def test_an_image_tag_with_odd_characters_deploys_nothing(
+    start_platform: PlatformFactory,
+) -> None:
+    platform = start_platform(ssm_parameters={"DeployConfigParameter": config(prod=PROD)})
+    before = service("web-prod")["taskDefinition"]
+    odd = {**RELEASE, "release": {**RELEASE["release"], "tag_name": "v1\x00\u202egpj.exe"}}
+    report = deliver(platform, "release", odd)
+    assert status(report) == 422
+    assert "'v1\\x00\\u202egpj.exe' is not a valid Docker tag" in answer(report)["reason"]
+    assert executions(report) == [] and service("web-prod")["taskDefinition"] == before
+
+
+def test_a_deployed_commit_is_refused_until_an_operator_redeploys_it(
+    start_platform: PlatformFactory,
+) -> None:
+    platform = start_platform(ssm_parameters={"DeployConfigParameter": config(staging={})})
+    assert executions(deliver(platform, "push", PUSH, delivery="c-1"))[0]["status"] == "SUCCEEDED"
+    moved_on = {**PUSH, "after": "b" * 40, "head_commit": {**PUSH["head_commit"], "id": "b" * 40}}
+    assert executions(deliver(platform, "push", moved_on))[0]["status"] == "SUCCEEDED"
+    # A push of the first commit again (a force-push back): a new body, the same commit.
+    back = deliver(platform, "push", {**PUSH, "before": "b" * 40}, delivery="c-3")
+
+    assert status(back) == 409 and answer(back)["deployment_id"] == "gh-c-1"
+    assert executions(back) == []
+    assert image_of(service("web-staging")["taskDefinition"]).endswith(":" + "b" * 12)
+
+    started, report = _operate(
+        platform, operation="redeploy", deployment_id="gh-c-1", by="ann", reason="roll back"
+    )
+
+    assert started["status"] == 202 and started["deployment_id"] == "gh-c-1-redeploy-1", started
+    [execution] = executions(report)
+    assert execution["status"] == "SUCCEEDED", execution
+    assert image_of(service("web-staging")["taskDefinition"]).endswith(":" + PUSH["after"][:12])
+    assert record_of(platform, "gh-c-1")["redeploys"][0]["reason"] == "roll back"
+    assert record_of(platform, "gh-c-1-redeploy-1")["requester"] == "ann"
 
 
 # ---- the workflow -------------------------------------------------------------------------------

@@ -384,7 +384,7 @@ def operate(
     now: datetime,
     principal: str = "",
 ) -> dict[str, Any]:
-    """``opswire deploy history|status|approve|reject|override`` as one request (the CLI
+    """``opswire deploy history|status|approve|reject|override|redeploy`` as one request (the CLI
     invokes it in a local stack; against a deployed stack it runs with the caller's
     credentials, and ``principal`` is the caller's AWS identity)."""
     operation = str(request.get("operation", ""))
@@ -409,6 +409,18 @@ def operate(
         return {"status": answer.status, "message": answer.message}
     if operation == "override":
         return override_alarms(
+            deployment_id,
+            str(request.get("reason", "")),
+            str(request.get("by", "")),
+            store,
+            workflow,
+            now,
+            principal,
+        )
+    if operation == "redeploy":
+        from opswire.deployments.redeploy import redeploy
+
+        return redeploy(
             deployment_id,
             str(request.get("reason", "")),
             str(request.get("by", "")),

@@ -58,6 +58,10 @@ class EnvironmentConfig(_Model):
         le=86400,
         description="how long to wait for another deployment to the same target; then blocked",
     )
+    production: bool | None = Field(
+        default=None,
+        description="refuse events older than max_event_age_seconds; unset: named prod/production",
+    )
 
     @model_validator(mode="after")
     def _approvers(self) -> "EnvironmentConfig":
@@ -84,6 +88,12 @@ class DeployConfig(_Model):
     rules: list[DeployRule] = Field(default_factory=list)
     environments: dict[str, EnvironmentConfig] = Field(default_factory=dict)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=25 * 1024 * 1024)
+    max_event_age_seconds: int = Field(
+        default=3600,
+        ge=60,
+        le=30 * 86400,
+        description="production environments refuse a push/release/workflow_run older than this",
+    )
 
     @model_validator(mode="after")
     def _environments_exist(self) -> "DeployConfig":

@@ -75,6 +75,13 @@ class Locks(Protocol):
         ...
 
 
+class DeployedCommits(Protocol):
+    def mark_deployed(self, key: str, deployment_id: str, at: str) -> None:
+        """``deployment_id`` deployed commit ``key`` (opswire.deployments.replay.commit_key)
+        successfully: the webhook refuses that commit from now on unless redeployed."""
+        ...
+
+
 class ThreadPoster(Protocol):
     def post(
         self,
@@ -126,3 +133,4 @@ class Deps:
     beanstalk: Beanstalk | None = None
     locks: Locks | None = None
     commits: CommitResolver | None = None
+    deployed: DeployedCommits | None = None

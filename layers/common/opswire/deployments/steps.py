@@ -16,6 +16,7 @@ from opswire.core.errors import AlarmsFiringError, DeploymentError, GitHubApiErr
 from opswire.deployments.approval import approval_blocks
 from opswire.deployments.config import EcsTarget, EnvironmentConfig, Target
 from opswire.deployments.ports import DeployState, Deps
+from opswire.deployments.replay import commit_key
 from opswire.deployments.targets import (
     BeanstalkRolloutTarget,
     EcsRolloutTarget,
@@ -461,6 +462,9 @@ def finish(state: DeployState, deps: Deps) -> DeployState:
     }.get(outcome, f"Deployment failed: {detail}")
     if deps.store.get(request.deployment_id) is not None:
         _stage(deps, state, outcome, text, task_token="", outcome=outcome)
+    if outcome == "succeeded" and deps.deployed is not None:
+        key = commit_key(request.repository, request.environment, request.sha, request.ref)
+        deps.deployed.mark_deployed(key, request.deployment_id, deps.now().isoformat())
     _github(deps, state, "success" if outcome == "succeeded" else "failure", text[:140])
     recipients = [*deps.notify_emails, *(state.env.notify_emails if state.env else [])]
     if deps.mailer is not None and recipients:

@@ -1,9 +1,11 @@
 """POST /webhooks/github: verify, filter, deduplicate, start the deployment workflow.
 
 Order matters: the size limit and the signature come first (an unsigned request learns nothing
-about our config), then the JSON, then the config, then the delivery record (a conditional
-write) and only then the workflow start, whose execution name derives from the delivery id.
-Bad input never yields a 5xx; only our own dependencies failing do (GitHub redelivers then).
+about our config), then the JSON, then the config and the replay rules that need no state (the
+image tag, a production event's age), then the conditional writes (the delivery id, the body
+digest, the claim on the commit; opswire.deployments.replay) and only then the workflow start,
+whose execution name derives from the delivery id. Bad input never yields a 5xx; only our own
+dependencies failing do (GitHub redelivers then).
 """
 
 import hashlib
@@ -11,12 +13,21 @@ import hmac
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from opswire.channels.http_input import BadInput, json_object
 from opswire.deployments.config import DeployConfig, DeployRule
+from opswire.deployments.replay import (
+    DOCKER_TAG_PATTERN,
+    ImageTagError,
+    age_problem,
+    body_digest,
+    commit_key,
+    image_tag_problem,
+)
 
 _SIGNATURE = re.compile(r"^sha256=([0-9a-fA-F]{64})$")
 _DELIVERY = re.compile(r"^[A-Za-z0-9-]{1,64}$")
@@ -39,7 +50,9 @@ class DeployRequest(BaseModel):
     event: str
     ref: str
     sha: str
-    image_tag: str
+    image_tag: str = Field(pattern=DOCKER_TAG_PATTERN)
+    """Docker's tag grammar: whatever starts a workflow (webhook, redeploy, override) is refused
+    a tag with NUL, right-to-left or other odd characters before anything deploys."""
     environment: str
     requester: str
     requester_email: str = ""
@@ -53,6 +66,27 @@ class DeliveryLog(Protocol):
 
     def forget(self, delivery_id: str) -> None:
         """Remove the record (the workflow could not be started: let GitHub redeliver)."""
+        ...
+
+
+class ReplayLog(Protocol):
+    """Conditional writes in the deployment table that refuse a replayed body."""
+
+    def record_body(self, digest: str, delivery_id: str) -> bool:
+        """False when a delivery with this body digest was recorded before."""
+        ...
+
+    def forget_body(self, digest: str, delivery_id: str) -> None:
+        """Remove the digest if ``delivery_id`` recorded it."""
+        ...
+
+    def claim_commit(self, key: str, deployment_id: str) -> str:
+        """Claim the commit key for ``deployment_id``: "" when claimed, else the id of the
+        deployment that already deployed it successfully."""
+        ...
+
+    def forget_commit(self, key: str, deployment_id: str) -> None:
+        """Remove the claim if ``deployment_id`` still holds it (and nothing succeeded)."""
         ...
 
 
@@ -160,6 +194,9 @@ def deploy_request(
     requester = requester or (payload.get("sender") or {}).get("login") or "unknown"
     branch = ref.removeprefix("refs/heads/") if ref.startswith("refs/heads/") else ""
     image_tag = rule.image_tag.format(sha=sha, short_sha=sha[:12], tag=tag, branch=branch)
+    problem = image_tag_problem(image_tag)
+    if problem is not None:
+        raise ImageTagError(problem)
     return DeployRequest(
         deployment_id=execution_name(delivery_id),
         delivery_id=delivery_id,
@@ -181,7 +218,9 @@ def handle_webhook(
     secrets: Callable[[], Sequence[str]],
     config: Callable[[], DeployConfig],
     deliveries: DeliveryLog,
+    replays: ReplayLog,
     workflow: WorkflowStarter,
+    now: Callable[[], datetime],
 ) -> WebhookAnswer:
     """``headers`` with lower-case names; ``body`` the raw bytes GitHub signed."""
     deploy_config = config()
@@ -204,14 +243,63 @@ def handle_webhook(
         return WebhookAnswer(202, {"message": "ignored", "reason": rule})
     try:
         request = deploy_request(delivery_id, event, payload, rule)
+    except ImageTagError as bad_tag:
+        return WebhookAnswer(422, {"message": "invalid image tag", "reason": str(bad_tag)})
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
         return WebhookAnswer(202, {"message": "ignored", "reason": f"unusable payload: {exc}"})
+    env = deploy_config.environments[rule.environment]
+    too_old = age_problem(
+        event, payload, rule.environment, env, deploy_config.max_event_age_seconds, now()
+    )
+    if too_old is not None:
+        return WebhookAnswer(422, {"message": "event too old", "reason": too_old})
     if not deliveries.record(delivery_id, event, request.repository):
         return WebhookAnswer(200, {"message": "duplicate delivery", "delivery": delivery_id})
+    return _start_once(request, body_digest(body), deliveries, replays, workflow)
+
+
+def _start_once(
+    request: DeployRequest,
+    digest: str,
+    deliveries: DeliveryLog,
+    replays: ReplayLog,
+    workflow: WorkflowStarter,
+) -> WebhookAnswer:
+    """The replay checks that need the table, then the start. A refused delivery leaves no
+    record of its own behind, so its redelivery is refused for the same reason."""
+    delivery_id = request.delivery_id
+    if not replays.record_body(digest, delivery_id):
+        deliveries.forget(delivery_id)
+        return WebhookAnswer(
+            409,
+            {
+                "message": "duplicate body",
+                "reason": "this body was delivered before under another X-GitHub-Delivery id: "
+                "a replay starts nothing",
+            },
+        )
+    key = commit_key(request.repository, request.environment, request.sha, request.ref)
+    earlier = replays.claim_commit(key, request.deployment_id)
+    if earlier:
+        replays.forget_body(digest, delivery_id)
+        deliveries.forget(delivery_id)
+        return WebhookAnswer(
+            409,
+            {
+                "message": "already deployed",
+                "deployment_id": earlier,
+                "reason": f"deployment {earlier} already deployed this commit of "
+                f"{request.repository} to {request.environment}: "
+                f"`opswire deploy redeploy {earlier} --reason ...` deploys it again",
+            },
+        )
     try:
         started = workflow.start(execution_name(delivery_id), request)
     except Exception:
-        deliveries.forget(delivery_id)  # a redelivery must not be taken for a duplicate
+        # A redelivery must not be taken for a duplicate.
+        replays.forget_commit(key, request.deployment_id)
+        replays.forget_body(digest, delivery_id)
+        deliveries.forget(delivery_id)
         raise
     return WebhookAnswer(
         202,

@@ -10,7 +10,7 @@ some handlers use (the steps, the webhook intake), are imported inside the funct
 """
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from opswire.channels.interactions import HttpAnswer, json_answer
@@ -70,6 +70,7 @@ def answer_webhook(request: Mapping[str, Any], settings: DeployWebhookSettings) 
         body = request_body(request, BodyLimit.GITHUB_WEBHOOK)
     except BadInput as bad:
         return WebhookAnswer(bad.status, {"message": bad.message})
+    store = DeploymentStore(settings.deployment_table_name)
     return handle_webhook(
         headers,
         body,
@@ -77,8 +78,10 @@ def answer_webhook(request: Mapping[str, Any], settings: DeployWebhookSettings) 
         config=lambda: load_deploy_config(
             settings.deploy_config_parameter, settings.config_max_age_seconds
         ),
-        deliveries=DeploymentStore(settings.deployment_table_name),
+        deliveries=store,
+        replays=store,
         workflow=DeploymentWorkflow(settings.deployment_state_machine_arn),
+        now=lambda: datetime.now(UTC),
     )
 
 
@@ -153,6 +156,7 @@ def build_deps(settings: DeployTaskSettings, now: Callable[[], datetime]) -> "De
         notify_emails=tuple(settings.recipients),
         now=now,
         locks=store,
+        deployed=store,
     )
     if settings.deploy_artifact_bucket:
         from opswire.deployments.aws.beanstalk import BeanstalkEnvironments
@@ -275,7 +279,7 @@ def run_operation(
     now: datetime,
     principal: str = "",
 ) -> dict[str, Any]:
-    """``opswire deploy history|status|approve|reject|override`` on the stack's deployment
+    """``opswire deploy history|status|approve|reject|override|redeploy`` on the stack's deployment
     table and state machine (``principal``: the caller's AWS identity, if known)."""
     from opswire.deployments.aws.deploy_workflow import DeploymentWorkflow, TaskTokens
     from opswire.deployments.aws.deployment_store import DeploymentStore

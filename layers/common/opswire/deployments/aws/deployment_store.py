@@ -1,6 +1,8 @@
 """The deployment table: webhook deliveries (conditional writes) and deployment records.
 
-One table, key ``pk``: ``delivery#<X-GitHub-Delivery>`` items (expire after 30 days),
+One table, key ``pk``: ``delivery#<X-GitHub-Delivery>`` and ``body#<SHA-256 of the body>``
+items (expire after 30 days), ``commit#<repository>#<environment>#<commit>`` items (claimed by
+the webhook, ``status`` = succeeded once a deployment of it succeeded; kept),
 ``deployment#<id>`` records (the history: GSI ``history``, partition ``kind`` = "deployment",
 sort ``created_at``; only records carry ``kind``) and ``lock#<target key>`` items (one
 deployment per target at a time; owner + ``expires_at``). Values are plain JSON in attribute
@@ -71,6 +73,89 @@ class DeploymentStore:
             )
         except ClientError as exc:
             raise _translate(exc, "forgetting the delivery") from exc
+
+    # ---- replays (opswire.deployments.replay) --------------------------------------------------
+    def record_body(self, digest: str, delivery_id: str) -> bool:
+        now = int(time.time())
+        item = {
+            "pk": {"S": f"body#{digest}"},
+            "delivery": {"S": delivery_id},
+            "received_at": {"N": str(now)},
+            "ttl": {"N": str(now + _DELIVERY_TTL_SECONDS)},
+        }
+        return self._put_new(item, "recording the body digest")
+
+    def forget_body(self, digest: str, delivery_id: str) -> None:
+        self._delete_if(f"body#{digest}", "delivery", delivery_id, "forgetting the body digest")
+
+    def claim_commit(self, key: str, deployment_id: str) -> str:
+        """Conditional put: no claim yet, or none that succeeded. Refused: the id of the
+        deployment that succeeded (ReturnValuesOnConditionCheckFailure, no read needed)."""
+        try:
+            dynamodb_client().put_item(
+                TableName=self.table_name,
+                Item={
+                    "pk": {"S": f"commit#{key}"},
+                    "status": {"S": "claimed"},
+                    "deployment_id": {"S": deployment_id},
+                    "claimed_at": {"N": str(int(time.time()))},
+                },
+                ConditionExpression="attribute_not_exists(pk) OR #status <> :succeeded",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":succeeded": {"S": "succeeded"}},
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise _translate(exc, "claiming the commit") from exc
+            response: dict[str, Any] = dict(exc.response)
+            old = response.get("Item") or {}
+            return str(old.get("deployment_id", {}).get("S") or "an earlier deployment")
+        return ""
+
+    def forget_commit(self, key: str, deployment_id: str) -> None:
+        self._delete_if(f"commit#{key}", "deployment_id", deployment_id, "forgetting the claim")
+
+    def mark_deployed(self, key: str, deployment_id: str, at: str) -> None:
+        """``deployment_id`` deployed the commit ``key`` successfully (the webhook refuses it
+        from now on)."""
+        try:
+            dynamodb_client().put_item(
+                TableName=self.table_name,
+                Item={
+                    "pk": {"S": f"commit#{key}"},
+                    "status": {"S": "succeeded"},
+                    "deployment_id": {"S": deployment_id},
+                    "deployed_at": {"S": at},
+                },
+            )
+        except ClientError as exc:
+            raise _translate(exc, "recording the deployed commit") from exc
+
+    def _put_new(self, item: dict[str, Any], what: str) -> bool:
+        try:
+            dynamodb_client().put_item(
+                TableName=self.table_name, Item=item, ConditionExpression="attribute_not_exists(pk)"
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise _translate(exc, what) from exc
+        return True
+
+    def _delete_if(self, pk: str, attribute: str, value: str, what: str) -> None:
+        """Delete ``pk`` only while ``attribute`` is ``value`` (never another request's item)."""
+        try:
+            dynamodb_client().delete_item(
+                TableName=self.table_name,
+                Key={"pk": {"S": pk}},
+                ConditionExpression="#a = :v",
+                ExpressionAttributeNames={"#a": attribute},
+                ExpressionAttributeValues={":v": {"S": value}},
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise _translate(exc, what) from exc
 
     # ---- deployment records --------------------------------------------------------------------
     def get(self, deployment_id: str) -> dict[str, Any] | None:
