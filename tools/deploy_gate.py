@@ -47,6 +47,9 @@ CONDITION_SETS: dict[str, dict[str, str]] = {
         "DeployBeanstalkEnvironments": "shop/shop-prod",
         "OpenSearchEndpoint": "https://search-logs-abc.us-east-1.es.amazonaws.com",
         "OpenSearchResourceArn": "arn:aws:es:us-east-1:123456789012:domain/logs",
+        "PublicApiLimits": "20,40,5",
+        "AlarmLogGroupArns": "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/orders,"
+        "arn:aws:logs:us-east-1:123456789012:log-group:/ecs/shop-api",
     },
     "aoss": {
         "OpenSearchEndpoint": "https://abc123.us-east-1.aoss.amazonaws.com",

@@ -39,10 +39,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("NotifyEmailFunctionRole", "SendAsTheSenderIdentityOnly"): "ses:FromAddress condition",
     ("ProvisionNotifyFunctionRole", "SendAsTheSenderIdentityOnly"): "ses:FromAddress condition",
     ("RotationMonitorFunctionRole", "SendAsTheSenderIdentityOnly"): "ses:FromAddress condition",
-    ("NotifyEmailFunctionRole", "RecentLogLinesForLogMetricAlarms"):
-        "log lines of the alarm's metric filter (issue 13 part 5 narrows it)",
-    ("NotifySlackFunctionRole", "RecentLogLinesForLogMetricAlarms"):
-        "log lines of the alarm's metric filter (issue 13 part 5 narrows it)",
     ("SubscribeLogGroupFunctionRole", "SubscribeLogGroups"): "any new log group may be shipped",
     ("ProvisionReadFunctionRole", "ReadProvisionedResources"):
         "Describe/List/Get, most without resource-level permissions; no data",
