@@ -49,6 +49,9 @@ CONDITION_SETS: dict[str, dict[str, str]] = {
         "OpenSearchResourceArn": "arn:aws:es:us-east-1:123456789012:domain/logs",
         "OpsEventKinds": "guardduty,health,securityhub,ecs-deployments,ecs-tasks,codepipeline,"
         "codebuild,backup,glue,rds,cost-anomaly,console-signin",
+        "PublicApiLimits": "20,40,5",
+        "AlarmLogGroupArns": "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/orders,"
+        "arn:aws:logs:us-east-1:123456789012:log-group:/ecs/shop-api",
     },
     "aoss": {
         "OpenSearchEndpoint": "https://abc123.us-east-1.aoss.amazonaws.com",

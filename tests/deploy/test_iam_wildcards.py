@@ -39,10 +39,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("NotifyEmailFunctionRole", "SendAsTheSenderIdentityOnly"): "ses:FromAddress condition",
     ("ProvisionNotifyFunctionRole", "SendAsTheSenderIdentityOnly"): "ses:FromAddress condition",
     ("RotationMonitorFunctionRole", "SendAsTheSenderIdentityOnly"): "ses:FromAddress condition",
-    ("NotifyEmailFunctionRole", "RecentLogLinesForLogMetricAlarms"):
-        "log lines of the alarm's metric filter (issue 13 part 5 narrows it)",
-    ("NotifySlackFunctionRole", "RecentLogLinesForLogMetricAlarms"):
-        "log lines of the alarm's metric filter (issue 13 part 5 narrows it)",
     ("SubscribeLogGroupFunctionRole", "SubscribeLogGroups"): "any new log group may be shipped",
     ("ProvisionReadFunctionRole", "ReadProvisionedResources"):
         "Describe/List/Get, most without resource-level permissions; no data",
@@ -167,4 +163,6 @@ def test_the_detector_sees_what_it_must() -> None:
     assert not _broad_resource("arn:aws:iam::1:role/opswire/*")
     assert not _broad_resource("arn:aws:cloudwatch:us-east-1:1:alarm:opswire/*")
     assert not _broad_resource("arn:aws:s3:::acme-*")
+    # A named log group's streams (AlarmLogGroupArns, NAME:*) are that group only.
+    assert not _broad_resource("arn:aws:logs:us-east-1:1:log-group:/aws/lambda/orders:*")
     assert _broad_action("*") and _broad_action("s3:*") and not _broad_action("s3:Get*")

@@ -2,7 +2,7 @@
 the acknowledgement see it), the idempotency store, the workflow starter and the log reader."""
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -120,8 +120,10 @@ class FakeLogsReader(LogsReader):
         self.fail_on = fail_on
         self.calls: list[tuple[str, tuple[object, ...]]] = []
 
-    def metric_filter(self, namespace: str, metric_name: str) -> tuple[str, str] | None:
-        self.calls.append(("metric_filter", (namespace, metric_name)))
+    def metric_filter(
+        self, namespace: str, metric_name: str, log_groups: Sequence[str]
+    ) -> tuple[str, str] | None:
+        self.calls.append(("metric_filter", (namespace, metric_name, tuple(log_groups))))
         if self.error is not None and self.fail_on == "metric_filter":
             raise self.error
         return self.found

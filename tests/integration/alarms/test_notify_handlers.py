@@ -19,6 +19,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from opswire.alarms.aws.idempotency import OnceOnly
 from opswire.alarms.aws.incident_store import IncidentStore
 from opswire.alarms.delivery import notify_slack_bot
+from opswire.alarms.models.alarm import Alarm
 from opswire.alarms.models.tasks import NotifyTaskInput
 from opswire.channels.ports import Delivery, NotificationResult
 from opswire.channels.signed_links import verify_ack_link
@@ -43,6 +44,7 @@ REGION = "us-east-1"
 TABLE = "opswire-incidents"
 ACK_KEY = "local-ack-key-0123456789"
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
+LOGS_ARN = f"arn:aws:logs:{REGION}:{DEFAULT_ACCOUNT_ID}:log-group:"
 
 
 @pytest.fixture
@@ -246,9 +248,9 @@ def test_slack_without_a_slack_app_uses_the_incoming_webhook(
     assert result["recipient"] == "webhook"
 
 
-def test_slack_opened_shows_recent_log_lines_of_a_log_based_metric(
-    aws: None, outbox: SlackOutbox
-) -> None:
+def _log_based_metric_alarm() -> Alarm:
+    """A log group whose metric filter publishes the sample alarm's metric, with three lines (two
+    matching) half a minute before the alarm; the alarm."""
     logs = boto3.client("logs")
     logs.create_log_group(logGroupName="/aws/apigateway/orders-api")
     logs.create_log_stream(logGroupName="/aws/apigateway/orders-api", logStreamName="s1")
@@ -274,6 +276,15 @@ def test_slack_opened_shows_recent_log_lines_of_a_log_based_metric(
             )
         ],
     )
+    return alarm
+
+
+def test_slack_opened_shows_recent_log_lines_of_a_log_based_metric(
+    aws: None, outbox: SlackOutbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ALARM_LOG_GROUP_ARNS", f"{LOGS_ARN}/aws/apigateway/orders-api")
+    clear_settings_cache()
+    alarm = _log_based_metric_alarm()
 
     invoke("notify_slack")(event(opened(alarm)))
 
@@ -284,6 +295,21 @@ def test_slack_opened_shows_recent_log_lines_of_a_log_based_metric(
         "*Recent log lines* (`/aws/apigateway/orders-api`)\n"
         "```ERROR 502 POST /orders &lt;upstream&gt;\nERROR 500 GET /x```"
     )
+
+
+@pytest.mark.parametrize("allowed", ["", f"{LOGS_ARN}/aws/lambda/payments"])
+def test_slack_shows_no_log_lines_of_a_log_group_that_is_not_allowed(
+    aws: None, outbox: SlackOutbox, monkeypatch: pytest.MonkeyPatch, allowed: str
+) -> None:
+    monkeypatch.setenv("ALARM_LOG_GROUP_ARNS", allowed)
+    clear_settings_cache()
+    alarm = _log_based_metric_alarm()
+
+    invoke("notify_slack")(event(opened(alarm)))
+
+    [posted] = outbox.messages
+    assert "Recent log lines" not in json.dumps(posted["payload"])
+    assert "ERROR 500" not in json.dumps(posted["payload"])
 
 
 def test_slack_rejects_a_task_that_is_not_a_notify_task(aws: None) -> None:

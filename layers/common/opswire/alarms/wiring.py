@@ -133,11 +133,13 @@ def _prepare_notify_task(
     channel: Literal["slack", "email"],
     incident_table_name: str,
     alarm_log_lines: int,
+    alarm_log_group_arns: str,
     context: "LambdaContext",
 ) -> _NotifyTask:
     """What both notification tasks start from: the task refreshed from the incident table, the
-    once-only guard around the send, and the recent log lines of the alarm.
-    ``incident_table_name`` empty: no thread lookup for follow-ups, no idempotency."""
+    once-only guard around the send, and the recent log lines of the alarm (from the log groups
+    of ``alarm_log_group_arns`` only). ``incident_table_name`` empty: no thread lookup for
+    follow-ups, no idempotency."""
     from opswire.alarms.aws.idempotency import Always, OnceOnly
     from opswire.alarms.delivery import message_kind, refresh_delivery, wants_log_lines
     from opswire.core.errors import EmailRetryableError, SlackRetryableError
@@ -154,9 +156,10 @@ def _prepare_notify_task(
     log = None
     if alarm_log_lines and wants_log_lines(task):
         from opswire.alarms.aws.logs import CloudWatchLogs
-        from opswire.alarms.log_excerpt import recent_log_lines
+        from opswire.alarms.log_excerpt import allowed_log_groups, recent_log_lines
 
-        log = recent_log_lines(task.alarm, CloudWatchLogs(), alarm_log_lines)
+        allowed = allowed_log_groups(alarm_log_group_arns)
+        log = recent_log_lines(task.alarm, CloudWatchLogs(), alarm_log_lines, allowed)
     return _NotifyTask(task, once, log)
 
 
@@ -169,7 +172,12 @@ def notify_slack(
     from opswire.channels.factory import slack_bot, slack_webhook
 
     prepared = _prepare_notify_task(
-        task, "slack", settings.incident_table_name, settings.alarm_log_lines, context
+        task,
+        "slack",
+        settings.incident_table_name,
+        settings.alarm_log_lines,
+        settings.alarm_log_group_arns,
+        context,
     )
     now = datetime.now(UTC)
     bot = slack_bot(
@@ -198,7 +206,12 @@ def notify_email(
     from opswire.channels.factory import email_sender
 
     prepared = _prepare_notify_task(
-        task, "email", settings.incident_table_name, settings.alarm_log_lines, context
+        task,
+        "email",
+        settings.incident_table_name,
+        settings.alarm_log_lines,
+        settings.alarm_log_group_arns,
+        context,
     )
     now = datetime.now(UTC)
     ack_url = None

@@ -117,6 +117,9 @@ class SlackSettings(_Settings):
     """Idempotency records (Powertools) live in the incident table; empty = no idempotency."""
     alarm_log_lines: int = Field(default=5, ge=0, le=20)
     """Recent log lines shown for alarms on a log-based metric; 0 = do not look them up."""
+    alarm_log_group_arns: str = ""
+    """The only log groups those lines may come from (comma-separated ARNs, the template's
+    ``AlarmLogGroupArns``); empty = no log lines."""
     secret_max_age_seconds: int = Field(default=300, ge=0)
 
 
@@ -130,6 +133,7 @@ class EmailSettings(_Settings):
     ack_link_ttl_seconds: int = Field(default=86400, ge=60)
     incident_table_name: str = ""
     alarm_log_lines: int = Field(default=5, ge=0, le=20)
+    alarm_log_group_arns: str = ""
     secret_max_age_seconds: int = Field(default=300, ge=0)
 
     @property

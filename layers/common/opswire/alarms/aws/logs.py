@@ -1,9 +1,13 @@
 """CloudWatch Logs reads for alarm context: metric filters and a few matching events.
 
 The client is built per use with short timeouts and no SDK retries: this is optional context
-for a notification, and must never hold the notification up.
+for a notification, and must never hold the notification up. Every call names its log group:
+the notifiers' IAM allows only the operator's log groups, never ``log-group:*`` (which
+DescribeMetricFilters by metric name alone would need).
 """
 
+import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -16,10 +20,14 @@ if TYPE_CHECKING:
 
 class CloudWatchLogs:
     def __init__(
-        self, client: "CloudWatchLogsClient | None" = None, timeout_seconds: float = 2.0
+        self,
+        client: "CloudWatchLogsClient | None" = None,
+        timeout_seconds: float = 2.0,
+        search_budget_seconds: float = 4.0,
     ) -> None:
         self._client = client
         self._timeout = timeout_seconds
+        self._budget = search_budget_seconds
 
     @property
     def client(self) -> "CloudWatchLogsClient":
@@ -37,18 +45,30 @@ class CloudWatchLogs:
             )
         return self._client
 
-    def metric_filter(self, namespace: str, metric_name: str) -> tuple[str, str] | None:
-        """(log group, filter pattern) of the first metric filter that publishes the metric."""
-        try:
-            response = self.client.describe_metric_filters(
-                metricName=metric_name, metricNamespace=namespace, limit=1
-            )
-        except (ClientError, BotoCoreError) as exc:
-            raise _translate("DescribeMetricFilters", exc) from exc
-        for metric_filter in response.get("metricFilters", []):
-            group = metric_filter.get("logGroupName")
-            if group:
-                return group, metric_filter.get("filterPattern", "")
+    def metric_filter(
+        self, namespace: str, metric_name: str, log_groups: Sequence[str]
+    ) -> tuple[str, str] | None:
+        """(log group, filter pattern) of the first metric filter of ``log_groups`` (asked in
+        order, one DescribeMetricFilters each, within the search budget) that publishes the
+        metric."""
+        deadline = time.monotonic() + self._budget
+        for log_group in log_groups:
+            if time.monotonic() > deadline:
+                raise RetryableError("CloudWatch Logs DescribeMetricFilters: out of time")
+            try:
+                response = self.client.describe_metric_filters(
+                    logGroupName=log_group,
+                    metricName=metric_name,
+                    metricNamespace=namespace,
+                    limit=1,
+                )
+            except self.client.exceptions.ResourceNotFoundException:
+                continue  # an allowed group that does not exist (yet)
+            except (ClientError, BotoCoreError) as exc:
+                raise _translate("DescribeMetricFilters", exc) from exc
+            for metric_filter in response.get("metricFilters", []):
+                if metric_filter.get("logGroupName") == log_group:
+                    return log_group, metric_filter.get("filterPattern", "")
         return None
 
     def matching_events(
