@@ -61,7 +61,8 @@ def parse_health(event: Mapping[str, Any], door: AlarmSource) -> OpsEvent:
     )
     service = text(detail, "service", "AWS")
     type_code = text(detail, "eventTypeCode", "AWS_HEALTH_EVENT")
-    title = f"{service}: {type_code.replace('_', ' ').title().replace('Aws ', 'AWS ')}"
+    readable = type_code.removeprefix("AWS_").removeprefix(f"{service.upper()}_")
+    title = f"{service}: {readable.replace('_', ' ').capitalize()}"
     facts = [
         ("Category", category),
         ("Status", status_code),

@@ -25,8 +25,9 @@ def at(document: object, path: str) -> Any:
 
 
 def text(document: object, path: str, default: str = "") -> str:
+    """The field as text; ``default`` when it is missing, empty or not a scalar."""
     value = at(document, path)
-    if value is None or isinstance(value, Mapping | list):
+    if value is None or value == "" or isinstance(value, Mapping | list):
         return default
     return str(value)
 
@@ -57,7 +58,10 @@ def timestamp(*candidates: object, default: datetime | None = None) -> datetime:
 def _one_time(value: object) -> datetime | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         seconds = value / 1000 if value > 10_000_000_000 else value
-        return datetime.fromtimestamp(seconds, UTC)
+        try:
+            return datetime.fromtimestamp(seconds, UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
     if not isinstance(value, str) or not value.strip():
         return None
     raw = value.strip()
