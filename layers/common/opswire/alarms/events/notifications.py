@@ -2,9 +2,9 @@
 notifications (RDS and DMS event JSON, Elastic Beanstalk and AWS Backup text), plain text, and
 any other JSON (the generic fallback: the subject and a readable excerpt).
 
-These messages carry no severity: it is read from the words of the message ("failed", "error", "failover"
--> high; "stopped", "warning", "degraded" -> medium; else info), and the message says so in its
-"Severity" fact.
+These messages carry no severity: it is read from the words of the message ("failed", "error",
+"failover" -> high; "stopped", "warning", "degraded" -> medium; else info), and the message
+says so in its "Severity" fact.
 """
 
 import json
@@ -17,7 +17,9 @@ from opswire.alarms.events.reader import arn_part, digest, excerpt, text, timest
 from opswire.alarms.models.envelope import AlarmSource, SnsDelivery
 from opswire.alarms.models.event import EventResource, EventSeverity, EventStatus, OpsEvent
 
-_HIGH_WORDS = re.compile(r"\b(fail(ed|ing|ure|s)?|error|fatal|severe|critical|aborted|failover)\b", re.I)
+_HIGH_WORDS = re.compile(
+    r"\b(fail(ed|ing|ure|s)?|error|fatal|severe|critical|aborted|failover)\b", re.I
+)
 _MEDIUM_WORDS = re.compile(
     r"\b(stopp(ed|ing)|warn(ing)?|degraded|shutdown|low storage|expired)\b", re.I
 )
