@@ -398,7 +398,7 @@ JSON = st.recursive(
 
 @settings(max_examples=40, deadline=None)
 @given(
-    kind=st.sampled_from(sorted(PARSERS) + [("aws.rds", "RDS DB Instance Event")]),
+    kind=st.sampled_from([*sorted(PARSERS), ("aws.rds", "RDS DB Instance Event")]),
     detail=JSON,
     extra=st.dictionaries(st.sampled_from(["account", "region", "time", "id"]), JSON),
 )
