@@ -14,6 +14,7 @@ from opswire.alarms.models.event import OpsEvent
 from opswire.alarms.models.incident import Route, RoutingConfig
 from opswire.alarms.models.tasks import NotifyTaskInput
 from opswire.alarms.render import MessageContext
+from opswire.alarms.render_event import event_facts
 from opswire.alarms.render_event_email import render_event_email
 from opswire.alarms.render_event_slack import render_event_slack, render_event_slack_reply
 from opswire.alarms.subject import parse_subject
@@ -150,6 +151,23 @@ def test_replies_say_updated_resolved_or_still_open() -> None:
     assert "Count: 14" in update["text"]
     assert "*RESOLVED*" in resolved["text"] and "after 25 min" in resolved["text"]
     assert "Still open for 1 h" in reminder["text"] and "reminder 2" in reminder["text"]
+
+
+def test_after_an_update_the_root_message_shows_the_severity_and_the_reply_the_update() -> None:
+    event = sample("guardduty-finding-updated.json")
+    root = render_event_slack(event, context(kind="updated", severity="high"))
+    reply = render_event_slack_reply(event, context(kind="updated", severity="high"))
+    mail = render_event_email(event, context(kind="updated", severity="high", reply=True))
+
+    assert root["text"].startswith("HIGH · GuardDuty")
+    assert reply["text"].startswith(":arrows_counterclockwise: *UPDATED*")
+    assert mail.subject.startswith("Re: [UPDATED] GuardDuty: ")
+
+
+def test_no_fact_is_shown_twice() -> None:
+    for name in ALL:
+        labels = [label for label, _value in event_facts(sample(name), None)]
+        assert len(labels) == len(set(labels)), name
 
 
 def test_a_plain_text_message_is_rendered_as_text() -> None:

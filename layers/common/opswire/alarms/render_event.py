@@ -43,7 +43,8 @@ def event_title(event: OpsEvent, context: MessageContext | None) -> tuple[str, s
     kind = context.kind if context is not None else None
     if kind == "resolved" or (kind is None and event.status == "resolved"):
         return ":white_check_mark:", "RESOLVED"
-    if kind == "updated":
+    if kind == "updated" and context is not None and context.reply:
+        # The thread reply (and the mail) say what happened; the root shows the severity now.
         return ":arrows_counterclockwise:", "UPDATED"
     if kind == "reminder":
         return ":rotating_light:", "STILL OPEN"
@@ -121,10 +122,11 @@ def event_facts(event: OpsEvent, context: MessageContext | None) -> list[tuple[s
     ]
     if event.status is not None:
         facts.append(("Status", event.status))
-    if event.event_type and event.event_type != event.title:
+    own_values = {value for _label, value in event.facts}
+    if event.event_type and event.event_type not in own_values | {event.title}:
         facts.append(("Type", event.event_type))
     facts.extend(event.facts)
-    facts.append(("First seen", event.occurred_at.strftime("%Y-%m-%d %H:%M:%S UTC")))
+    facts.append(("First reported", event.occurred_at.strftime("%Y-%m-%d %H:%M:%S UTC")))
     return facts
 
 

@@ -93,6 +93,7 @@ def render_event_slack(event: OpsEvent, context: MessageContext | None = None) -
 
 def render_event_slack_reply(event: OpsEvent, context: MessageContext) -> dict[str, Any]:
     """A thread reply: what changed, and for an update the new summary and facts."""
+    context = context.model_copy(update={"reply": True})
     emoji, label = event_title(event, context)
     text = f"{emoji} *{escape(label)}*: {escape(event_summary(event, context))}"
     if context.kind == "updated":

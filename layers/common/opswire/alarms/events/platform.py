@@ -65,7 +65,7 @@ def parse_health(event: Mapping[str, Any], door: AlarmSource) -> OpsEvent:
     title = f"{service}: {readable.replace('_', ' ').capitalize()}"
     facts = [
         ("Category", category),
-        ("Status", status_code),
+        ("Health status", status_code),
         ("Scope", text(detail, "eventScopeCode", "unknown")),
     ]
     if text(detail, "endTime"):

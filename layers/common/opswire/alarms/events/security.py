@@ -73,8 +73,8 @@ def parse_guardduty(event: Mapping[str, Any], door: AlarmSource) -> OpsEvent:
     finding_type = text(detail, "type", "unknown finding type")
     facts = [("Finding type", finding_type), ("Count", text(detail, "service.count", "1"))]
     for label, path in (
-        ("First seen", "service.eventFirstSeen"),
-        ("Last seen", "service.eventLastSeen"),
+        ("Activity first seen", "service.eventFirstSeen"),
+        ("Activity last seen", "service.eventLastSeen"),
         ("Action", "service.action.actionType"),
     ):
         if text(detail, path):
