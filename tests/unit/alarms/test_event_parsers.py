@@ -476,3 +476,14 @@ def test_an_event_time_of_any_shape_gives_a_time(time: Any) -> None:
     assert parsed.kind == "glue_job"
     if time in (1773480000, 1773480000000):
         assert parsed.updated_at == datetime.fromtimestamp(1773480000, UTC)
+
+
+def test_a_huge_event_keeps_the_start_of_its_raw_text_only() -> None:
+    payload = json.loads((EVENTS / "eventbridge/securityhub-finding-imported.json").read_text())
+    payload["detail"]["findings"][0]["ProductFields"]["blob"] = "x" * 200_000
+    parsed = event(parse_subject(AlarmEnvelope(source="eventbridge", payload=payload)))
+
+    assert isinstance(parsed.raw, str) and len(parsed.raw) < 33_000
+    assert parsed.raw.endswith("characters in all)")
+    assert parsed.title.startswith("S3.8")  # parsed from the whole event
+    assert len(json.dumps(parsed.model_dump(mode="json"))) < 40_000

@@ -8,9 +8,10 @@ beside ``Alarm``: it exposes the same few attributes the engine reads (``name``,
 routing, silences, acknowledgement and reminders work on both.
 """
 
+import json
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 
 from opswire.alarms.models.alarm import Alarm, AlarmState, UtcDatetime
 from opswire.alarms.models.envelope import AlarmSource
@@ -39,6 +40,8 @@ EventSeverity = Literal["critical", "high", "medium", "low", "info"]
 SEVERITY_ORDER: tuple[EventSeverity, ...] = ("info", "low", "medium", "high", "critical")
 
 EventStatus = Literal["open", "resolved"]
+
+RAW_KEPT = 32_000
 
 
 def severity_rank(severity: str) -> int:
@@ -99,7 +102,17 @@ class OpsEvent(BaseModel):
     facts: tuple[tuple[str, str], ...] = ()
     """Per-kind facts worth a line each ("Count", "Exit code", "Stage"...), most useful first."""
     raw: dict[str, Any] | str
-    """The event as received (JSON object or plain text)."""
+    """The event as received (JSON object or plain text); beyond ``RAW_KEPT`` characters of
+    JSON, the start of it as text (the workflow state must stay under Step Functions' 256 KB,
+    and messages show 2,500 characters of it)."""
+
+    @field_validator("raw")
+    @classmethod
+    def _keep_raw_small(cls, value: dict[str, Any] | str) -> dict[str, Any] | str:
+        text = value if isinstance(value, str) else json.dumps(value, default=str)
+        if len(text) <= RAW_KEPT:
+            return value
+        return text[:RAW_KEPT] + f"… (cut: {len(text)} characters in all)"
 
     # ---- what the incident engine reads (the same names as on ``Alarm``) ----------------------
     @property
