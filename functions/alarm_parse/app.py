@@ -1,4 +1,5 @@
-"""Workflow task: the normalized envelope -> one ``Alarm`` model, whatever the alarm shape."""
+"""Workflow task: the normalized envelope -> one ``Alarm`` (any alarm shape) or ``OpsEvent``
+(any other event or message), under the workflow's ``alarm`` key."""
 
 from typing import Any
 
@@ -13,5 +14,8 @@ from opswire.core.observability import logger
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     alarm = wiring.parse(parse_task_input(AlarmEnvelope, event))
-    logger.info("alarm parsed", extra={"alarm": alarm.name, "state": alarm.state})
+    logger.info(
+        "alarm parsed",
+        extra={"alarm": alarm.name, "state": alarm.state, "kind": alarm.kind},
+    )
     return {"alarm": alarm.model_dump(mode="json")}

@@ -10,11 +10,14 @@ import pytest
 from moto import mock_aws
 
 from opswire.alarms.aws.incident_store import IncidentStore
+from opswire.alarms.incidents import incident_key
 from opswire.alarms.models.alarm import Alarm
 from opswire.alarms.models.envelope import AlarmEnvelope
+from opswire.alarms.models.event import OpsEvent
 from opswire.alarms.models.incident import RoutingConfig, Silence
 from opswire.alarms.models.workflow import DeliveryRecord, RecordDeliveryInput
 from opswire.alarms.parse import parse_alarm
+from opswire.alarms.subject import parse_subject
 from opswire.alarms.workflow import evaluate_alarm, record_delivery
 from opswire.channels.ports import Delivery, SlackThread
 from opswire.core.errors import IncidentConflictError, IncidentNotFoundError
@@ -177,3 +180,29 @@ def test_a_channel_refusal_recorded_by_concurrent_executions_is_new_exactly_once
     assert stored is not None
     assert stored.channel_failures["email"].reason == "SES refused the message: MessageRejected"
     assert stored.channel_failures["email"].first_at == NOW
+
+
+def _finding(minutes: int, **changes: object) -> OpsEvent:
+    document = json.loads((EVENTS / "eventbridge" / "guardduty-finding.json").read_text())
+    event = parse_subject(AlarmEnvelope(source="eventbridge", payload=document))
+    assert isinstance(event, OpsEvent)
+    return event.model_copy(update={"updated_at": NOW + timedelta(minutes=minutes), **changes})
+
+
+def test_events_are_stored_through_decide_event_opened_updated_resolved(
+    store: IncidentStore,
+) -> None:
+    config = RoutingConfig()
+    states = [
+        evaluate_alarm(_finding(0), store, config, clock=lambda: NOW),
+        evaluate_alarm(_finding(1), store, config, clock=lambda: NOW),
+        evaluate_alarm(_finding(1), store, config, clock=lambda: NOW),
+        evaluate_alarm(_finding(2, status="resolved"), store, config, clock=lambda: NOW),
+    ]
+
+    assert [s.decision.kind for s in states] == ["opened", "updated", None, "resolved"]
+    assert states[2].decision.reason == "duplicate"
+    assert states[1].decision.incident.updates == 1
+    stored = store.get_incident(incident_key(_finding(0)))
+    assert stored is not None
+    assert (stored.state, stored.episode, stored.severity) == ("OK", 1, "medium")

@@ -131,19 +131,24 @@ def test_execution_names_are_valid_step_functions_names_whatever_the_message_id(
     assert name.startswith("sns-")
 
 
-def test_an_sns_message_that_is_not_json_is_an_alarm_parse_error_naming_the_message() -> None:
+def test_an_sns_message_that_is_not_json_becomes_a_text_envelope() -> None:
     event = sns_invocation(sns_record("ALARM: api-5xx-errors-high", message_id="not-json-1"))
-    with pytest.raises(AlarmParseError, match=r"not-json-1.*not JSON"):
-        envelopes_from_invocation(event)
+
+    ((name, envelope),) = envelopes_from_invocation(event)
+
+    assert name == "sns-not-json-1"
+    assert envelope.payload == {}
+    assert envelope.text == "ALARM: api-5xx-errors-high"
+    assert envelope.sns is not None and envelope.sns.message_id == "not-json-1"
 
 
-@pytest.mark.parametrize("message", ["[1, 2, 3]", '"ALARM"', "42", "null"])
-def test_an_sns_message_that_is_json_but_not_an_object_is_an_alarm_parse_error(
-    message: str,
-) -> None:
+@pytest.mark.parametrize("message", ["[1, 2, 3]", '"ALARM"', "42", "null", ""])
+def test_an_sns_message_that_is_json_but_not_an_object_is_kept_as_text(message: str) -> None:
     event = sns_invocation(sns_record(message, message_id="array-1"))
-    with pytest.raises(AlarmParseError, match=r"array-1.*not a JSON object"):
-        envelopes_from_invocation(event)
+
+    ((_name, envelope),) = envelopes_from_invocation(event)
+
+    assert (envelope.payload, envelope.text) == ({}, message)
 
 
 def test_an_empty_batch_starts_nothing() -> None:
@@ -258,19 +263,25 @@ def test_start_alarm_workflows_passes_an_alarm_action_through_whole() -> None:
 
     [(name, started_payload)] = starter.started
     assert arns == [f"arn:aws:states:eu-west-1:123456789012:execution:alarm-handling:{name}"]
-    assert started_payload == {"source": "lambda-action", "payload": payload, "sns": None}
+    assert started_payload == {
+        "source": "lambda-action",
+        "payload": payload,
+        "sns": None,
+        "text": None,
+    }
     json.dumps(started_payload)
 
 
-def test_start_alarm_workflows_starts_nothing_when_one_record_is_unreadable() -> None:
+def test_start_alarm_workflows_starts_one_execution_per_record_text_included() -> None:
     good = (EVENTS / "sns/alarm-metric-alarm.json").read_text()
-    event = sns_invocation(sns_record(good), sns_record("not json", message_id="bad-2"))
+    event = sns_invocation(sns_record(good), sns_record("not json", message_id="text-2"))
     starter = FakeWorkflowStarter()
 
-    with pytest.raises(AlarmParseError, match="bad-2"):
-        start_alarm_workflows(event, starter)
-    # The batch is parsed before anything starts: a retry of the batch starts each alarm once.
-    assert starter.started == []
+    start_alarm_workflows(event, starter)
+
+    payloads = [payload for _name, payload in starter.started]
+    assert [p["text"] for p in payloads] == [None, "not json"]
+    assert payloads[1]["payload"] == {}
 
 
 def test_records_that_are_not_sns_records_are_an_alarm_parse_error() -> None:

@@ -19,13 +19,18 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from opswire.alarms.log_excerpt import LogExcerpt
+from opswire.alarms.models.alarm import Alarm
+from opswire.alarms.models.event import OpsEvent
 from opswire.alarms.models.incident import Incident, NotificationKind
 from opswire.alarms.models.tasks import NotifyTaskInput
 from opswire.alarms.render import MessageContext
 from opswire.alarms.render_email import render_alarm_email
+from opswire.alarms.render_event_email import render_event_email
+from opswire.alarms.render_event_slack import render_event_slack, render_event_slack_reply
 from opswire.alarms.render_slack import render_slack_message, render_slack_reply
 from opswire.channels.ports import (
     Delivery,
+    EmailContent,
     EmailSender,
     NotificationResult,
     SlackApi,
@@ -47,6 +52,25 @@ class Once(Protocol):
 
 
 # ---- what the message is about ------------------------------------------------------------------
+def slack_message(subject: Alarm | OpsEvent, context: MessageContext) -> dict[str, Any]:
+    """The Slack message for an alarm or, rendered per kind, an event."""
+    if isinstance(subject, OpsEvent):
+        return render_event_slack(subject, context)
+    return render_slack_message(subject, context)
+
+
+def slack_reply(subject: Alarm | OpsEvent, context: MessageContext) -> dict[str, Any]:
+    if isinstance(subject, OpsEvent):
+        return render_event_slack_reply(subject, context)
+    return render_slack_reply(subject, context)
+
+
+def email_content(subject: Alarm | OpsEvent, context: MessageContext) -> EmailContent:
+    if isinstance(subject, OpsEvent):
+        return render_event_email(subject, context)
+    return render_alarm_email(subject, context)
+
+
 def message_kind(task: NotifyTaskInput) -> NotificationKind:
     """The kind of message this task sends: a reminder when the workflow re-notifies."""
     if task.decision.action != "notify" or task.decision.kind is None:
@@ -57,8 +81,10 @@ def message_kind(task: NotifyTaskInput) -> NotificationKind:
 
 
 def wants_log_lines(task: NotifyTaskInput) -> bool:
-    """Recent log lines are looked up for the first message of an episode only."""
-    return task.reminder is None and task.decision.kind == "opened"
+    """Recent log lines are looked up for the first message of an alarm's episode only."""
+    return (
+        isinstance(task.alarm, Alarm) and task.reminder is None and task.decision.kind == "opened"
+    )
 
 
 def needs_stored_delivery(task: NotifyTaskInput, channel: str) -> bool:
@@ -147,6 +173,7 @@ def message_context(
         escalated_to=tuple(escalated_to),
         paged=paged,
         transitions=len(incident.transitions),
+        updates=incident.updates,
         acknowledged_by=incident.acknowledged_by,
         log_group=log.log_group if log is not None else None,
         log_lines=log.lines if log is not None else (),
@@ -177,7 +204,7 @@ def notify_slack_webhook(
     log: LogExcerpt | None = None,
 ) -> NotificationResult:
     """One new message per notification (an incoming webhook can neither thread nor update)."""
-    payload = render_slack_message(task.alarm, message_context(task, now, log=log))
+    payload = slack_message(task.alarm, message_context(task, now, log=log))
 
     def post() -> dict[str, Any]:
         poster.post(payload)
@@ -207,7 +234,7 @@ def notify_slack_bot(
     channels = _unique(task.decision.route.slack_channels or [default_channel])
     if not channels:
         raise ConfigurationError("no Slack channel: the route names none and no default is set")
-    payload = render_slack_message(task.alarm, message_context(task, now, log=log, ack_button=True))
+    payload = slack_message(task.alarm, message_context(task, now, log=log, ack_button=True))
     posted: list[SlackThread] = []
     for channel in channels:
         result = once.run(_send_key(task, channel, "post"), _poster(api, channel, payload))
@@ -230,7 +257,7 @@ def _follow_up(
     threads: list[SlackThread],
 ) -> NotificationResult:
     kind = message_kind(task)
-    reply = render_slack_reply(task.alarm, message_context(task, now, reply=True))
+    reply = slack_reply(task.alarm, message_context(task, now, reply=True))
     for thread in threads:
         # Reminders are also broadcast to the channel: a reply nobody sees reminds nobody.
         once.run(
@@ -238,7 +265,7 @@ def _follow_up(
             _poster(api, thread.channel, reply, thread.ts, broadcast=kind == "reminder"),
         )
     if kind != "reminder":
-        root = render_slack_message(task.alarm, message_context(task, now, ack_button=True))
+        root = slack_message(task.alarm, message_context(task, now, ack_button=True))
         for thread in threads:
             try:
                 api.update_message(channel=thread.channel, ts=thread.ts, payload=root)
@@ -288,12 +315,18 @@ def notify_email(
     onto the episode's first mail."""
     incident = task.decision.incident
     kind = message_kind(task)
+    if not task.decision.email and task.reminder is None:
+        # A quiet route, or an event update whose severity did not rise: the Slack thread
+        # records it; nothing is mailed (and nothing failed).
+        return NotificationResult(
+            channel="email", delivered=True, recipient="", subject=f"not mailed: {kind}"
+        )
     escalated_to, _paged = escalation(task)
     recipients = _unique([*(task.decision.route.email or default_recipients), *escalated_to])
     if not recipients:
         raise ConfigurationError("no email recipients: the route names none and no default is set")
     reply = incident.email_message_id is not None and kind != "opened"
-    content = render_alarm_email(
+    content = email_content(
         task.alarm, message_context(task, now, log=log, reply=reply, ack_url=ack_url)
     )
     headers = email_headers(task, from_address)

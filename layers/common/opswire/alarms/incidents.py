@@ -11,7 +11,9 @@ from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 
 from opswire.alarms.models.alarm import Alarm
+from opswire.alarms.models.event import OpsEvent
 from opswire.alarms.models.incident import (
+    ALARM_KIND,
     ChannelFailure,
     Decision,
     Incident,
@@ -19,6 +21,7 @@ from opswire.alarms.models.incident import (
     NotifyChannel,
     Reminder,
     Route,
+    RouteMatch,
     RoutingConfig,
     Silence,
     SuppressReason,
@@ -32,28 +35,64 @@ TAG_EMAIL = "opswire:email"
 TAG_RUNBOOK = "opswire:runbook"
 TAG_MENTION = "opswire:mention"
 
+SEVERITIES = ("critical", "high", "medium", "low", "info")
 
-def incident_key(alarm: Alarm) -> str:
-    """One incident per alarm: account + region + name, whatever door the alarm came through."""
-    identity = f"{alarm.account_id}:{alarm.region}:{alarm.name}"
+
+def incident_key(alarm: Alarm | OpsEvent) -> str:
+    """One incident per alarm (account + region + name, whatever door the alarm came through),
+    one per event dedupe key (a finding, a Health event, a failing service or pipeline)."""
+    if isinstance(alarm, OpsEvent):
+        identity = alarm.dedupe_key
+    else:
+        identity = f"{alarm.account_id}:{alarm.region}:{alarm.name}"
     return hashlib.sha256(identity.encode()).hexdigest()[:24]
 
 
-def resolve_route(alarm: Alarm, config: RoutingConfig) -> Route:
-    """The first route whose name pattern and tags match, else the default; then the alarm's own
-    ``opswire:*`` tags override severity, channels, recipients, runbook and mention."""
+def subject_kind(subject: Alarm | OpsEvent) -> str:
+    """``cloudwatch_alarm`` or the event's kind: what routes and silences match ``kind`` on."""
+    return subject.kind if isinstance(subject, OpsEvent) else ALARM_KIND
+
+
+def subject_resources(subject: Alarm | OpsEvent) -> tuple[str, ...]:
+    """The ids and ARNs routes and silences match ``resource`` on."""
+    if isinstance(subject, OpsEvent):
+        return tuple(v for r in subject.resources for v in (r.id, r.arn) if v)
+    return tuple(v for v in (subject.name, subject.arn) if v)
+
+
+def route_matches(match: RouteMatch, subject: Alarm | OpsEvent) -> bool:
+    event = subject if isinstance(subject, OpsEvent) else None
+    resources = subject_resources(subject)
+    return (
+        fnmatch.fnmatchcase(subject.name, match.name)
+        and fnmatch.fnmatchcase(subject_kind(subject), match.kind)
+        and fnmatch.fnmatchcase(event.service if event else "CloudWatch", match.service)
+        and fnmatch.fnmatchcase(subject.account_id, match.account)
+        and (not match.severity or (event is not None and event.severity in match.severity))
+        and (
+            match.resource == "*" or any(fnmatch.fnmatchcase(r, match.resource) for r in resources)
+        )
+        and all(subject.tags.get(k) == v for k, v in match.tags.items())
+    )
+
+
+def silenced(subject: Alarm | OpsEvent, silences: list[Silence], now: datetime) -> bool:
+    kind, resources = subject_kind(subject), subject_resources(subject)
+    return any(s.matches(subject.name, subject.tags, now, kind, resources) for s in silences)
+
+
+def resolve_route(alarm: Alarm | OpsEvent, config: RoutingConfig) -> Route:
+    """The first route whose match keys all match, else the default; then the subject's own
+    ``opswire:*`` tags (alarm tags, event resource tags) override severity, channels,
+    recipients, runbook and mention."""
     route = next(
-        (
-            candidate
-            for candidate in config.routes
-            if fnmatch.fnmatchcase(alarm.name, candidate.match.name)
-            and all(alarm.tags.get(k) == v for k, v in candidate.match.tags.items())
-        ),
+        (candidate for candidate in config.routes if route_matches(candidate.match, alarm)),
         config.default,
     )
     overrides: dict[str, object] = {}
     tags = alarm.tags
-    if tags.get(TAG_SEVERITY) in ("critical", "warning", "info"):
+    allowed = SEVERITIES if isinstance(alarm, OpsEvent) else ("critical", "warning", "info")
+    if tags.get(TAG_SEVERITY) in allowed:
         overrides["severity"] = tags[TAG_SEVERITY]
     if tags.get(TAG_SLACK_CHANNEL):
         overrides["slack_channels"] = _split(tags[TAG_SLACK_CHANNEL])
@@ -84,7 +123,7 @@ def decide(
     """
     route = resolve_route(alarm, config)
     if current is not None and alarm.state_changed_at <= current.state_changed_at:
-        return _suppress("duplicate", current, route)
+        return suppress("duplicate", current, route)
 
     is_transition = current is None or current.state != alarm.state
     transitions = _recent_transitions(alarm, current, config, is_transition=is_transition)
@@ -94,20 +133,20 @@ def decide(
     if not is_transition:
         assert current is not None
         if _is_repeat(alarm, current, config, now):
-            return _suppress("repeat", updated, route)
+            return suppress("repeat", updated, route)
 
-    if any(s.matches(alarm.name, alarm.tags, now) for s in silences):
-        return _suppress("silenced", updated, route)
+    if silenced(alarm, silences, now):
+        return suppress("silenced", updated, route)
 
     if len(transitions) > config.flapping_transitions:
         if updated.flapping:
-            return _suppress("flapping", updated, route)
+            return suppress("flapping", updated, route)
         return _notify("flapping", alarm, updated.model_copy(update={"flapping": True}), route, now)
     updated = updated.model_copy(update={"flapping": False})
 
     noise = _noise(alarm, current, config)
     if noise is not None:
-        return _suppress(noise, updated, route)
+        return suppress(noise, updated, route)
 
     kind = _notification_kind(alarm, current, opening=opening, is_transition=is_transition)
     duration = None
@@ -284,20 +323,21 @@ def _notify(
         update={"last_notified_state": alarm.state, "last_notified_at": now}
     )
     # A flapping alarm is told once; reminding about it would be the stream flapping suppresses.
-    remind = alarm.state == "ALARM" and kind in ("opened", "state_change")
+    remind = alarm.state == "ALARM" and kind in ("opened", "state_change") and not route.quiet
     return Decision(
         action="notify",
         kind=kind,
         incident=incident,
         route=route,
-        mention_here=route.mention_here and alarm.state == "ALARM",
+        mention_here=route.mention_here and alarm.state == "ALARM" and not route.quiet,
         runbook=route.runbook,
         duration_seconds=duration,
         renotify_seconds=route.renotify_minutes * 60 if remind else 0,
+        email=not route.quiet,
     )
 
 
-def _suppress(reason: SuppressReason, incident: Incident, route: Route) -> Decision:
+def suppress(reason: SuppressReason, incident: Incident, route: Route) -> Decision:
     return Decision(action="suppress", reason=reason, incident=incident, route=route)
 
 

@@ -1,5 +1,8 @@
 """From a Lambda invocation (SNS records or a CloudWatch alarm action) to workflow envelopes.
 
+Every SNS message starts a workflow: a JSON object as ``payload``, anything else (plain text)
+as ``text``; the parse task decides what it is.
+
 The EventBridge door needs no code: its rule starts the workflow with an input transformer.
 """
 
@@ -46,19 +49,23 @@ def start_alarm_workflows(event: dict[str, Any], starter: WorkflowStarter) -> li
 
 def _from_sns_record(record: Any) -> tuple[str, AlarmEnvelope]:
     sns = record.sns
+    message = sns.message or ""
     try:
-        payload = json.loads(sns.message)
-    except json.JSONDecodeError as exc:
-        raise AlarmParseError(f"SNS message {sns.message_id} is not JSON") from exc
+        payload = json.loads(message)
+    except json.JSONDecodeError:
+        payload = None
+    text = None
     if not isinstance(payload, dict):
-        raise AlarmParseError(f"SNS message {sns.message_id} is not a JSON object")
+        # Plain text (AWS Backup, Elastic Beanstalk, a person's `aws sns publish`) or JSON that
+        # is no object: the parse task reads it as text.
+        payload, text = {}, message
     delivery = SnsDelivery(
         message_id=sns.message_id,
         topic_arn=sns.topic_arn,
         timestamp=sns.timestamp,
         subject=sns.subject or None,
     )
-    envelope = AlarmEnvelope(source="sns", payload=payload, sns=delivery)
+    envelope = AlarmEnvelope(source="sns", payload=payload, sns=delivery, text=text)
     return _execution_name("sns", sns.message_id), envelope
 
 

@@ -59,8 +59,11 @@ def parse_alarm(envelope: AlarmEnvelope) -> Alarm:
     shape = _SHAPES[envelope.source]
     _reject_other_shapes(envelope.source, envelope.payload, shape)
     parser = _PARSERS[envelope.source]
+    payload = envelope.payload
+    if envelope.source == "sns" and envelope.sns is not None:
+        payload = _with_topic_region(payload, envelope.sns.topic_arn)
     try:
-        return parser(Fields(envelope.payload, "", shape))
+        return parser(Fields(payload, "", shape))
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(map(str, err['loc'])) or '<alarm>'}: {err['msg']}"
@@ -369,6 +372,22 @@ def _region(obj: Fields, arn: AlarmArn | None, declared: str | None, field: str)
             f"{obj.shape}: unknown region {declared!r} and no alarm ARN to read the region from"
         )
     return code
+
+
+def _with_topic_region(payload: dict[str, Any], topic_arn: str) -> dict[str, Any]:
+    """An SNS alarm message without a readable ``AlarmArn`` whose ``Region`` is no display name
+    we know: the alarm is in the region of the topic it was published to (CloudWatch publishes
+    to topics of the alarm's own region only)."""
+    arn = payload.get("AlarmArn")
+    if isinstance(arn, str) and AlarmArn.parse(arn) is not None:
+        return payload
+    declared = payload.get("Region")
+    if isinstance(declared, str) and region_code(declared) is not None:
+        return payload
+    topic_region = topic_arn.split(":")[3] if topic_arn.count(":") >= 5 else ""
+    if region_code(topic_region) is None:
+        return payload
+    return {**payload, "Region": topic_region}
 
 
 def _account(obj: Fields, declared: str | None, arn: AlarmArn | None, field: str) -> str:

@@ -1,7 +1,8 @@
 """CloudWatch region display names -> region codes.
 
-The SNS alarm message's ``Region`` is a display name ("EU (Ireland)"); the parser reads the
-region from the alarm ARN first and falls back to this table.
+The SNS alarm message's ``Region`` is a display name ("EU (Ireland)", "US (Virginia)"); the
+parser reads the region from the alarm ARN first, then this table, then the region of the topic
+the message came through.
 """
 
 import re
@@ -61,6 +62,19 @@ def _region_key(name: str) -> str:
 
 _REGION_CODES_BY_KEY = {_region_key(name): code for code, name in _REGION_NAMES.items()}
 _REGION_CODES_BY_KEY[_region_key("AWS GovCloud (US)")] = "us-gov-west-1"
+# The newer short spellings of the US regions ("US (Virginia)" in some consoles and messages).
+for _alias, _code in (
+    ("US (Virginia)", "us-east-1"),
+    ("US (N. Virginia)", "us-east-1"),
+    ("US (Ohio)", "us-east-2"),
+    ("US (California)", "us-west-1"),
+    ("US (N. California)", "us-west-1"),
+    ("US (Oregon)", "us-west-2"),
+    ("US East (Virginia)", "us-east-1"),
+    ("US West (California)", "us-west-1"),
+    ("Asia Pacific (Taipei)", "ap-east-2"),
+):
+    _REGION_CODES_BY_KEY.setdefault(_region_key(_alias), _code)
 
 
 def region_code(name: str) -> str | None:

@@ -73,6 +73,8 @@ class MessageContext(BaseModel):
     """Reminder: the workflow paged (escalation topic) with this message."""
     transitions: int = 0
     """Flapping: state changes counted in the flapping window."""
+    updates: int = 0
+    """Events: reports of the open episode since the one that opened it."""
     acknowledged_by: str | None = None
     log_group: str | None = None
     log_lines: tuple[str, ...] = ()

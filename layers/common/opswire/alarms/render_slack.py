@@ -49,30 +49,30 @@ def render_slack_message(alarm: Alarm, context: MessageContext | None = None) ->
         }
     ]
     if context is not None:
-        status = f"{_escape(incident_summary(alarm, context))}\n{_slack_incident_line(context)}"
-        blocks.append(_section(status))
+        status = f"{escape(incident_summary(alarm, context))}\n{_slack_incident_line(context)}"
+        blocks.append(section(status))
     if alarm.description:
-        blocks.append(_section(f"*Description*\n{_escape(alarm.description)}"))
-    blocks.append(_section(f"*Reason*\n{_escape(alarm.reason or 'No reason given.')}"))
+        blocks.append(section(f"*Description*\n{escape(alarm.description)}"))
+    blocks.append(section(f"*Reason*\n{escape(alarm.reason or 'No reason given.')}"))
     blocks.append(
         {
             "type": "section",
             "fields": [
-                {"type": "mrkdwn", "text": _slack_field(label, value)}
+                {"type": "mrkdwn", "text": slack_field(label, value)}
                 for label, value in alarm_facts(alarm)[:SLACK_MAX_FIELDS]
             ],
         }
     )
     if context is not None and context.log_lines:
-        blocks.append(_section(_slack_log_lines(context)))
+        blocks.append(section(_slack_log_lines(context)))
     runbook = context.runbook if context is not None else None
     if runbook and not is_link(runbook):
-        blocks.append(_section(f"*Runbook*\n{_escape(runbook)}"))
+        blocks.append(section(f"*Runbook*\n{escape(runbook)}"))
     buttons: list[dict[str, Any]] = []
     if len(alarm.console_url) <= SLACK_BUTTON_URL_MAX:
-        buttons.append(_link_button("Open in CloudWatch", alarm.console_url))
+        buttons.append(link_button("Open in CloudWatch", alarm.console_url))
     if runbook and is_link(runbook):
-        buttons.append(_link_button("Runbook", runbook))
+        buttons.append(link_button("Runbook", runbook))
     if (
         context is not None
         and context.ack_button
@@ -96,11 +96,11 @@ def render_slack_message(alarm: Alarm, context: MessageContext | None = None) ->
             "elements": [{"type": "mrkdwn", "text": f"opswire · received via {alarm.source}"}],
         }
     )
-    text = _escape(headline(alarm, context))
+    text = escape(headline(alarm, context))
     if context is not None and context.mention_here:
         text = f"{HERE_MENTION} {text}"
     return {
-        "text": _truncate_escaped(text, SLACK_FALLBACK_TEXT_MAX),
+        "text": truncate_escaped(text, SLACK_FALLBACK_TEXT_MAX),
         "attachments": [{"color": state_color(alarm, context), "blocks": blocks}],
     }
 
@@ -108,49 +108,49 @@ def render_slack_message(alarm: Alarm, context: MessageContext | None = None) ->
 def render_slack_reply(alarm: Alarm, context: MessageContext) -> dict[str, Any]:
     """A thread reply (bot mode): one mrkdwn line saying what changed."""
     emoji, title = state_title(alarm, context)
-    text = f"{emoji} *{_escape(title)}*: {_escape(incident_summary(alarm, context))}"
+    text = f"{emoji} *{escape(title)}*: {escape(incident_summary(alarm, context))}"
     if context.kind in ("state_change", "flapping") and alarm.reason:
-        text += f"\n>{_escape(one_line(alarm.reason))}"
+        text += f"\n>{escape(one_line(alarm.reason))}"
     if context.mention_here:
         text = f"{HERE_MENTION} {text}"
-    return {"text": _truncate_escaped(text, SLACK_SECTION_TEXT_MAX)}
+    return {"text": truncate_escaped(text, SLACK_SECTION_TEXT_MAX)}
 
 
 def _slack_incident_line(context: MessageContext) -> str:
-    line = f"Incident `{_escape(context.incident_id)}` · severity *{context.severity}*"
+    line = f"Incident `{escape(context.incident_id)}` · severity *{context.severity}*"
     if context.acknowledged_by:
-        line += f" · acknowledged by {_escape(context.acknowledged_by)}"
+        line += f" · acknowledged by {escape(context.acknowledged_by)}"
     return line
 
 
 def _slack_log_lines(context: MessageContext) -> str:
-    group = f" (`{_escape(context.log_group)}`)" if context.log_group else ""
+    group = f" (`{escape(context.log_group)}`)" if context.log_group else ""
     # A log line must not close the code block early.
-    lines = "\n".join(_escape(log_line(line)).replace("```", "` ` `") for line in context.log_lines)
+    lines = "\n".join(escape(log_line(line)).replace("```", "` ` `") for line in context.log_lines)
     return f"*Recent log lines*{group}\n```{lines}```"
 
 
-def _link_button(text: str, url: str) -> dict[str, Any]:
+def link_button(text: str, url: str) -> dict[str, Any]:
     return {"type": "button", "text": {"type": "plain_text", "text": text}, "url": url}
 
 
-def _section(text: str) -> dict[str, Any]:
+def section(text: str) -> dict[str, Any]:
     return {
         "type": "section",
-        "text": {"type": "mrkdwn", "text": _truncate_escaped(text, SLACK_SECTION_TEXT_MAX)},
+        "text": {"type": "mrkdwn", "text": truncate_escaped(text, SLACK_SECTION_TEXT_MAX)},
     }
 
 
-def _slack_field(label: str, value: str) -> str:
-    return _truncate_escaped(f"*{_escape(label)}*\n{_escape(value)}", SLACK_FIELD_MAX)
+def slack_field(label: str, value: str) -> str:
+    return truncate_escaped(f"*{escape(label)}*\n{escape(value)}", SLACK_FIELD_MAX)
 
 
-def _escape(text: str) -> str:
+def escape(text: str) -> str:
     """Slack's three control characters; everything else is left to mrkdwn."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _truncate_escaped(text: str, limit: int) -> str:
+def truncate_escaped(text: str, limit: int) -> str:
     """Truncate already-escaped text without cutting an entity (``&amp;``) in half."""
     if len(text) <= limit:
         return text

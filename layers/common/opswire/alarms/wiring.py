@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from opswire.alarms.log_excerpt import LogExcerpt
     from opswire.alarms.models.alarm import Alarm
     from opswire.alarms.models.envelope import AlarmEnvelope
+    from opswire.alarms.models.event import OpsEvent
     from opswire.alarms.models.incident import RoutingConfig
     from opswire.alarms.models.tasks import NotifyTaskInput
     from opswire.alarms.models.workflow import DeliveryRecord, RecordDeliveryInput, WorkflowState
@@ -84,15 +85,16 @@ def start_workflows(event: dict[str, Any], settings: "AlarmIngestSettings") -> l
 
 
 # ---- AlarmParseFunction -------------------------------------------------------------------------
-def parse(envelope: "AlarmEnvelope") -> "Alarm":
-    """The normalized envelope -> one ``Alarm``, whatever the alarm shape (no adapter)."""
-    from opswire.alarms.parse import parse_alarm
+def parse(envelope: "AlarmEnvelope") -> "Alarm | OpsEvent":
+    """The normalized envelope -> one ``Alarm`` (whatever the alarm shape) or one ``OpsEvent``
+    (any other event or message); no adapter."""
+    from opswire.alarms.subject import parse_subject
 
-    return parse_alarm(envelope)
+    return parse_subject(envelope)
 
 
 # ---- AlarmEvaluateFunction, AlarmCheckReminderFunction, AlarmRecordDeliveryFunction -------------
-def evaluate(alarm: "Alarm", settings: "AlarmIncidentSettings") -> "WorkflowState":
+def evaluate(alarm: "Alarm | OpsEvent", settings: "AlarmIncidentSettings") -> "WorkflowState":
     """The incident decision for ``alarm``; its tags are read from CloudWatch when the event
     carried none."""
     from opswire.alarms.workflow import evaluate_alarm
@@ -157,9 +159,11 @@ def _prepare_notify_task(
     if alarm_log_lines and wants_log_lines(task):
         from opswire.alarms.aws.logs import CloudWatchLogs
         from opswire.alarms.log_excerpt import allowed_log_groups, recent_log_lines
+        from opswire.alarms.models.alarm import Alarm
 
-        allowed = allowed_log_groups(alarm_log_group_arns)
-        log = recent_log_lines(task.alarm, CloudWatchLogs(), alarm_log_lines, allowed)
+        if isinstance(task.alarm, Alarm):  # events have no log-based metric behind them
+            allowed = allowed_log_groups(alarm_log_group_arns)
+            log = recent_log_lines(task.alarm, CloudWatchLogs(), alarm_log_lines, allowed)
     return _NotifyTask(task, once, log)
 
 

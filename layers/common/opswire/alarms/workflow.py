@@ -6,8 +6,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Protocol
 
+from opswire.alarms.event_incidents import decide_event
 from opswire.alarms.incidents import decide, incident_key, next_reminder, record_outcome
 from opswire.alarms.models.alarm import Alarm
+from opswire.alarms.models.event import OpsEvent
 from opswire.alarms.models.incident import (
     ChannelFailure,
     Incident,
@@ -45,18 +47,22 @@ def utc_now() -> datetime:
 
 
 def evaluate_alarm(
-    alarm: Alarm,
+    alarm: Alarm | OpsEvent,
     store: IncidentRepository,
     config: RoutingConfig,
     clock: Callable[[], datetime] = utc_now,
 ) -> WorkflowState:
-    """Decide and store atomically: the incident is written with a condition on the version that
-    was read, so of two concurrent deliveries of one state change only one can notify; the other
-    re-reads and finds a duplicate."""
+    """Decide (``decide`` for an alarm, ``decide_event`` for an event) and store atomically:
+    the incident is written with a condition on the version that was read, so of two concurrent
+    deliveries of one state change only one can notify; the other re-reads and finds a
+    duplicate."""
     silences = store.list_silences()
     for _attempt in range(_EVALUATE_ATTEMPTS):
         current = store.get_incident(incident_key(alarm))
-        decision = decide(alarm, current, silences, config, clock())
+        if isinstance(alarm, OpsEvent):
+            decision = decide_event(alarm, current, silences, config, clock())
+        else:
+            decision = decide(alarm, current, silences, config, clock())
         if decision.incident == current:
             return WorkflowState(alarm=alarm, decision=decision)
         try:
@@ -148,12 +154,14 @@ def check_reminder(
     if any(step.page for step in reminder.escalation):
         minutes = reminder.elapsed_seconds // 60
         page = Page(
-            subject=f"[opswire] ALARM {state.alarm.name}"[:100],
+            subject=f"[opswire] {_page_state(state)} {state.alarm.name}"[:100],
             message=(
                 f"{state.alarm.name} ({state.alarm.region}, account {state.alarm.account_id}) "
-                f"has been in ALARM for {minutes} min without acknowledgement.\n"
+                f"has been {'open' if isinstance(state.alarm, OpsEvent) else 'in ALARM'} "
+                f"for {minutes} min without "
+                "acknowledgement.\n"
                 f"Reason: {state.alarm.reason}\n"
-                f"Incident: {incident.incident_id}\n{state.alarm.console_url}"
+                f"Incident: {incident.incident_id}\n{state.alarm.console_url or ''}"
             ),
         )
     return state.model_copy(
@@ -165,3 +173,7 @@ def check_reminder(
             "reminders_sent": reminder.count,
         }
     )
+
+
+def _page_state(state: WorkflowState) -> str:
+    return "OPEN" if isinstance(state.alarm, OpsEvent) else "ALARM"

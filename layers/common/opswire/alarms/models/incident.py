@@ -14,9 +14,14 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field
 from opswire.alarms.models.alarm import AlarmState, UtcDatetime
 from opswire.channels.ports import SlackThread
 
-Severity = Literal["critical", "warning", "info"]
-NotificationKind = Literal["opened", "state_change", "resolved", "flapping", "reminder"]
+Severity = Literal["critical", "high", "warning", "medium", "low", "info"]
+"""Alarms use critical / warning / info (from the route or the ``opswire:severity`` tag); events
+carry their own critical / high / medium / low / info (``opswire.alarms.models.event``)."""
+NotificationKind = Literal["opened", "state_change", "resolved", "flapping", "reminder", "updated"]
+"""``updated``: an open event's source reported it again (a finding updated); a thread reply."""
 NotifyChannel = Literal["slack", "email"]
+ALARM_KIND = "cloudwatch_alarm"
+"""What routes and silences call a CloudWatch alarm beside the event kinds."""
 SuppressReason = Literal["duplicate", "repeat", "silenced", "insufficient_data", "flapping"]
 
 
@@ -56,6 +61,8 @@ class Incident(BaseModel):
     """Channels that failed for good in this episode
     (``opswire.alarms.incidents.record_outcome``)."""
     severity: Severity = "warning"
+    updates: int = Field(default=0, ge=0)
+    """Events: reports of the open episode after the one that opened it."""
     version: int = 0
 
     @computed_field  # type: ignore[prop-decorator]
@@ -66,7 +73,9 @@ class Incident(BaseModel):
 
 
 class Silence(BaseModel):
-    """A time-boxed silence: alarms matching the name pattern and all the tags are not notified."""
+    """A time-boxed silence: alarms and events matching the name pattern, the kind pattern, the
+    resource pattern (any resource id or ARN of an event; an alarm's name or ARN) and all the
+    tags are not notified."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -77,11 +86,26 @@ class Silence(BaseModel):
     ends_at: UtcDatetime
     created_by: str
     reason: str
+    kind: str = "*"
+    """``cloudwatch_alarm`` or an event kind (``guardduty_finding``...), fnmatch pattern."""
+    resource_pattern: str = "*"
 
-    def matches(self, alarm_name: str, tags: dict[str, str], at: datetime) -> bool:
+    def matches(
+        self,
+        alarm_name: str,
+        tags: dict[str, str],
+        at: datetime,
+        kind: str = ALARM_KIND,
+        resources: tuple[str, ...] = (),
+    ) -> bool:
         return (
             self.starts_at <= at < self.ends_at
             and fnmatch.fnmatchcase(alarm_name, self.name_pattern)
+            and fnmatch.fnmatchcase(kind, self.kind)
+            and (
+                self.resource_pattern == "*"
+                or any(fnmatch.fnmatchcase(r, self.resource_pattern) for r in resources)
+            )
             and all(tags.get(key) == value for key, value in self.tags.items())
         )
 
@@ -98,10 +122,24 @@ class EscalationStep(BaseModel):
 
 
 class RouteMatch(BaseModel):
+    """All given keys must match. Patterns are fnmatch patterns; ``severity`` lists the event
+    severities the route takes (an alarm has none, so a route with ``severity`` takes no
+    alarm); ``resource`` matches any of an event's resource ids or ARNs (an alarm's name or
+    ARN); ``tags`` are the alarm's tags or the event's resource tags."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str = "*"
     tags: dict[str, str] = Field(default_factory=dict)
+    kind: str = "*"
+    """``cloudwatch_alarm`` or an event kind: ``guardduty_finding``, ``health_event``, ..."""
+    service: str = "*"
+    """The source service: ``CloudWatch``, ``GuardDuty``, ``AWS Health``, ``ECS``, ..."""
+    severity: list[Literal["critical", "high", "medium", "low", "info"]] = Field(
+        default_factory=list
+    )
+    account: str = "*"
+    resource: str = "*"
 
 
 class Route(BaseModel):
@@ -118,6 +156,8 @@ class Route(BaseModel):
     renotify_minutes: int = Field(default=0, ge=0)
     """0 = no reminders while the alarm stays in ALARM."""
     escalation: list[EscalationStep] = Field(default_factory=list)
+    quiet: bool = False
+    """Slack only: no email, no @here, no reminders (low findings to a quiet channel)."""
 
 
 class RoutingConfig(BaseModel):
@@ -149,6 +189,9 @@ class Decision(BaseModel):
     duration_seconds: int | None = None
     renotify_seconds: int = 0
     """Seconds the workflow waits before its first reminder (0 = no reminders)."""
+    email: bool = True
+    """False: the email task sends nothing (a quiet route; an event update whose severity did
+    not rise, which the Slack thread records)."""
 
 
 class Reminder(BaseModel):

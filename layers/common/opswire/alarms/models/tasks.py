@@ -4,7 +4,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from opswire.alarms.models.alarm import Alarm
+from opswire.alarms.models.event import Subject
 from opswire.alarms.models.incident import Decision, Reminder
 from opswire.core.errors import TaskInputError
 
@@ -14,7 +14,7 @@ class AlarmTaskInput(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    alarm: Alarm
+    alarm: Subject
 
 
 class NotifyTaskInput(BaseModel):
@@ -28,7 +28,7 @@ class NotifyTaskInput(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    alarm: Alarm
+    alarm: Subject
     decision: Decision
     reminder: Reminder | None = None
 

@@ -4,7 +4,8 @@ import json
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from opswire.alarms.models.alarm import Alarm, UtcDatetime
+from opswire.alarms.models.alarm import UtcDatetime
+from opswire.alarms.models.event import Subject
 from opswire.alarms.models.incident import Decision, NotifyChannel, Reminder
 from opswire.channels.ports import Delivery
 
@@ -23,7 +24,7 @@ class Page(BaseModel):
 class EvaluateInput(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    alarm: Alarm
+    alarm: Subject
 
 
 class WorkflowState(BaseModel):
@@ -31,7 +32,7 @@ class WorkflowState(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    alarm: Alarm
+    alarm: Subject
     decision: Decision
     reminder: Reminder | None = None
     page: Page | None = None
