@@ -13,15 +13,10 @@ after ``STACK_SETTINGS_MAX_AGE_SECONDS`` so a change reaches running functions.
 import os
 import re
 import time
+from functools import cache
 from typing import Any, Literal, cast
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic.fields import FieldInfo
-from pydantic_settings import (
-    BaseSettings,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-)
 
 STACK_SETTINGS_ENV = "STACK_SETTINGS_PARAMETER"
 # A model is re-validated after 240 s from a document Powertools caches for 60 s: a change
@@ -49,21 +44,6 @@ class StackSettingsDocument(BaseModel):
     """The daily rotation sweep reports an AWSPENDING version older than this as stuck."""
 
 
-class _StackSettingsSource(PydanticBaseSettingsSource):
-    """The keys of the stack's settings document that ``settings_cls`` has as fields."""
-
-    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        return None, field_name, False  # unused: __call__ reads the document once
-
-    def __call__(self) -> dict[str, Any]:
-        name = os.environ.get(STACK_SETTINGS_ENV, "")
-        if not name:
-            return {}
-        document = read_stack_settings(name)
-        fields = self.settings_cls.model_fields
-        return {key: value for key, value in document.model_dump().items() if key in fields}
-
-
 def read_stack_settings(name: str) -> StackSettingsDocument:
     """The settings document in SSM parameter ``name`` (a ConfigurationError when unreadable)."""
     from opswire.core.parameters import load_json_document
@@ -73,26 +53,67 @@ def read_stack_settings(name: str) -> StackSettingsDocument:
     )
 
 
-def _has_stack_settings(model: type[BaseSettings]) -> bool:
+def _has_stack_settings(model: type[BaseModel]) -> bool:
     """Whether ``model`` has a field that the stack's settings document may set."""
     return bool(set(StackSettingsDocument.model_fields) & set(model.model_fields))
 
 
-class _Settings(BaseSettings):
-    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+class _Settings(BaseModel):
+    """A function's settings. ``Model()`` reads them; sources, first wins: keyword arguments,
+    the environment, the stack's settings document (for the fields it may set), the defaults.
+    The environment name of a field is its name, or each name of its ``validation_alias``
+    choices in order; names match case-insensitively, and an empty value counts.
 
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        if not _has_stack_settings(settings_cls):
-            return (init_settings, env_settings)
-        return (init_settings, env_settings, _StackSettingsSource(settings_cls))
+    That is what pydantic-settings' ``BaseSettings`` did with its environment source, read here
+    without importing it: pydantic-settings (asyncio, argparse, its CLI, dotenv and cloud
+    sources) took 0.2-0.5 s of every function's cold start, to read scalar environment
+    variables (docs/performance.md). Every field is a scalar (a test keeps it so): the string
+    from the environment is validated by pydantic in lax mode, as pydantic-settings passed it.
+    """
+
+    # defer_build: a model's validator is built on its first use, so a cold start builds only
+    # the model of its function, not all of them.
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
+
+    def __init__(self, **values: Any) -> None:
+        model = type(self)
+        super().__init__(**{**_document_values(model), **_environment_values(model), **values})
+
+
+@cache
+def _environment_names(model: type[BaseModel]) -> tuple[tuple[tuple[str, str], ...], ...]:
+    """Per field: its (key to validate under, lower-case environment name) pairs, first wins."""
+    fields: list[tuple[tuple[str, str], ...]] = []
+    for field_name, field in model.model_fields.items():
+        alias = field.validation_alias
+        if alias is None:
+            fields.append(((field_name, field_name.lower()),))
+        elif isinstance(alias, AliasChoices) and all(isinstance(c, str) for c in alias.choices):
+            fields.append(tuple((str(c), str(c).lower()) for c in alias.choices))
+        else:  # AliasPath or a bare string alias: no settings model has one
+            raise TypeError(f"{model.__name__}.{field_name}: use AliasChoices of names")
+    return tuple(fields)
+
+
+def _environment_values(model: type[BaseModel]) -> dict[str, Any]:
+    environ = {name.lower(): value for name, value in os.environ.items()}
+    values: dict[str, Any] = {}
+    for choices in _environment_names(model):
+        for key, name in choices:
+            if name in environ:
+                values[key] = environ[name]
+                break
+    return values
+
+
+def _document_values(model: type[BaseModel]) -> dict[str, Any]:
+    """The keys of the stack's settings document that ``model`` has as fields."""
+    name = os.environ.get(STACK_SETTINGS_ENV, "")
+    if not name or not _has_stack_settings(model):
+        return {}
+    document = read_stack_settings(name)
+    fields = model.model_fields
+    return {key: value for key, value in document.model_dump().items() if key in fields}
 
 
 class AlarmIngestSettings(_Settings):

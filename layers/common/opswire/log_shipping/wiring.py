@@ -14,8 +14,8 @@ Destinations are cached per container (the OpenSearch connection is reused, and 
 the index template install answered).
 
 Imports: what a delivery needs is imported with this module (ShipLogsFunction's cold start, as
-when its handler imported it); the HTTP transport (http.client), Secrets Manager and the
-subscription side are imported on first use.
+when its handler imported it); the HTTP transport (http.client), Secrets Manager, the replay
+models and the subscription side are imported on first use.
 """
 
 from collections.abc import Sequence
@@ -29,12 +29,12 @@ from opswire.log_shipping.aws.destinations import LogDestination, NoDestination
 from opswire.log_shipping.aws.s3_dead_letters import S3DeadLetterStore
 from opswire.log_shipping.clock import LambdaClock
 from opswire.log_shipping.index_template import index_template_body
-from opswire.log_shipping.replay import ReplayRequest, ReplayResult, replay_dead_letters
 from opswire.log_shipping.service import ShippingOptions, ShippingResult, ship_subscription_event
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
+    from opswire.log_shipping.replay import ReplayResult
     from opswire.log_shipping.subscriptions import SubscriptionOutcome
 
 
@@ -56,8 +56,10 @@ def ship(
 
 def replay(
     request: dict[str, Any] | None, context: "LambdaContext", settings: LogShippingSettings
-) -> ReplayResult:
+) -> "ReplayResult":
     """``{"replay": request}``: the dead letters shipped again (``replay.replay_dead_letters``)."""
+    from opswire.log_shipping.replay import ReplayRequest, replay_dead_letters
+
     shipping = _shipping(settings, context)
     return replay_dead_letters(
         ReplayRequest.model_validate(request or {}),

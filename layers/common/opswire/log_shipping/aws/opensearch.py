@@ -136,6 +136,9 @@ class OpenSearchBulkTransport:
         status, answer = self._request("POST", "/_bulk?" + _BULK_QUERY, payload, headers, timeout)
         if status >= 300:
             raise _status_error(status, answer)
+        indexed = _all_indexed(answer)
+        if indexed is not None:
+            return BulkResult(items=indexed, failures={}, bytes_sent=len(payload))
         try:
             response = orjson.loads(answer)
         except orjson.JSONDecodeError as exc:
@@ -199,6 +202,31 @@ def _compressor(level: int) -> Callable[[bytes], bytes] | None:
         return compressor.compress(body) + compressor.flush()
 
     return compress_zlib
+
+
+_ALL_INDEXED_HEAD = b'{"errors":false,"items":['
+_INDEXED_ITEMS = tuple(
+    b'{"%s":{"status":%d}}' % (op, status) for op in (b"index", b"create") for status in (201, 200)
+)
+
+
+def _all_indexed(answer: bytes) -> int | None:
+    """The number of items when the answer (under ``_BULK_QUERY``, compact as OpenSearch sends
+    it) is ``{"errors":false,"items":[{"index":{"status":201}},...]}`` and nothing else; None
+    for any other answer, which is then parsed. Checked and counted on the bytes: orjson would
+    build two dicts per item, 3.6 MiB for 10,000 items, the peak of a delivery's memory."""
+    if not (answer.startswith(_ALL_INDEXED_HEAD) and answer.endswith(b"]}")):
+        return None
+    items = answer[len(_ALL_INDEXED_HEAD) : -2]
+    if not items:
+        return 0
+    count = items.count(b'"status"')
+    if not (items.startswith(b"{") and items.endswith(b"}")) or b"}{" in items:
+        return None
+    rest = items
+    for item in _INDEXED_ITEMS:
+        rest = rest.replace(item, b"")
+    return count if rest == b"," * (count - 1) else None
 
 
 def _bulk_result(response: dict[str, Any], bytes_sent: int) -> BulkResult:
