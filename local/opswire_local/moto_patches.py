@@ -14,7 +14,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from unittest import mock
 
@@ -31,10 +31,16 @@ _FAKE_AWS_ENV = {
 
 
 @contextlib.contextmanager
-def aws_test_environment() -> Iterator[None]:
-    """Fake credentials and a region for the platform's own clients; nothing reaches AWS."""
-    saved = {k: os.environ.get(k) for k in _FAKE_AWS_ENV}
-    os.environ.update(_FAKE_AWS_ENV)
+def aws_test_environment(shared: Mapping[str, str] | None = None) -> Iterator[None]:
+    """Fake credentials and a region for the platform's own clients; nothing reaches AWS.
+
+    ``shared``: variables every function of the stack has (``Template.shared_environment``),
+    set for the whole process as Lambda sets them before any module is imported: code the CLI
+    imports from the layer before a handler runs (the silences' incident store imports
+    ``opswire.core.observability``) must see the same Powertools configuration."""
+    variables = {**(shared or {}), **_FAKE_AWS_ENV}
+    saved = {k: os.environ.get(k) for k in variables}
+    os.environ.update(variables)
     try:
         yield
     finally:

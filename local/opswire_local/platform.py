@@ -147,7 +147,7 @@ class LocalPlatform:
 
         _forget_process_caches()
         stack = self._exit_stack
-        stack.enter_context(aws_test_environment())
+        stack.enter_context(aws_test_environment(self.template.shared_environment()))
         stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
         stack.enter_context(install_moto_patch(self.runtime))
         stack.enter_context(patch_sns_lambda_delivery(self.invoke_async))

@@ -82,6 +82,17 @@ class Template:
             if resource.get("Type") == type_name
         }
 
+    def shared_environment(self) -> dict[str, str]:
+        """The ``POWERTOOLS_*`` variables of ``Globals.Function`` that are plain strings: what
+        every function's process has before its first import."""
+        globals_ = (self.document.get("Globals") or {}).get("Function") or {}
+        variables = (globals_.get("Environment") or {}).get("Variables") or {}
+        return {
+            key: value
+            for key, value in variables.items()
+            if key.startswith("POWERTOOLS_") and isinstance(value, str)
+        }
+
     def function_properties(self, logical_id: str) -> dict[str, Any]:
         """The function's properties with ``Globals.Function`` merged in (SAM's rules: maps merge,
         the function's own scalars and lists win)."""
