@@ -66,8 +66,8 @@ def run(argv: list[str], env: dict[str, str]) -> Sample:
     wall = time.perf_counter() - start
     process.returncode = os.waitstatus_to_exitcode(status)
     try:
-        ok = json.loads(output.decode().strip().splitlines()[-1]).get("ok") is True
-    except (ValueError, IndexError):
+        ok = json.loads(output).get("ok") is True
+    except ValueError:
         ok = False
     if process.returncode != 0 or not ok:
         raise RuntimeError(f"{' '.join(argv[:6])} failed (exit {process.returncode})")
