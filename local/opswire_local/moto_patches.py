@@ -118,3 +118,25 @@ def scale_step_functions_time(scale: float) -> contextlib.ExitStack:
         mock.patch.object(wait_function.WaitFunction, "_wait_interval", scaled_wait)
     )
     return patches
+
+
+_VALID_DEFINITIONS: set[str] = set()
+"""Definitions moto's ASL parser accepted in this process (tests start many platforms)."""
+
+
+def validate_definitions_once() -> contextlib.AbstractContextManager[Any]:
+    """moto parses a state machine's definition to validate it at every CreateStateMachine (a
+    quarter of a second for one of ours); a definition it accepted once in this process is
+    accepted again without parsing. A refused one is parsed (and refused) every time."""
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    original = StepFunctionsParserBackend._validate_definition
+
+    def validate(definition: str) -> None:
+        if definition not in _VALID_DEFINITIONS:
+            original(definition=definition)
+            _VALID_DEFINITIONS.add(definition)
+
+    return mock.patch.object(
+        StepFunctionsParserBackend, "_validate_definition", staticmethod(validate)
+    )

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from opswire_local.template import REGION
+from opswire_local.clients import aws_client
 
 POLL_SECONDS = 60
 """Waits shorter than this (in template seconds, before scaling) are polling loops: an
@@ -113,9 +113,7 @@ class Executions:
 
     def current(self) -> list[dict[str, Any]]:
         """Every execution of the stack's state machines, as ListExecutions lists it."""
-        import boto3
-
-        sfn = boto3.client("stepfunctions", region_name=REGION)
+        sfn = aws_client("stepfunctions")
         executions: list[dict[str, Any]] = []
         for arn in self.state_machines.values():
             paginator = sfn.get_paginator("list_executions")
@@ -146,9 +144,7 @@ class Executions:
         return self._report(moved)
 
     def _report(self, executions: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        import boto3
-
-        sfn = boto3.client("stepfunctions", region_name=REGION)
+        sfn = aws_client("stepfunctions")
         machines = {arn: logical_id for logical_id, arn in self.state_machines.items()}
         return [self._describe(sfn, machines, execution) for execution in executions]
 
@@ -173,9 +169,7 @@ class Executions:
 
     def waiting_in(self, execution_arn: str) -> str | None:
         """The Wait state an execution is parked in, if it is."""
-        import boto3
-
-        history = boto3.client("stepfunctions", region_name=REGION).get_execution_history(
+        history = aws_client("stepfunctions").get_execution_history(
             executionArn=execution_arn, maxResults=1000
         )["events"]
         last = max(history, key=lambda event: event["id"]) if history else None
@@ -189,9 +183,7 @@ class Executions:
         return str(details["name"])
 
     def _wait_due_soon(self, execution_arn: str, details: Any, entered: Any) -> bool:
-        import boto3
-
-        sfn = boto3.client("stepfunctions", region_name=REGION)
+        sfn = aws_client("stepfunctions")
         machine = sfn.describe_execution(executionArn=execution_arn)["stateMachineArn"]
         definition = json.loads(sfn.describe_state_machine(stateMachineArn=machine)["definition"])
         return due_soon(
