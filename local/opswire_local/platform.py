@@ -156,6 +156,7 @@ class LocalPlatform:
         stack.enter_context(scale_step_functions_time(self.options.time_scale))
         stack.enter_context(atomic_dynamodb_writes())
         stack.enter_context(validate_definitions_once())
+        stack.enter_context(self.executions.watch())
         stack.enter_context(secrets_rotation.rotation_semantics(self.emit_event))
         stack.enter_context(deploy_local.ecs_rollout_semantics())
         stack.enter_context(moto_beanstalk.beanstalk_semantics())

@@ -11,13 +11,21 @@ ended or is parked, and reports the executions a delivery started or moved.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
+from unittest import mock
 
 from opswire_local.clients import aws_client
+
+SETTLE_FIRST_LOOK_SECONDS = 0.01
+SETTLE_LAST_LOOK_SECONDS = 0.2
+"""``settle`` looks after 10 ms, then 1.5x later each time, at most every 0.2 s (sooner when an
+execution ends)."""
 
 POLL_SECONDS = 60
 """Waits shorter than this (in template seconds, before scaling) are polling loops: an
@@ -110,6 +118,23 @@ class Executions:
         # Execution ARN -> status as the last report saw them: what moves between two reports
         # (a reminder that fires while a test reads the outbox) belongs to the next one.
         self._seen: dict[str, str] = {}
+        # Set when an execution ends (``watch``): ``settle`` looks again at once instead of
+        # sleeping out its interval.
+        self._ended = threading.Event()
+        self._definitions: dict[str, dict[str, Any]] = {}  # state machine ARN -> definition
+
+    def watch(self) -> contextlib.AbstractContextManager[Any]:
+        """While open, every execution that ends in moto wakes ``settle`` up."""
+        from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+
+        original = BaseExecutionWorkerCommunication.terminated
+        ended = self._ended
+
+        def terminated(communication: Any) -> None:
+            original(communication)
+            ended.set()
+
+        return mock.patch.object(BaseExecutionWorkerCommunication, "terminated", terminated)
 
     def current(self) -> list[dict[str, Any]]:
         """Every execution of the stack's state machines, as ListExecutions lists it."""
@@ -126,7 +151,9 @@ class Executions:
         are new or moved (woke up, finished) since the last report. A timeout is appended to
         ``errors``."""
         deadline = time.monotonic() + self.timeout_seconds
+        interval = SETTLE_FIRST_LOOK_SECONDS
         while True:
+            self._ended.clear()
             executions = self.current()
             running = [e for e in executions if e["status"] == "RUNNING"]
             if all(self.waiting_in(e["executionArn"]) for e in running):
@@ -134,7 +161,10 @@ class Executions:
             if time.monotonic() > deadline:
                 errors.append(f"executions still running after {self.timeout_seconds}s")
                 break
-            time.sleep(0.05)
+            # Each look reads every execution's history through moto (and takes the interpreter
+            # lock from the executions): look again when one ends, else less and less often.
+            self._ended.wait(interval)
+            interval = min(interval * 1.5, SETTLE_LAST_LOOK_SECONDS)
         moved = [
             execution
             for execution in sorted(executions, key=lambda e: e["startDate"])
@@ -185,7 +215,10 @@ class Executions:
     def _wait_due_soon(self, execution_arn: str, details: Any, entered: Any) -> bool:
         sfn = aws_client("stepfunctions")
         machine = sfn.describe_execution(executionArn=execution_arn)["stateMachineArn"]
-        definition = json.loads(sfn.describe_state_machine(stateMachineArn=machine)["definition"])
+        definition = self._definitions.get(machine)
+        if definition is None:
+            described = sfn.describe_state_machine(stateMachineArn=machine)
+            definition = self._definitions[machine] = json.loads(described["definition"])
         return due_soon(
             definition,
             str(details["name"]),
