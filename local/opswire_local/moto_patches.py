@@ -100,14 +100,20 @@ def atomic_dynamodb_writes() -> contextlib.ExitStack:
     return patches
 
 
-def scale_step_functions_time(scale: float) -> contextlib.ExitStack:
-    """Wait states and Retry intervals really sleep in moto; locally they sleep ``scale`` x."""
+def scale_step_functions_time(
+    scale: float, on_wait: Callable[[], None] | None = None
+) -> contextlib.ExitStack:
+    """Wait states and Retry intervals really sleep in moto; locally they sleep ``scale`` x.
+    ``on_wait`` is called when an execution enters a Wait state (its history says so by then):
+    ``Executions.settle`` looks at once, before a short Wait is over."""
     from types import SimpleNamespace
 
     from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
 
     def scaled_wait(self: Any, env: Any, wait_seconds: float) -> None:
+        if on_wait is not None:
+            on_wait()
         if wait_seconds > 0:
             env.program_state_event.wait(wait_seconds * scale)
 

@@ -153,7 +153,9 @@ class LocalPlatform:
         stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
         stack.enter_context(install_moto_patch(self.runtime))
         stack.enter_context(patch_sns_lambda_delivery(self.invoke_async))
-        stack.enter_context(scale_step_functions_time(self.options.time_scale))
+        stack.enter_context(
+            scale_step_functions_time(self.options.time_scale, self.executions.notice)
+        )
         stack.enter_context(atomic_dynamodb_writes())
         stack.enter_context(validate_definitions_once())
         stack.enter_context(self.executions.watch())

@@ -23,9 +23,9 @@ from unittest import mock
 from opswire_local.clients import aws_client
 
 SETTLE_FIRST_LOOK_SECONDS = 0.01
-SETTLE_LAST_LOOK_SECONDS = 0.2
-"""``settle`` looks after 10 ms, then 1.5x later each time, at most every 0.2 s (sooner when an
-execution ends)."""
+SETTLE_LAST_LOOK_SECONDS = 0.1
+"""``settle`` looks after 10 ms, then 1.5x later each time, at most every 0.1 s; at once when an
+execution ends or enters a Wait state (``notice``)."""
 
 POLL_SECONDS = 60
 """Waits shorter than this (in template seconds, before scaling) are polling loops: an
@@ -122,6 +122,10 @@ class Executions:
         # sleeping out its interval.
         self._ended = threading.Event()
         self._definitions: dict[str, dict[str, Any]] = {}  # state machine ARN -> definition
+
+    def notice(self) -> None:
+        """Something settled may have changed (an execution entered a Wait state)."""
+        self._ended.set()
 
     def watch(self) -> contextlib.AbstractContextManager[Any]:
         """While open, every execution that ends in moto wakes ``settle`` up."""
