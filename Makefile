@@ -53,11 +53,14 @@ $(UV_STAMP):
 	@touch $@
 
 # --python names the target interpreter: without it uv may resolve for the one that runs it.
+# --compile-bytecode: uv writes no .pyc by default, and with PYTHONDONTWRITEBYTECODE set (as on
+# these machines) every new interpreter (each `opswire` command, each test worker) would compile
+# moto, boto3 and the rest again: seconds of CPU each time.
 $(VENV_STAMP): $(VENV_INPUTS) $(UV_STAMP)
 	@$(need_py313)
 	@$(VENV)/bin/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null \
 		|| $(UV) venv --quiet --no-project --clear --python "$(PY313)" $(VENV)
-	$(UV) pip install --quiet --python $(VENV)/bin/python \
+	$(UV) pip install --quiet --compile-bytecode --python $(VENV)/bin/python \
 		-r layers/common/requirements.txt -r requirements-dev.txt -e .
 	@touch $@
 
@@ -118,8 +121,12 @@ $(IAM_SIMULATE):
 	npm install --prefix tests/.iam-simulate --no-save --no-audit --no-fund \
 		@cloud-copilot/iam-simulate@0.1.173
 
+# Tests run in parallel (pytest-xdist): PYTEST_WORKERS=auto is one worker per CPU; the local
+# platform's tests mostly wait on threads, so more workers than CPUs can still help (measured in
+# docs/performance.md). PYTEST_WORKERS=0 runs them in this process, one after another.
+PYTEST_WORKERS ?= auto
 pytest: .venv .tools/sam $(OCTOKIT_INDEX) $(IAM_SIMULATE)
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q -n $(PYTEST_WORKERS)
 
 bench: .venv
 	@for script in bench/[!_]*.py; do echo "== $$script"; $(VENV)/bin/python "$$script"; done

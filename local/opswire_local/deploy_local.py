@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
+from opswire_local.clients import aws_client
 from opswire_local.template import ACCOUNT_ID, REGION
 
 LOCAL_GITHUB_WEBHOOK_SECRET = "opswire-local-webhook-secret"
@@ -51,10 +52,8 @@ def default_ssm_parameters(root: Path, given: dict[str, str]) -> dict[str, str]:
 
 def create_targets(config_json: str) -> None:
     """Create the ECS services the deploy config names (an existing one is left alone)."""
-    import boto3
-
-    ecs = boto3.client("ecs", region_name=REGION)
-    cloudwatch = boto3.client("cloudwatch", region_name=REGION)
+    ecs = aws_client("ecs")
+    cloudwatch = aws_client("cloudwatch")
     try:
         config = json.loads(config_json)
     except ValueError:
@@ -103,11 +102,9 @@ def create_targets(config_json: str) -> None:
 def create_beanstalk_environment(application: str, environment: str) -> None:
     """The application, its "initial" version (EB's sample application: no bundle) and the
     environment running it, Ready and Green (an existing environment is left alone)."""
-    import boto3
-
     from opswire_local.moto_beanstalk import settle
 
-    eb = boto3.client("elasticbeanstalk", region_name=REGION)
+    eb = aws_client("elasticbeanstalk")
     known = eb.describe_applications(ApplicationNames=[application]).get("Applications", [])
     if not any(a.get("ApplicationName") == application for a in known):
         eb.create_application(ApplicationName=application)

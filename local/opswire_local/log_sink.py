@@ -16,6 +16,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+SHUTDOWN_POLL_SECONDS = 0.02
+"""How often the servers' loops look for ``shutdown`` (the default 0.5 s is paid at each stop)."""
+
 
 class LocalOpenSearch:
     """``with LocalOpenSearch(path) as sink:`` serves on ``sink.url`` until the block ends."""
@@ -24,8 +27,12 @@ class LocalOpenSearch:
         self.path = path
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        # A short poll interval: ``shutdown`` waits for the loop's next look (0.5 s by default).
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="opswire-local-opensearch", daemon=True
+            target=self._server.serve_forever,
+            args=(SHUTDOWN_POLL_SECONDS,),
+            name="opswire-local-opensearch",
+            daemon=True,
         )
 
     @property

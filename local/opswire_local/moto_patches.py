@@ -14,7 +14,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from unittest import mock
 
@@ -31,10 +31,16 @@ _FAKE_AWS_ENV = {
 
 
 @contextlib.contextmanager
-def aws_test_environment() -> Iterator[None]:
-    """Fake credentials and a region for the platform's own clients; nothing reaches AWS."""
-    saved = {k: os.environ.get(k) for k in _FAKE_AWS_ENV}
-    os.environ.update(_FAKE_AWS_ENV)
+def aws_test_environment(shared: Mapping[str, str] | None = None) -> Iterator[None]:
+    """Fake credentials and a region for the platform's own clients; nothing reaches AWS.
+
+    ``shared``: variables every function of the stack has (``Template.shared_environment``),
+    set for the whole process as Lambda sets them before any module is imported: code the CLI
+    imports from the layer before a handler runs (the silences' incident store imports
+    ``opswire.core.observability``) must see the same Powertools configuration."""
+    variables = {**(shared or {}), **_FAKE_AWS_ENV}
+    saved = {k: os.environ.get(k) for k in variables}
+    os.environ.update(variables)
     try:
         yield
     finally:
@@ -94,14 +100,20 @@ def atomic_dynamodb_writes() -> contextlib.ExitStack:
     return patches
 
 
-def scale_step_functions_time(scale: float) -> contextlib.ExitStack:
-    """Wait states and Retry intervals really sleep in moto; locally they sleep ``scale`` x."""
+def scale_step_functions_time(
+    scale: float, on_wait: Callable[[], None] | None = None
+) -> contextlib.ExitStack:
+    """Wait states and Retry intervals really sleep in moto; locally they sleep ``scale`` x.
+    ``on_wait`` is called when an execution enters a Wait state (its history says so by then):
+    ``Executions.settle`` looks at once, before a short Wait is over."""
     from types import SimpleNamespace
 
     from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
 
     def scaled_wait(self: Any, env: Any, wait_seconds: float) -> None:
+        if on_wait is not None:
+            on_wait()
         if wait_seconds > 0:
             env.program_state_event.wait(wait_seconds * scale)
 
@@ -112,3 +124,25 @@ def scale_step_functions_time(scale: float) -> contextlib.ExitStack:
         mock.patch.object(wait_function.WaitFunction, "_wait_interval", scaled_wait)
     )
     return patches
+
+
+_VALID_DEFINITIONS: set[str] = set()
+"""Definitions moto's ASL parser accepted in this process (tests start many platforms)."""
+
+
+def validate_definitions_once() -> contextlib.AbstractContextManager[Any]:
+    """moto parses a state machine's definition to validate it at every CreateStateMachine (a
+    quarter of a second for one of ours); a definition it accepted once in this process is
+    accepted again without parsing. A refused one is parsed (and refused) every time."""
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    original = StepFunctionsParserBackend._validate_definition
+
+    def validate(definition: str) -> None:
+        if definition not in _VALID_DEFINITIONS:
+            original(definition=definition)
+            _VALID_DEFINITIONS.add(definition)
+
+    return mock.patch.object(
+        StepFunctionsParserBackend, "_validate_definition", staticmethod(validate)
+    )

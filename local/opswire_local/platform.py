@@ -24,6 +24,7 @@ from typing import Any
 
 from opswire_local import deploy_local, moto_beanstalk, secrets_rotation
 from opswire_local.bindings import LogSubscription, Route, Rule
+from opswire_local.clients import forget_clients
 from opswire_local.events import email_notification
 from opswire_local.lambda_runtime import FunctionSpec, InProcessLambdaRuntime, install_moto_patch
 from opswire_local.log_sink import LocalOpenSearch
@@ -32,6 +33,7 @@ from opswire_local.moto_patches import (
     aws_test_environment,
     patch_sns_lambda_delivery,
     scale_step_functions_time,
+    validate_definitions_once,
 )
 from opswire_local.options import PlatformOptions
 from opswire_local.routing import Delivered, DeliveryError, Router
@@ -147,12 +149,16 @@ class LocalPlatform:
 
         _forget_process_caches()
         stack = self._exit_stack
-        stack.enter_context(aws_test_environment())
+        stack.enter_context(aws_test_environment(self.template.shared_environment()))
         stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
         stack.enter_context(install_moto_patch(self.runtime))
         stack.enter_context(patch_sns_lambda_delivery(self.invoke_async))
-        stack.enter_context(scale_step_functions_time(self.options.time_scale))
+        stack.enter_context(
+            scale_step_functions_time(self.options.time_scale, self.executions.notice)
+        )
         stack.enter_context(atomic_dynamodb_writes())
+        stack.enter_context(validate_definitions_once())
+        stack.enter_context(self.executions.watch())
         stack.enter_context(secrets_rotation.rotation_semantics(self.emit_event))
         stack.enter_context(deploy_local.ecs_rollout_semantics())
         stack.enter_context(moto_beanstalk.beanstalk_semantics())
@@ -306,4 +312,5 @@ def _forget_process_caches() -> None:
     from opswire.core.reset import forget_stack_caches
 
     forget_stack_caches()
+    forget_clients()
     parameters.clear_caches()  # type: ignore[no-untyped-call]

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from opswire_local.bindings import Rule
 from opswire_local.event_patterns import pattern_matches
+from opswire_local.clients import aws_client
 from opswire_local.events import (
     cloudwatch_logs_event,
     eventbridge_event,
@@ -28,7 +29,6 @@ from opswire_local.events import (
     rule_target_input,
     scheduled_event,
 )
-from opswire_local.template import REGION
 
 if TYPE_CHECKING:
     from opswire_local.lambda_runtime import InProcessLambdaRuntime
@@ -88,15 +88,13 @@ class Router:
 
     # ---- SNS and EventBridge --------------------------------------------------------------------
     def publish_sns(self, topic_logical_id: str, body: bytes) -> None:
-        import boto3
-
         topics = self.stack.topics
         arn = topics.get(topic_logical_id)
         if arn is None:
             raise DeliveryError(
                 f"no topic {topic_logical_id!r} in the template (topics: {sorted(topics)})"
             )
-        boto3.client("sns", region_name=REGION).publish(TopicArn=arn, Message=body.decode())
+        aws_client("sns").publish(TopicArn=arn, Message=body.decode())
 
     def put_event(self, event: dict[str, Any]) -> None:
         """PutEvents on the default bus: every rule whose pattern matches fires."""
@@ -119,10 +117,8 @@ class Router:
     def fire_rule(self, rule: Rule, event: dict[str, Any]) -> None:
         target_input = rule_target_input(rule, event)
         if rule.target_kind == "statemachine":
-            import boto3
-
             # EventBridge names its executions with a UUID.
-            boto3.client("stepfunctions", region_name=REGION).start_execution(
+            aws_client("stepfunctions").start_execution(
                 stateMachineArn=rule.target, name=str(uuid.uuid4()), input=json.dumps(target_input)
             )
         else:
@@ -227,9 +223,7 @@ class Router:
 
 
 def _send_to_dead_letter_queue(queue_name: str, event: Any, error: dict[str, Any]) -> None:
-    import boto3
-
-    sqs = boto3.client("sqs", region_name=REGION)
+    sqs = aws_client("sqs")
     sqs.send_message(
         QueueUrl=sqs.get_queue_url(QueueName=queue_name)["QueueUrl"],
         MessageBody=json.dumps(event),

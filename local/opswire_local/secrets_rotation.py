@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from typing import Any
 from unittest import mock
 
+from opswire_local.clients import aws_client
 from opswire_local.template import ACCOUNT_ID, REGION, PhysicalResource
 
 
@@ -114,8 +115,6 @@ def rotation_semantics(emit_event: Callable[[dict[str, Any]], None]) -> Iterator
 # ---- the stack's secrets ----------------------------------------------------------------------
 def create_secret(properties: dict[str, Any], default_name: str) -> PhysicalResource:
     """``properties``: the resource's, resolved; ``default_name`` when they name none."""
-    import boto3
-
     name = properties.get("Name") or default_name
     value = properties.get("SecretString")
     generate = properties.get("GenerateSecretString")
@@ -126,20 +125,18 @@ def create_secret(properties: dict[str, Any], default_name: str) -> PhysicalReso
         kwargs["Description"] = properties["Description"]
     if properties.get("Tags"):
         kwargs["Tags"] = properties["Tags"]
-    arn = boto3.client("secretsmanager", region_name=REGION).create_secret(**kwargs)["ARN"]
+    arn = aws_client("secretsmanager").create_secret(**kwargs)["ARN"]
     return PhysicalResource(ref=arn, attributes={"Id": arn})
 
 
 def create_rotation_schedule(properties: dict[str, Any]) -> PhysicalResource:
     """Configure rotation (``properties``: the resource's, resolved); like CloudFormation
     (RotateImmediatelyOnUpdate defaults to true), the first rotation runs at once."""
-    import boto3
-
     rules = {
         key: int(value) if key == "AutomaticallyAfterDays" else value
         for key, value in (properties.get("RotationRules") or {}).items()
     }
-    boto3.client("secretsmanager", region_name=REGION).rotate_secret(
+    aws_client("secretsmanager").rotate_secret(
         SecretId=properties["SecretId"],
         RotationLambdaARN=properties["RotationLambdaARN"],
         RotationRules=rules,  # type: ignore[arg-type]

@@ -30,6 +30,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from opswire_local.log_sink import SHUTDOWN_POLL_SECONDS
+
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{8,}$")
 _API_METHODS = ("chat.postMessage", "chat.update", "chat.postEphemeral", "users.info")
 
@@ -64,7 +66,9 @@ class SlackOutbox:
         self._last_ts = 0.0
         self._failures: list[_Failure] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(SHUTDOWN_POLL_SECONDS,), daemon=True
+        )
 
     @property
     def base_url(self) -> str:

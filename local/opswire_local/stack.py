@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from opswire_local import deploy_local, secrets_rotation
 from opswire_local.bindings import LogSubscription, Route, Rule
+from opswire_local.clients import aws_client
 from opswire_local.events import LOCAL_API_ID, local_api_url
 from opswire_local.lambda_runtime import FunctionSpec, InProcessLambdaRuntime
 from opswire_local.sinks import SlackOutbox
@@ -140,9 +141,7 @@ class LocalStack:
 
     # ---- before the resources: roles, secrets, settings -----------------------------------------
     def _create_roles(self) -> None:
-        import boto3
-
-        iam = boto3.client("iam", region_name=REGION)
+        iam = aws_client("iam")
         for role_name, service in (
             (_LAMBDA_ROLE_NAME, "lambda.amazonaws.com"),
             (_STATES_ROLE_NAME, "states.amazonaws.com"),
@@ -164,9 +163,7 @@ class LocalStack:
 
     def _seed_secrets(self, parameters: dict[str, str]) -> None:
         """The stack expects its secrets to exist before deployment; locally we create them."""
-        import boto3
-
-        secrets = boto3.client("secretsmanager", region_name=REGION)
+        secrets = aws_client("secretsmanager")
         name = parameters.get("SlackWebhookSecretName")
         if name:
             url = self.options.slack_webhook_url or self.outbox.webhook_url
@@ -177,17 +174,13 @@ class LocalStack:
         deploy_local.seed_secrets(secrets, parameters)
 
     def _verify_email_identities(self, parameters: dict[str, str]) -> None:
-        import boto3
-
         sender = parameters.get("SenderEmail")
         if sender:
-            boto3.client("ses", region_name=REGION).verify_email_identity(EmailAddress=sender)
+            aws_client("ses").verify_email_identity(EmailAddress=sender)
 
     # ---- data and messaging resources -----------------------------------------------------------
     def _create_queue(self, logical_id: str, resource: dict[str, Any]) -> PhysicalResource:
-        import boto3
-
-        sqs = boto3.client("sqs", region_name=REGION)
+        sqs = aws_client("sqs")
         name = self._name(logical_id)
         url = sqs.create_queue(QueueName=name)["QueueUrl"]
         arn = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{name}"
@@ -196,9 +189,7 @@ class LocalStack:
         )
 
     def _create_topic(self, logical_id: str, resource: dict[str, Any]) -> PhysicalResource:
-        import boto3
-
-        sns = boto3.client("sns", region_name=REGION)
+        sns = aws_client("sns")
         name = self._name(logical_id)
         arn = sns.create_topic(Name=name)["TopicArn"]
         self.topics[logical_id] = arn
@@ -215,11 +206,9 @@ class LocalStack:
         return PhysicalResource(ref=arn, attributes={"Arn": arn})
 
     def _create_log_group(self, logical_id: str, resource: dict[str, Any]) -> PhysicalResource:
-        import boto3
-
         properties = self.resolve(resource.get("Properties") or {})
         name = properties.get("LogGroupName") or self._name(logical_id)
-        logs = boto3.client("logs", region_name=REGION)
+        logs = aws_client("logs")
         logs.create_log_group(logGroupName=name)
         if "RetentionInDays" in properties:
             logs.put_retention_policy(
@@ -229,21 +218,17 @@ class LocalStack:
         return PhysicalResource(ref=name, attributes={"Arn": arn})
 
     def _create_bucket(self, logical_id: str, resource: dict[str, Any]) -> PhysicalResource:
-        import boto3
-
         properties = self.resolve(resource.get("Properties") or {})
         name = properties.get("BucketName") or self._name(logical_id).lower()
-        boto3.client("s3", region_name=REGION).create_bucket(Bucket=name)
+        aws_client("s3").create_bucket(Bucket=name)
         return PhysicalResource(
             ref=name, attributes={"Arn": f"arn:aws:s3:::{name}", "DomainName": f"{name}.s3"}
         )
 
     def _create_table(self, logical_id: str, resource: dict[str, Any]) -> PhysicalResource:
-        import boto3
-
         properties = self.resolve(resource.get("Properties") or {})
         name = properties.get("TableName") or self._name(logical_id)
-        dynamodb = boto3.client("dynamodb", region_name=REGION)
+        dynamodb = aws_client("dynamodb")
         arguments: dict[str, Any] = {
             "TableName": name,
             "AttributeDefinitions": properties["AttributeDefinitions"],
@@ -260,15 +245,13 @@ class LocalStack:
         return PhysicalResource(ref=name, attributes={"Arn": arn})
 
     def _create_ssm_parameter(self, logical_id: str, resource: dict[str, Any]) -> PhysicalResource:
-        import boto3
-
         properties = self.resolve(resource.get("Properties") or {})
         name = properties.get("Name") or self._name(logical_id)
         given = deploy_local.default_ssm_parameters(self.options.root, self.options.ssm_parameters)
         value = given.get(logical_id, properties["Value"])
         if logical_id == STACK_SETTINGS_LOGICAL_ID:
             value = self._stack_settings()
-        boto3.client("ssm", region_name=REGION).put_parameter(
+        aws_client("ssm").put_parameter(
             Name=name, Value=value, Type=properties.get("Type", "String")
         )
         if logical_id == deploy_local.DEPLOY_CONFIG_LOGICAL_ID:
@@ -293,8 +276,6 @@ class LocalStack:
 
     # ---- compute: functions, state machines and their events ------------------------------------
     def _create_function(self, logical_id: str, resource: dict[str, Any]) -> PhysicalResource:
-        import boto3
-
         properties = self.resolve(self.template.function_properties(logical_id))
         name = self._name(logical_id)
         environment = {
@@ -317,7 +298,7 @@ class LocalStack:
         )
         self.runtime.register(spec)
         self.functions[logical_id] = spec
-        boto3.client("lambda", region_name=REGION).create_function(
+        aws_client("lambda").create_function(
             FunctionName=name,
             Runtime=properties.get("Runtime", "python3.13"),
             Role=f"arn:aws:iam::{ACCOUNT_ID}:role/{_LAMBDA_ROLE_NAME}",
@@ -332,14 +313,12 @@ class LocalStack:
         return PhysicalResource(ref=name, attributes={"Arn": spec.arn})
 
     def _create_state_machine(self, logical_id: str, resource: dict[str, Any]) -> PhysicalResource:
-        import boto3
-
         properties = self.resolve(resource.get("Properties") or {})
         definition = (self.template.root / properties["DefinitionUri"]).read_text(encoding="utf-8")
         for key, value in (properties.get("DefinitionSubstitutions") or {}).items():
             definition = definition.replace("${" + key + "}", str(value))
         name = properties.get("Name") or self._name(logical_id)
-        arn = boto3.client("stepfunctions", region_name=REGION).create_state_machine(
+        arn = aws_client("stepfunctions").create_state_machine(
             name=name,
             definition=definition,
             roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/{_STATES_ROLE_NAME}",
@@ -354,14 +333,12 @@ class LocalStack:
         self, owner: str, event_name: str, event: dict[str, Any], kind: str, target: str
     ) -> None:
         """One entry of a function's or state machine's ``Events``: an event source of it."""
-        import boto3
-
         event_type = event.get("Type")
         props = event.get("Properties") or {}
         if event_type == "SNS":
             if kind != "function":
                 raise TemplateError(f"{owner}.{event_name}: SNS events target functions only")
-            boto3.client("sns", region_name=REGION).subscribe(
+            aws_client("sns").subscribe(
                 TopicArn=props["Topic"], Protocol="lambda", Endpoint=self.runtime.spec(target).arn
             )
         elif event_type in ("EventBridgeRule", "CloudWatchEvent", "Schedule", "ScheduleV2"):

@@ -11,13 +11,21 @@ ended or is parked, and reports the executions a delivery started or moved.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
+from unittest import mock
 
-from opswire_local.template import REGION
+from opswire_local.clients import aws_client
+
+SETTLE_FIRST_LOOK_SECONDS = 0.01
+SETTLE_LAST_LOOK_SECONDS = 0.1
+"""``settle`` looks after 10 ms, then 1.5x later each time, at most every 0.1 s; at once when an
+execution ends or enters a Wait state (``notice``)."""
 
 POLL_SECONDS = 60
 """Waits shorter than this (in template seconds, before scaling) are polling loops: an
@@ -110,12 +118,31 @@ class Executions:
         # Execution ARN -> status as the last report saw them: what moves between two reports
         # (a reminder that fires while a test reads the outbox) belongs to the next one.
         self._seen: dict[str, str] = {}
+        # Set when an execution ends (``watch``): ``settle`` looks again at once instead of
+        # sleeping out its interval.
+        self._ended = threading.Event()
+        self._definitions: dict[str, dict[str, Any]] = {}  # state machine ARN -> definition
+
+    def notice(self) -> None:
+        """Something settled may have changed (an execution entered a Wait state)."""
+        self._ended.set()
+
+    def watch(self) -> contextlib.AbstractContextManager[Any]:
+        """While open, every execution that ends in moto wakes ``settle`` up."""
+        from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+
+        original = BaseExecutionWorkerCommunication.terminated
+        ended = self._ended
+
+        def terminated(communication: Any) -> None:
+            original(communication)
+            ended.set()
+
+        return mock.patch.object(BaseExecutionWorkerCommunication, "terminated", terminated)
 
     def current(self) -> list[dict[str, Any]]:
         """Every execution of the stack's state machines, as ListExecutions lists it."""
-        import boto3
-
-        sfn = boto3.client("stepfunctions", region_name=REGION)
+        sfn = aws_client("stepfunctions")
         executions: list[dict[str, Any]] = []
         for arn in self.state_machines.values():
             paginator = sfn.get_paginator("list_executions")
@@ -128,7 +155,9 @@ class Executions:
         are new or moved (woke up, finished) since the last report. A timeout is appended to
         ``errors``."""
         deadline = time.monotonic() + self.timeout_seconds
+        interval = SETTLE_FIRST_LOOK_SECONDS
         while True:
+            self._ended.clear()
             executions = self.current()
             running = [e for e in executions if e["status"] == "RUNNING"]
             if all(self.waiting_in(e["executionArn"]) for e in running):
@@ -136,7 +165,10 @@ class Executions:
             if time.monotonic() > deadline:
                 errors.append(f"executions still running after {self.timeout_seconds}s")
                 break
-            time.sleep(0.05)
+            # Each look reads every execution's history through moto (and takes the interpreter
+            # lock from the executions): look again when one ends, else less and less often.
+            self._ended.wait(interval)
+            interval = min(interval * 1.5, SETTLE_LAST_LOOK_SECONDS)
         moved = [
             execution
             for execution in sorted(executions, key=lambda e: e["startDate"])
@@ -146,9 +178,7 @@ class Executions:
         return self._report(moved)
 
     def _report(self, executions: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        import boto3
-
-        sfn = boto3.client("stepfunctions", region_name=REGION)
+        sfn = aws_client("stepfunctions")
         machines = {arn: logical_id for logical_id, arn in self.state_machines.items()}
         return [self._describe(sfn, machines, execution) for execution in executions]
 
@@ -173,9 +203,7 @@ class Executions:
 
     def waiting_in(self, execution_arn: str) -> str | None:
         """The Wait state an execution is parked in, if it is."""
-        import boto3
-
-        history = boto3.client("stepfunctions", region_name=REGION).get_execution_history(
+        history = aws_client("stepfunctions").get_execution_history(
             executionArn=execution_arn, maxResults=1000
         )["events"]
         last = max(history, key=lambda event: event["id"]) if history else None
@@ -189,11 +217,12 @@ class Executions:
         return str(details["name"])
 
     def _wait_due_soon(self, execution_arn: str, details: Any, entered: Any) -> bool:
-        import boto3
-
-        sfn = boto3.client("stepfunctions", region_name=REGION)
+        sfn = aws_client("stepfunctions")
         machine = sfn.describe_execution(executionArn=execution_arn)["stateMachineArn"]
-        definition = json.loads(sfn.describe_state_machine(stateMachineArn=machine)["definition"])
+        definition = self._definitions.get(machine)
+        if definition is None:
+            described = sfn.describe_state_machine(stateMachineArn=machine)
+            definition = self._definitions[machine] = json.loads(described["definition"])
         return due_soon(
             definition,
             str(details["name"]),

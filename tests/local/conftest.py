@@ -39,7 +39,7 @@ def served(platform: LocalPlatform, monkeypatch: pytest.MonkeyPatch) -> Iterator
     announcement in its state dir, which the CLI is pointed at); yields the gateway's URL."""
     token = new_control_token()
     server = make_server(platform, 0, token)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True).start()
     aws = start_aws_endpoint()
     url = f"http://127.0.0.1:{server.server_address[1]}"
     state_file = announce(platform, url, aws, token)

@@ -293,6 +293,36 @@ def test_function_properties_merge_globals_maps_and_let_own_values_win(tmp_path:
     assert globals_ == {"POWERTOOLS_SERVICE_NAME": "opswire", "LOG_LEVEL": "INFO"}
 
 
+def test_shared_environment_is_the_plain_powertools_variables_of_globals(tmp_path: Path) -> None:
+    template = Template.load(
+        write_template(
+            tmp_path,
+            """
+            Globals:
+              Function:
+                Environment:
+                  Variables:
+                    ENVIRONMENT: !Ref Environment
+                    POWERTOOLS_SERVICE_NAME: svc
+                    POWERTOOLS_METRICS_NAMESPACE: ns
+                    POWERTOOLS_LOG_LEVEL: !Ref LogLevel
+            Resources: {}
+            """,
+        )
+    )
+    assert template.shared_environment() == {
+        "POWERTOOLS_SERVICE_NAME": "svc",
+        "POWERTOOLS_METRICS_NAMESPACE": "ns",
+    }
+
+
+def test_the_project_shares_its_metrics_namespace_with_every_process() -> None:
+    # The CLI imports opswire.core.observability (Metrics reads the namespace once) before any
+    # handler runs: without it every alarm failed with "Must contain a metric namespace".
+    shared = Template.load(REPO_ROOT / "template.yaml").shared_environment()
+    assert shared["POWERTOOLS_METRICS_NAMESPACE"]
+
+
 def test_function_properties_without_globals(tmp_path: Path) -> None:
     template = _template(
         tmp_path,
