@@ -36,6 +36,7 @@ ROLE = f"{ARN}:role/opswire/shop/shop-ec2-host"
 POLICY = f"{ARN}:policy/opswire/shop/shop-read"
 PROFILE = f"{ARN}:instance-profile/opswire/shop/shop-ec2-host"
 CUSTOMER_BOUNDARY = f"{ARN}:policy/org/workload-boundary"
+OIDC = f"{ARN}:oidc-provider/token.actions.githubusercontent.com"
 
 OURS = {f"aws:ResourceTag/{MANAGED_BY}": STACK}
 OTHER_STACK = {f"aws:ResourceTag/{MANAGED_BY}": "opswire-dev"}
@@ -130,6 +131,14 @@ OWN_RESOURCE_REQUESTS = [
     *(Request(f"iam:{a}", PROFILE, OURS)
       for a in ("AddRoleToInstanceProfile", "RemoveRoleFromInstanceProfile",
                 "DeleteInstanceProfile")),
+    *(Request(f"iam:{a}", OIDC, tagging(SPEC_TAGS))
+      for a in ("CreateOpenIDConnectProvider", "TagOpenIDConnectProvider")),
+    *(Request(f"iam:{a}", OIDC, OURS)
+      for a in ("GetOpenIDConnectProvider", "ListOpenIDConnectProviderTags",
+                "AddClientIDToOpenIDConnectProvider", "RemoveClientIDFromOpenIDConnectProvider",
+                "UpdateOpenIDConnectProviderThumbprint", "DeleteOpenIDConnectProvider")),
+    Request("iam:TagOpenIDConnectProvider", OIDC, {**OURS, **tagging(SPEC_TAGS)}),
+    Request("iam:ListOpenIDConnectProviders", "*"),
     *create_log_group(SPEC_TAGS),
     *(Request(f"logs:{a}", f"{LOGS}:/shop/service", OURS)
       for a in ("PutRetentionPolicy", "DeleteRetentionPolicy", "PutSubscriptionFilter",
@@ -202,6 +211,18 @@ REFUSED = {
         "logs:TagResource", f"{LOGS}:/shop/old", {"aws:ResourceTag/opswire:spec": "shop",
                                                  **tagging(SPEC_TAGS)}
     ),
+    # OIDC providers: only the stack's (an account has one per URL, often shared)
+    "create an OIDC provider without the tag": Request(
+        "iam:CreateOpenIDConnectProvider", OIDC, tagging({"opswire:spec": "shop"})),
+    "delete a foreign OIDC provider": Request("iam:DeleteOpenIDConnectProvider", OIDC, FOREIGN),
+    "delete an untagged OIDC provider": Request("iam:DeleteOpenIDConnectProvider", OIDC, {}),
+    "add an audience to another stack's provider": Request(
+        "iam:AddClientIDToOpenIDConnectProvider", OIDC, OTHER_STACK),
+    "retag another stack's OIDC provider": Request(
+        "iam:TagOpenIDConnectProvider", OIDC, {**OTHER_STACK, **tagging(SPEC_TAGS)}),
+    "adopt an OIDC provider an older opswire made": Request(
+        "iam:TagOpenIDConnectProvider", OIDC,
+        {"aws:ResourceTag/opswire:spec": "shop", **tagging(SPEC_TAGS)}),
     # alarms: only <stack>/...; the stack's own failure alarms are not under it
     "delete the stack's failure alarm": Request(
         "cloudwatch:DeleteAlarms", f"{ALARM}:{STACK}-ProvisioningWorkflowFailedAlarm-1A2B3C"),

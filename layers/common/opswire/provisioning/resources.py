@@ -23,6 +23,7 @@ from opswire.provisioning.resources_base import (
 )
 from opswire.provisioning.resources_iam import (
     grant_statements,
+    oidc_provider_resource,
     policy_document,
     policy_resource,
     role_resource,
@@ -57,7 +58,17 @@ __all__ = [
 ]
 
 # Apply order; undo goes backwards (roles before the policies they attach, keys last).
-KINDS = ("kms_key", "bucket", "ecr_repository", "log_group", "secret", "policy", "role", "alarm")
+KINDS = (
+    "kms_key",
+    "bucket",
+    "ecr_repository",
+    "log_group",
+    "secret",
+    "oidc_provider",
+    "policy",
+    "role",
+    "alarm",
+)
 
 
 def _bucket_policy(ctx: Context, name: str, deny_tls: bool, deny_unencrypted: str | None) -> Any:
@@ -106,6 +117,7 @@ def expand(spec: ProjectSpec, ctx: Context) -> list[Resource]:
         *(_ecr_repository(spec, r) for r in spec.ecr_repositories),
         *(_log_group(spec, ctx, g) for g in spec.log_groups),
         *(_secret(spec, ctx, s) for s in spec.secrets),
+        *(oidc_provider_resource(spec, o) for o in spec.oidc_providers),
         *(policy_resource(spec, ctx, p) for p in spec.policies),
         *(role_resource(spec, ctx, role) for role in spec.roles),
         *(_alarm(spec, ctx, a) for a in spec.alarms),

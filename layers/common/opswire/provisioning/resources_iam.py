@@ -25,6 +25,7 @@ from opswire.provisioning.spec_iam import (
     WriteBucket,
     WriteLogs,
 )
+from opswire.provisioning.spec_identity import GITHUB_OIDC_URL, STS_AUDIENCE, OidcProvider
 
 
 def grant_statements(spec: ProjectSpec, ctx: Context, grant: Grant) -> list[dict[str, Any]]:
@@ -145,19 +146,52 @@ def policy_resource(spec: ProjectSpec, ctx: Context, p: ManagedPolicy) -> Resour
     )
 
 
+def oidc_provider_arn(ctx: Context, host: str) -> str:
+    return f"arn:{ctx.partition}:iam::{ctx.account}:oidc-provider/{host}"
+
+
+def oidc_provider_resource(spec: ProjectSpec, provider: OidcProvider) -> Resource:
+    """Named by its host, as IAM names it. Thumbprints are compared only when the spec gives
+    some: without, IAM keeps the thumbprint it fetched itself."""
+    return Resource(
+        "oidc_provider",
+        provider.host,
+        {
+            "url": provider.url,
+            "audiences": sorted(provider.audiences),
+            **({"thumbprints": sorted(provider.thumbprints)} if provider.thumbprints else {}),
+            "tags": spec_tags(spec),
+        },
+    )
+
+
+def trust_statement(ctx: Context, role: Role) -> dict[str, Any]:
+    trust = role.trust
+    if trust.github is not None:
+        host = GITHUB_OIDC_URL.removeprefix("https://")
+        subjects = trust.github.subjects
+        return {
+            "Effect": "Allow",
+            "Principal": {"Federated": oidc_provider_arn(ctx, host)},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {
+                "StringEquals": {
+                    f"{host}:aud": STS_AUDIENCE,
+                    f"{host}:sub": subjects[0] if len(subjects) == 1 else subjects,
+                }
+            },
+        }
+    principal = {"Service": trust.service} if trust.service else {"AWS": trust.aws}
+    return {"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}
+
+
 def role_resource(spec: ProjectSpec, ctx: Context, role: Role) -> Resource:
-    principal = {"Service": role.trust.service} if role.trust.service else {"AWS": role.trust.aws}
     return Resource(
         "role",
         role.name,
         {
             "path": iam_path(spec.name),
-            "trust": {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}
-                ],
-            },
+            "trust": {"Version": "2012-10-17", "Statement": [trust_statement(ctx, role)]},
             "policies": sorted(policy_arn(ctx, spec.name, n) for n in role.policies),
             "max_session_seconds": role.max_session_seconds,
             "instance_profile": role.wants_instance_profile,

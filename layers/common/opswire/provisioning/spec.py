@@ -17,6 +17,7 @@ from opswire.provisioning.spec_iam import (
     WriteBucket,
     WriteLogs,
 )
+from opswire.provisioning.spec_identity import OidcProvider
 
 _BUCKET = re.compile(r"^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _ECR = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$")
@@ -221,6 +222,7 @@ class ProjectSpec(_Model):
     ecr_repositories: tuple[EcrRepository, ...] = ()
     log_groups: tuple[LogGroup, ...] = ()
     secrets: tuple[Secret, ...] = ()
+    oidc_providers: tuple[OidcProvider, ...] = ()
     policies: tuple[ManagedPolicy, ...] = ()
     roles: tuple[Role, ...] = ()
     alarms: tuple[Alarm, ...] = ()
@@ -246,6 +248,7 @@ class ProjectSpec(_Model):
             ("ecr_repositories", [r.name for r in self.ecr_repositories]),
             ("log_groups", [g.name for g in self.log_groups]),
             ("secrets", [s.name for s in self.secrets]),
+            ("oidc_providers", [o.url for o in self.oidc_providers]),
             ("policies", [p.name for p in self.policies]),
             ("roles", [r.name for r in self.roles]),
             ("alarms", [a.name for a in self.alarms]),

@@ -88,6 +88,29 @@ def anyone_may_assume(principal: Any) -> bool:
     return principal in ("*", {"AWS": "*"}, {"AWS": ["*"]})
 
 
+def web_identity_unscoped(statement: dict[str, Any]) -> str | None:
+    """The posture check's rule for a web-identity trust statement: without an exact ``sub``
+    condition, every workflow of every repository the provider issues tokens for may assume the
+    role (GitHub: all of github.com)."""
+    principal = statement.get("Principal")
+    if not (isinstance(principal, dict) and "Federated" in principal):
+        return None
+    conditions = statement.get("Condition") or {}
+    subjects = [
+        value
+        for operator in ("StringEquals", "StringLike")
+        for key, value in (conditions.get(operator) or {}).items()
+        if key.endswith(":sub")
+    ]
+    audiences = [key for key in (conditions.get("StringEquals") or {}) if key.endswith(":aud")]
+    values = [v for s in subjects for v in ([s] if isinstance(s, str) else s)]
+    if not values or any("*" in v or "?" in v for v in values):
+        return "web-identity trust without an exact sub condition"
+    if not audiences:
+        return "web-identity trust without an aud condition"
+    return None
+
+
 class ExplicitStatement(_Model):
     """An escape hatch: written out in full. ``*`` actions or resources are only accepted here,
     and only with ``allow_wildcard: true``; a wildcard action on resource ``*`` never (the
@@ -180,16 +203,63 @@ class ManagedPolicy(_Model):
         return value
 
 
+_GITHUB_REPO = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
+_GIT_REF = re.compile(r"^[\w./-]{1,255}$")
+
+
+class GitHubTrust(_Model):
+    """GitHub Actions workflows of one repository, on these branches or in these deployment
+    environments (each becomes one exact ``sub``; no wildcards)."""
+
+    repo: str
+    """``owner/name``."""
+    branches: tuple[str, ...] = ()
+    environments: tuple[str, ...] = ()
+
+    @field_validator("repo")
+    @classmethod
+    def _repo(cls, value: str) -> str:
+        if not _GITHUB_REPO.match(value):
+            raise ValueError(f"{value!r} is not a GitHub owner/name")
+        return value
+
+    @field_validator("branches", "environments")
+    @classmethod
+    def _names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for name in value:
+            if not _GIT_REF.match(name) or ".." in name:
+                raise ValueError(f"{name!r} is not a branch or environment name (no wildcards)")
+        return value
+
+    @model_validator(mode="after")
+    def _some(self) -> "GitHubTrust":
+        if not (self.branches or self.environments):
+            raise ValueError(
+                POSTURE_REFUSES + "trust github needs branches or environments "
+                "(a repository alone lets every workflow run of it assume the role)"
+            )
+        return self
+
+    @property
+    def subjects(self) -> list[str]:
+        """The ``token.actions.githubusercontent.com:sub`` values GitHub puts in the token."""
+        return [f"repo:{self.repo}:ref:refs/heads/{b}" for b in self.branches] + [
+            f"repo:{self.repo}:environment:{e}" for e in self.environments
+        ]
+
+
 class Trust(_Model):
     service: str | None = None
     """e.g. ``ec2.amazonaws.com``."""
     aws: str | None = None
     """An account id or role ARN."""
+    github: GitHubTrust | None = None
+    """GitHub Actions OIDC (``sts:AssumeRoleWithWebIdentity``)."""
 
     @model_validator(mode="after")
     def _one(self) -> "Trust":
-        if (self.service is None) == (self.aws is None):
-            raise ValueError("trust needs exactly one of service or aws")
+        if [self.service, self.aws, self.github].count(None) != 2:
+            raise ValueError("trust needs exactly one of service, aws or github")
         if self.service is not None and not self.service.endswith(".amazonaws.com"):
             raise ValueError(f"trust service {self.service!r} is not *.amazonaws.com")
         if anyone_may_assume({"AWS": self.aws}):

@@ -1,0 +1,117 @@
+"""The identity additions of a spec (issue 14): OIDC providers and GitHub trust become the exact
+IAM documents; what the posture check would refuse is refused at plan."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from opswire.core.errors import SpecValidationError
+from opswire.provisioning.aws.iam import RoleDriver
+from opswire.provisioning.resources import Context, Resource, expand
+from opswire.provisioning.spec import load_spec, parse_spec
+from tests.conftest import REPO_ROOT
+
+CTX = Context(account="123456789012", region="eu-west-1")
+GITHUB = "token.actions.githubusercontent.com"
+
+
+def problems(data: dict[str, Any]) -> list[str]:
+    with pytest.raises(SpecValidationError) as caught:
+        parse_spec({"name": "demo", **data})
+    return caught.value.problems
+
+
+def resource(data: dict[str, Any], kind: str) -> Resource:
+    return next(r for r in expand(parse_spec({"name": "demo", **data}), CTX) if r.kind == kind)
+
+
+def github_role(**trust: Any) -> dict[str, Any]:
+    return {"roles": [{"name": "deployer", "trust": {"github": {"repo": "acme/shop", **trust}}}]}
+
+
+def test_the_github_provider_is_thumbprint_free_with_the_sts_audience() -> None:
+    provider = resource({"oidc_providers": [{}]}, "oidc_provider")
+    assert provider.name == GITHUB
+    assert provider.desired["url"] == f"https://{GITHUB}"
+    assert provider.desired["audiences"] == ["sts.amazonaws.com"]
+    assert "thumbprints" not in provider.desired
+
+
+def test_github_trust_gives_the_exact_sub_and_aud_conditions() -> None:
+    role = resource(github_role(branches=["main"], environments=["production"]), "role")
+    assert role.desired["trust"]["Statement"] == [
+        {
+            "Effect": "Allow",
+            "Principal": {"Federated": f"arn:aws:iam::123456789012:oidc-provider/{GITHUB}"},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {
+                "StringEquals": {
+                    f"{GITHUB}:aud": "sts.amazonaws.com",
+                    f"{GITHUB}:sub": [
+                        "repo:acme/shop:ref:refs/heads/main",
+                        "repo:acme/shop:environment:production",
+                    ],
+                }
+            },
+        }
+    ]
+    assert role.desired["instance_profile"] is False
+    assert RoleDriver(CTX).posture(role, role.desired) == []
+
+
+@pytest.mark.parametrize(
+    ("trust", "message"),
+    [
+        ({}, "trust github needs branches or environments"),
+        ({"branches": ["release/*"]}, "no wildcards"),
+        ({"environments": ["prod?"]}, "no wildcards"),
+    ],
+)
+def test_a_repository_wide_or_wildcard_trust_is_refused_at_plan(
+    trust: dict[str, Any], message: str
+) -> None:
+    found = problems(github_role(**trust))
+    assert len(found) == 1 and message in found[0], found
+    assert found[0].startswith("roles[deployer].trust.github")
+
+
+def test_a_bad_repo_or_provider_is_named_where_it_is() -> None:
+    found = problems(
+        {
+            "oidc_providers": [{"url": "http://example.com"}, {"thumbprints": ["abc"]}],
+            **github_role(repo="not a repo", branches=["main"]),
+        }
+    )
+    assert any(p.startswith("oidc_providers[0].url: 'http://example.com'") for p in found)
+    assert any("thumbprint 'abc' is not 40 hex digits" in p for p in found)
+    assert any("'not a repo' is not a GitHub owner/name" in p for p in found)
+
+
+@pytest.mark.parametrize(
+    ("condition", "expected"),
+    [
+        ({}, ["web-identity trust without an exact sub condition"]),
+        ({"StringLike": {f"{GITHUB}:sub": "repo:acme/*"}},
+         ["web-identity trust without an exact sub condition"]),
+        ({"StringEquals": {f"{GITHUB}:sub": "repo:acme/shop:ref:refs/heads/main"}},
+         ["web-identity trust without an aud condition"]),
+    ],
+)  # fmt: skip
+def test_posture_refuses_a_web_identity_trust_anyone_on_github_could_use(
+    condition: dict[str, Any], expected: list[str]
+) -> None:
+    statement = {"Principal": {"Federated": "arn:x"}, "Action": "sts:AssumeRoleWithWebIdentity"}
+    trust = {"Statement": [{**statement, "Condition": condition}]}
+    assert RoleDriver(CTX).posture(Resource("role", "r", {}), {"trust": trust}) == expected
+
+
+def test_the_github_example_validates() -> None:
+    spec = load_spec((REPO_ROOT / "examples/github-container-app.yaml").read_text())
+    assert spec.oidc_providers[0].host == GITHUB
+    github = spec.roles[0].trust.github
+    assert github is not None and github.subjects == [
+        "repo:acme/storefront:ref:refs/heads/main",
+        "repo:acme/storefront:environment:production",
+    ]
