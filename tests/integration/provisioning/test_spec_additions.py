@@ -79,3 +79,39 @@ def test_a_changed_audience_is_planned_as_that_one_change(drivers: Any) -> None:
         ("oidc_provider", "update", ["audiences"])
     ]
     assert items[0].changes[0].desired == ["acme-ci", "sts.amazonaws.com"]
+
+
+@pytest.fixture
+def aws_managed_policies(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto's IAM holds AWS managed policies only when asked, read when mock_aws starts: this
+    fixture must come before ``drivers``."""
+    monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+
+
+def test_an_allow_listed_aws_managed_policy_is_attached_and_detached(
+    aws_managed_policies: None, drivers: Any
+) -> None:
+    spec = parse_spec(
+        {
+            "name": "web-tier",
+            "roles": [
+                {
+                    "name": "web-tier-host",
+                    "trust": {"service": "ec2.amazonaws.com"},
+                    "managed_policies": ["AmazonEC2ContainerRegistryReadOnly"],
+                }
+            ],
+        }
+    )
+    ctx = Context(account=ACCOUNT, region=REGION,
+                  allowed_managed_policies=("AmazonEC2ContainerRegistryReadOnly",))  # fmt: skip
+    applied_twice(spec, drivers, ctx)
+    iam = boto3.client("iam", region_name=REGION)
+    attached = iam.list_attached_role_policies(RoleName="web-tier-host")["AttachedPolicies"]
+    assert [p["PolicyArn"] for p in attached] == [
+        "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly"
+    ]
+    result = undo(spec, ctx, "exec-1", drivers(spec, ctx))
+    assert result.deleted == ["role:web-tier-host"] and not result.failed
+    # the AWS managed policy itself is never touched
+    assert iam.get_policy(PolicyArn=attached[0]["PolicyArn"])["Policy"]["AttachmentCount"] == 0

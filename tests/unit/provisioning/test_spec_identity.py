@@ -115,3 +115,37 @@ def test_the_github_example_validates() -> None:
         "repo:acme/storefront:ref:refs/heads/main",
         "repo:acme/storefront:environment:production",
     ]
+
+
+def test_managed_policies_come_only_from_the_stacks_allow_list() -> None:
+    data = {
+        "roles": [
+            {
+                "name": "web",
+                "trust": {"service": "ec2.amazonaws.com"},
+                "managed_policies": ["AWSElasticBeanstalkWebTier", "AdministratorAccess"],
+            }
+        ]
+    }
+    spec = parse_spec({"name": "demo", **data})
+    with pytest.raises(SpecValidationError) as caught:
+        expand(spec, Context(account="1", region="eu-west-1",
+                             allowed_managed_policies=("AWSElasticBeanstalkWebTier",)))  # fmt: skip
+    assert caught.value.problems == [
+        "roles[web].managed_policies: 'AdministratorAccess' is not on the stack's allow-list "
+        "(ProvisioningManagedPolicies: AWSElasticBeanstalkWebTier)"
+    ]
+    listed = ("AdministratorAccess", "AWSElasticBeanstalkWebTier")
+    owner = Context(account="1", region="eu-west-1", allowed_managed_policies=listed)
+    role = next(r for r in expand(spec, owner) if r.kind == "role")
+    assert role.desired["policies"] == [
+        "arn:aws:iam::aws:policy/AWSElasticBeanstalkWebTier",
+        "arn:aws:iam::aws:policy/AdministratorAccess",
+    ]
+
+
+@pytest.mark.parametrize("name", ["arn:aws:iam::aws:policy/X", "Bad Name", ""])
+def test_a_managed_policy_is_named_not_an_arn(name: str) -> None:
+    found = problems({"roles": [{"name": "r", "trust": {"service": "ec2.amazonaws.com"},
+                                 "managed_policies": [name]}]})  # fmt: skip
+    assert len(found) == 1 and found[0].startswith("roles[r].managed_policies"), found

@@ -37,6 +37,8 @@ POLICY = f"{ARN}:policy/opswire/shop/shop-read"
 PROFILE = f"{ARN}:instance-profile/opswire/shop/shop-ec2-host"
 CUSTOMER_BOUNDARY = f"{ARN}:policy/org/workload-boundary"
 OIDC = f"{ARN}:oidc-provider/token.actions.githubusercontent.com"
+ECR_READ_ONLY = "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly"
+ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
 
 OURS = {f"aws:ResourceTag/{MANAGED_BY}": STACK}
 OTHER_STACK = {f"aws:ResourceTag/{MANAGED_BY}": "opswire-dev"}
@@ -117,6 +119,8 @@ OWN_RESOURCE_REQUESTS = [
     *create_role(SPEC_TAGS, STACK_BOUNDARY),
     Request("iam:AttachRolePolicy", ROLE, {**boundary_ctx(), "iam:PolicyARN": POLICY}),
     Request("iam:DetachRolePolicy", ROLE, {**boundary_ctx(), "iam:PolicyARN": POLICY}),
+    Request("iam:AttachRolePolicy", ROLE, {**boundary_ctx(), "iam:PolicyARN": ECR_READ_ONLY}),
+    Request("iam:DetachRolePolicy", ROLE, {**boundary_ctx(), "iam:PolicyARN": ECR_READ_ONLY}),
     Request("iam:PutRolePermissionsBoundary", ROLE, boundary_ctx()),
     Request("iam:DeleteRolePolicy", ROLE, boundary_ctx()),
     *(Request(f"iam:{a}", ROLE, OURS)
@@ -195,6 +199,12 @@ REFUSED = {
     "delete a role's boundary": Request("iam:DeleteRolePermissionsBoundary", ROLE, OURS),
     "attach AdministratorAccess": Request("iam:AttachRolePolicy", ROLE, {
         **boundary_ctx(), "iam:PolicyARN": "arn:aws:iam::aws:policy/AdministratorAccess"}),
+    "attach an AWS managed policy not on the allow-list": Request("iam:AttachRolePolicy", ROLE, {
+        **boundary_ctx(), "iam:PolicyARN": "arn:aws:iam::aws:policy/AmazonS3FullAccess"}),
+    "attach an allow-listed policy to a role without the boundary": Request(
+        "iam:AttachRolePolicy", ROLE, {**OURS, "iam:PolicyARN": ECR_READ_ONLY}),
+    "attach a customer policy outside /opswire/": Request("iam:AttachRolePolicy", ROLE, {
+        **boundary_ctx(), "iam:PolicyARN": f"{ARN}:policy/AdminLike"}),
     "attach to a role without the boundary": Request("iam:AttachRolePolicy", ROLE,
                                                      {**OURS, "iam:PolicyARN": POLICY}),
     "add an inline policy": Request("iam:PutRolePolicy", ROLE, boundary_ctx()),
@@ -256,6 +266,25 @@ def test_a_customer_boundary_replaces_the_stacks_everywhere() -> None:
     assert decide(create_role(SPEC_TAGS, STACK_BOUNDARY)[0], parameters) != "allowed"
     change = Request("iam:CreatePolicyVersion", CUSTOMER_BOUNDARY, OURS)
     assert decide(change, parameters) == "explicit-deny"
+
+
+def test_the_managed_policy_allow_list_is_the_stack_owners() -> None:
+    def attach(policy: str, parameters: dict[str, str]) -> str:
+        request = Request("iam:AttachRolePolicy", ROLE, {**boundary_ctx(), "iam:PolicyARN": policy})
+        return decide(request, parameters)
+
+    assert attach(ADMIN, {}) != "allowed"
+    assert attach(ECR_READ_ONLY, {"ProvisioningManagedPolicies": ""}) != "allowed"
+    assert attach(f"{ARN}:policy/opswire/shop/shop-read", {"ProvisioningManagedPolicies": ""}) == (
+        "allowed"
+    )
+    only_admin = {"ProvisioningManagedPolicies": "AdministratorAccess"}
+    assert attach(ADMIN, only_admin) == "allowed"  # listed explicitly: the owner's choice
+    assert attach(ECR_READ_ONLY, only_admin) != "allowed"
+    assert attach("arn:aws:iam::aws:policy/AdministratorAccess-Amplify", only_admin) != "allowed"
+    for function in ("ProvisionReadFunction", "ProvisionWriteFunction"):
+        env = function_environment(function, only_admin)
+        assert env["ALLOWED_MANAGED_POLICIES"] == "AdministratorAccess"
 
 
 def test_both_functions_get_the_arn_the_stacks_boundary_policy_has() -> None:

@@ -146,6 +146,14 @@ def _missing_stack_resources(spec: ProjectSpec, ctx: Context) -> list[str]:
                 f"secrets[{s.name}]: rotation_days needs the stack's rotation function "
                 "(ROTATION_FUNCTION_ARN is not configured)"
             )
+    allowed = set(ctx.allowed_managed_policies)
+    for r in spec.roles:
+        for name in r.managed_policies:
+            if name not in allowed:
+                problems.append(
+                    f"roles[{r.name}].managed_policies: {name!r} is not on the stack's allow-list "
+                    f"(ProvisioningManagedPolicies: {', '.join(sorted(allowed)) or 'empty'})"
+                )
     for a in spec.alarms:
         if not ctx.alarm_topic_arn:
             problems.append(f"alarms[{a.name}]: needs the stack's AlarmTopic (not configured)")

@@ -31,6 +31,8 @@ class Context:
     ``<stack>/<alarm>`` (the only alarm names the write function may touch)."""
     permissions_boundary: str = ""
     """The permissions boundary every role gets (empty: none, e.g. a local run)."""
+    allowed_managed_policies: tuple[str, ...] = ()
+    """AWS managed policy names roles may get (the stack owner's allow-list)."""
 
     @property
     def alarm_prefix(self) -> str:
@@ -54,6 +56,10 @@ def iam_path(spec_name: str) -> str:
 
 def policy_arn(ctx: Context, spec_name: str, name: str) -> str:
     return f"arn:{ctx.partition}:iam::{ctx.account}:policy{iam_path(spec_name)}{name}"
+
+
+def aws_managed_policy_arn(ctx: Context, name: str) -> str:
+    return f"arn:{ctx.partition}:iam::aws:policy/{name}"
 
 
 def key_alias_arn(ctx: Context, alias: str) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 from opswire.provisioning.resources_base import (
     Context,
     Resource,
+    aws_managed_policy_arn,
     iam_path,
     policy_arn,
     spec_tags,
@@ -192,7 +193,10 @@ def role_resource(spec: ProjectSpec, ctx: Context, role: Role) -> Resource:
         {
             "path": iam_path(spec.name),
             "trust": {"Version": "2012-10-17", "Statement": [trust_statement(ctx, role)]},
-            "policies": sorted(policy_arn(ctx, spec.name, n) for n in role.policies),
+            "policies": sorted(
+                [policy_arn(ctx, spec.name, n) for n in role.policies]
+                + [aws_managed_policy_arn(ctx, n) for n in role.managed_policies]
+            ),
             "max_session_seconds": role.max_session_seconds,
             "instance_profile": role.wants_instance_profile,
             "description": role.description or f"{spec.name}: {role.name}",

@@ -16,6 +16,7 @@ from pydantic import (
 )
 
 _IAM = re.compile(r"^[\w+=,.@-]{1,64}$")
+_AWS_MANAGED = re.compile(r"^(?:[\w+=.@-]+/)*[\w+=.@-]{1,128}$")
 
 POSTURE_REFUSES = "the posture check after apply would refuse this: "
 
@@ -273,6 +274,10 @@ class Role(_Model):
     trust: Trust
     policies: tuple[str, ...] = ()
     """Managed policies from ``policies``."""
+    managed_policies: tuple[str, ...] = ()
+    """AWS managed policies by name (``AmazonEC2ContainerRegistryReadOnly``,
+    ``service-role/AmazonECSTaskExecutionRolePolicy``): only those on the stack's allow-list
+    (template parameter ``ProvisioningManagedPolicies``)."""
     max_session_seconds: int = Field(default=3600, ge=3600, le=43200)
     instance_profile: bool | None = None
     """An instance profile of the same name holding the role (what EC2 needs); default: yes
@@ -283,6 +288,16 @@ class Role(_Model):
     def _name(cls, value: str) -> str:
         if not _IAM.match(value):
             raise ValueError(f"{value!r} is not a valid IAM role name")
+        return value
+
+    @field_validator("managed_policies")
+    @classmethod
+    def _managed(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for name in value:
+            if not _AWS_MANAGED.match(name) or name.startswith("arn:"):
+                raise ValueError(f"{name!r} is not an AWS managed policy name (no ARN)")
+        if len(set(value)) != len(value):
+            raise ValueError("managed_policies are listed twice")
         return value
 
     @property
