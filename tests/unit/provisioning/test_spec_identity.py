@@ -149,3 +149,55 @@ def test_a_managed_policy_is_named_not_an_arn(name: str) -> None:
     found = problems({"roles": [{"name": "r", "trust": {"service": "ec2.amazonaws.com"},
                                  "managed_policies": [name]}]})  # fmt: skip
     assert len(found) == 1 and found[0].startswith("roles[r].managed_policies"), found
+
+
+def statement_with(conditions: Any) -> dict[str, Any]:
+    statement = {"actions": ["kms:Decrypt"], "resources": ["arn:aws:kms:eu-west-1:1:key/k"],
+                 "conditions": conditions}  # fmt: skip
+    return {"policies": [{"name": "p", "grants": [{"statement": statement}]}]}
+
+
+def test_statement_conditions_become_the_iam_condition_block() -> None:
+    data = statement_with(
+        {
+            "StringEquals": {"kms:ViaService": ["secretsmanager.eu-west-1.amazonaws.com"]},
+            "Bool": {"aws:SecureTransport": True},
+            "ForAnyValue:StringLike": {"kms:ResourceAliases": ["alias/a*", "alias/b*"]},
+        }
+    )
+    document = resource(data, "policy").desired["document"]
+    assert document["Statement"] == [
+        {
+            "Sid": "S0",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt"],
+            "Resource": ["arn:aws:kms:eu-west-1:1:key/k"],
+            "Condition": {
+                "StringEquals": {"kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com"},
+                "Bool": {"aws:SecureTransport": "true"},
+                "ForAnyValue:StringLike": {"kms:ResourceAliases": ["alias/a*", "alias/b*"]},
+            },
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("conditions", "message"),
+    [
+        ({"StringEqual": {"kms:ViaService": "x"}}, "'StringEqual' is not an IAM condition operator"),
+        ({"StringEquals": {"ViaService": "x"}}, "'ViaService' is not a condition key"),
+        ({"StringEquals": {}}, "condition StringEquals names no key"),
+        ({"StringEquals": {"kms:ViaService": []}}, "has no value"),
+    ],
+)
+def test_a_bad_condition_is_one_precise_line(conditions: Any, message: str) -> None:
+    found = problems(statement_with(conditions))
+    assert len(found) == 1 and message in found[0], found
+    assert found[0].startswith("policies[p].grants[0].statement.conditions"), found
+
+
+def test_a_condition_never_excuses_a_wildcard_on_everything() -> None:
+    statement = {"actions": ["kms:*"], "resources": ["*"], "allow_wildcard": True,
+                 "conditions": {"StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}}}  # fmt: skip
+    found = problems({"policies": [{"name": "p", "grants": [{"statement": statement}]}]})
+    assert len(found) == 1 and "allows ['kms:*'] on resource *" in found[0], found

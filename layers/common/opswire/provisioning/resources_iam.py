@@ -25,6 +25,7 @@ from opswire.provisioning.spec_iam import (
     Role,
     WriteBucket,
     WriteLogs,
+    condition_block,
 )
 from opswire.provisioning.spec_identity import GITHUB_OIDC_URL, STS_AUDIENCE, OidcProvider
 
@@ -103,7 +104,14 @@ def grant_statements(spec: ProjectSpec, ctx: Context, grant: Grant) -> list[dict
                 }
             ]
         case Explicit(statement=s):
-            return [{"Effect": "Allow", "Action": list(s.actions), "Resource": list(s.resources)}]
+            statement: dict[str, Any] = {
+                "Effect": "Allow",
+                "Action": list(s.actions),
+                "Resource": list(s.resources),
+            }
+            if s.conditions:
+                statement["Condition"] = condition_block(s.conditions)
+            return [statement]
     raise AssertionError(f"unknown grant {grant!r}")  # pragma: no cover
 
 

@@ -112,6 +112,37 @@ def web_identity_unscoped(statement: dict[str, Any]) -> str | None:
     return None
 
 
+_OPERATOR = re.compile(
+    r"^(?:ForAnyValue:|ForAllValues:)?(?:"
+    r"String(?:Not)?Equals(?:IgnoreCase)?|String(?:Not)?Like|"
+    r"Numeric(?:Not)?Equals|Numeric(?:Less|Greater)Than(?:Equals)?|"
+    r"Date(?:Not)?Equals|Date(?:Less|Greater)Than(?:Equals)?|"
+    r"Bool|BinaryEquals|(?:Not)?IpAddress|Arn(?:Not)?(?:Equals|Like))(?:IfExists)?$|^Null$"
+)
+_CONDITION_KEY = re.compile(r"^[a-zA-Z0-9-]+:[\w./:${}*?-]{1,200}$")
+ConditionValue = str | bool | int | tuple[str | bool | int, ...]
+
+
+def _condition_text(value: str | bool | int) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def condition_block(conditions: dict[str, dict[str, ConditionValue]]) -> dict[str, Any]:
+    """The spec's ``conditions`` as an IAM ``Condition`` (values as strings, one or a list)."""
+    block: dict[str, Any] = {}
+    for operator, keys in conditions.items():
+        block[operator] = {}
+        for key, value in keys.items():
+            if isinstance(value, tuple):
+                texts = [_condition_text(v) for v in value]
+                block[operator][key] = texts[0] if len(texts) == 1 else texts
+            else:
+                block[operator][key] = _condition_text(value)
+    return block
+
+
 class ExplicitStatement(_Model):
     """An escape hatch: written out in full. ``*`` actions or resources are only accepted here,
     and only with ``allow_wildcard: true``; a wildcard action on resource ``*`` never (the
@@ -120,6 +151,27 @@ class ExplicitStatement(_Model):
     actions: tuple[str, ...] = Field(min_length=1)
     resources: tuple[str, ...] = Field(min_length=1)
     allow_wildcard: bool = False
+    conditions: dict[str, dict[str, ConditionValue]] = {}
+    """IAM condition operators -> condition keys -> value(s), e.g.
+    ``{StringEquals: {kms:ViaService: s3.eu-west-1.amazonaws.com}}``. A condition never makes a
+    wildcard action on resource ``*`` acceptable."""
+
+    @field_validator("conditions")
+    @classmethod
+    def _conditions(
+        cls, value: dict[str, dict[str, ConditionValue]]
+    ) -> dict[str, dict[str, ConditionValue]]:
+        for operator, keys in value.items():
+            if not _OPERATOR.match(operator):
+                raise ValueError(f"{operator!r} is not an IAM condition operator")
+            if not keys:
+                raise ValueError(f"condition {operator} names no key")
+            for key, given in keys.items():
+                if not _CONDITION_KEY.match(key):
+                    raise ValueError(f"{key!r} is not a condition key (service:name)")
+                if given == () or given == "":
+                    raise ValueError(f"condition {operator} {key} has no value")
+        return value
 
     @model_validator(mode="after")
     def _wildcards(self) -> "ExplicitStatement":
