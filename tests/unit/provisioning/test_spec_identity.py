@@ -184,7 +184,7 @@ def test_statement_conditions_become_the_iam_condition_block() -> None:
 @pytest.mark.parametrize(
     ("conditions", "message"),
     [
-        ({"StringEqual": {"kms:ViaService": "x"}}, "'StringEqual' is not an IAM condition operator"),
+        ({"StringEqual": {"kms:ViaService": "x"}}, "'StringEqual' is not an IAM condition"),
         ({"StringEquals": {"ViaService": "x"}}, "'ViaService' is not a condition key"),
         ({"StringEquals": {}}, "condition StringEquals names no key"),
         ({"StringEquals": {"kms:ViaService": []}}, "has no value"),
@@ -197,7 +197,8 @@ def test_a_bad_condition_is_one_precise_line(conditions: Any, message: str) -> N
 
 
 def test_a_condition_never_excuses_a_wildcard_on_everything() -> None:
+    via = {"StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}}
     statement = {"actions": ["kms:*"], "resources": ["*"], "allow_wildcard": True,
-                 "conditions": {"StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}}}  # fmt: skip
+                 "conditions": via}  # fmt: skip
     found = problems({"policies": [{"name": "p", "grants": [{"statement": statement}]}]})
     assert len(found) == 1 and "allows ['kms:*'] on resource *" in found[0], found
