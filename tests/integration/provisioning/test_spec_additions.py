@@ -1,6 +1,7 @@
 """The spec additions of issue 14 against moto: each is planned, applied, re-applied as a no-op,
 verified by posture and undone."""
 
+import json
 from typing import Any
 
 import boto3
@@ -115,3 +116,41 @@ def test_an_allow_listed_aws_managed_policy_is_attached_and_detached(
     assert result.deleted == ["role:web-tier-host"] and not result.failed
     # the AWS managed policy itself is never touched
     assert iam.get_policy(PolicyArn=attached[0]["PolicyArn"])["Policy"]["AttachmentCount"] == 0
+
+
+def key_policy(alias: str) -> Any:
+    kms = boto3.client("kms", region_name=REGION)
+    key_id = kms.describe_key(KeyId=f"alias/{alias}")["KeyMetadata"]["KeyId"]
+    return json.loads(kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"])
+
+
+def test_a_key_policy_grant_is_applied_changed_and_verified(drivers: Any) -> None:
+    spec = example("terraform-state")
+    applied_twice(spec, drivers)
+    statements = key_policy("terraform-state")["Statement"]
+    assert [s["Sid"] for s in statements] == ["Enable IAM User Permissions", "Grant0"]
+    assert statements[1]["Condition"]["ArnEquals"]["aws:PrincipalArn"].endswith(
+        "role/opswire/terraform-state/terraform-state-ci"
+    )
+    # the stack's rotation function's role gets decrypt through Secrets Manager: one update
+    rotation = f"arn:aws:iam::{ACCOUNT}:role/opswire-SecretRotationFunctionRole-1A2B"
+    data = spec.model_dump(mode="json")
+    data["kms_keys"][0]["key_policy"].append({"role_arn": rotation, "via": "secretsmanager"})
+    changed = parse_spec(data)
+    items = [i for i in plan(changed, CTX, drivers(changed)).items if i.action != "unchanged"]
+    assert [(i.kind, [c.field for c in i.changes]) for i in items] == [("kms_key", ["key_policy"])]
+    apply_all(changed, CTX, "exec-3", drivers(changed))
+    assert key_policy("terraform-state")["Statement"][2]["Principal"] == {"AWS": rotation}
+    assert verify(changed, CTX, drivers(changed)) == []
+    # a key policy someone opened to everyone is a posture finding
+    kms = boto3.client("kms", region_name=REGION)
+    key_id = kms.describe_key(KeyId="alias/terraform-state")["KeyMetadata"]["KeyId"]
+    opened = key_policy("terraform-state")
+    opened["Statement"].append({"Sid": "Open", "Effect": "Allow", "Principal": {"AWS": "*"},
+                                "Action": "kms:Decrypt", "Resource": "*"})  # fmt: skip
+    kms.put_key_policy(KeyId=key_id, PolicyName="default", Policy=json.dumps(opened))
+    problems = {f.problem for f in verify(changed, CTX, drivers(changed)) if f.kind == "kms_key"}
+    assert problems == {
+        "key policy statement Open allows anyone",
+        "key_policy drifted from the spec",
+    }

@@ -202,3 +202,54 @@ def test_a_condition_never_excuses_a_wildcard_on_everything() -> None:
                  "conditions": via}  # fmt: skip
     found = problems({"policies": [{"name": "p", "grants": [{"statement": statement}]}]})
     assert len(found) == 1 and "allows ['kms:*'] on resource *" in found[0], found
+
+
+def test_key_policy_grants_keep_the_account_statement_and_name_the_roles() -> None:
+    spec = load_spec((REPO_ROOT / "examples/terraform-state.yaml").read_text())
+    rotation = "arn:aws:iam::123456789012:role/opswire-prod-SecretRotationFunctionRole-1A2B"
+    data = spec.model_dump(mode="json")
+    data["kms_keys"][0]["key_policy"].append({"role_arn": rotation, "via": "secretsmanager"})
+    key = next(r for r in expand(parse_spec(data), CTX) if r.kind == "kms_key")
+    assert key.desired["key_policy"]["Statement"] == [
+        {"Sid": "Enable IAM User Permissions", "Effect": "Allow",
+         "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "kms:*",
+         "Resource": "*"},
+        {"Sid": "Grant0", "Effect": "Allow",
+         "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+         "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey",
+                    "kms:ReEncryptFrom", "kms:ReEncryptTo"],
+         "Resource": "*",
+         "Condition": {
+             "ArnEquals": {"aws:PrincipalArn":
+                           "arn:aws:iam::123456789012:role/opswire/terraform-state/terraform-state-ci"},
+             "StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}}},
+        {"Sid": "Grant1", "Effect": "Allow", "Principal": {"AWS": rotation},
+         "Action": ["kms:Decrypt", "kms:DescribeKey"], "Resource": "*",
+         "Condition": {"StringEquals": {
+             "kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com"}}},
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("grant", "message"),
+    [
+        ({"role": "nobody"}, "kms_keys.k.key_policy: role 'nobody' is not declared in this spec"),
+        ({"role_arn": "arn:aws:iam::123456789012:role/*"}, "is not an IAM role ARN"),
+        ({}, "a key grant names exactly one of role or role_arn"),
+        ({"role": "r", "role_arn": "arn:aws:iam::123456789012:role/x"}, "exactly one of"),
+        ({"role": "r", "use": "admin"}, "use: Input should be 'decrypt' or 'encrypt-decrypt'"),
+    ],
+)
+def test_a_bad_key_grant_is_one_line(grant: dict[str, Any], message: str) -> None:
+    role = {"name": "r", "trust": {"service": "ec2.amazonaws.com"}}
+    found = problems({"kms_keys": [{"alias": "k", "key_policy": [grant]}], "roles": [role]})
+    assert len(found) == 1 and message in found[0], found
+
+
+def test_posture_refuses_a_key_policy_open_to_anyone() -> None:
+    from opswire.provisioning.aws.kms import KmsKeyDriver
+
+    policy = {"Statement": [{"Sid": "Open", "Principal": {"AWS": "*"}, "Action": "kms:Decrypt"}]}
+    found = KmsKeyDriver(CTX).posture(Resource("kms_key", "k", {}),
+                                      {"rotation": True, "key_policy": policy})  # fmt: skip
+    assert found == ["key policy statement Open allows anyone"]

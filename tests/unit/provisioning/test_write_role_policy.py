@@ -39,6 +39,7 @@ CUSTOMER_BOUNDARY = f"{ARN}:policy/org/workload-boundary"
 OIDC = f"{ARN}:oidc-provider/token.actions.githubusercontent.com"
 ECR_READ_ONLY = "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly"
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
+BYPASS = "kms:BypassPolicyLockoutSafetyCheck"
 
 OURS = {f"aws:ResourceTag/{MANAGED_BY}": STACK}
 OTHER_STACK = {f"aws:ResourceTag/{MANAGED_BY}": "opswire-dev"}
@@ -106,7 +107,9 @@ OWN_RESOURCE_REQUESTS = [
     *create_key(SPEC_TAGS),
     *(Request(f"kms:{a}", f"{KEY}/1234abcd", OURS)
       for a in ("CreateAlias", "EnableKeyRotation", "DisableKeyRotation", "UpdateKeyDescription",
-                "ScheduleKeyDeletion", "DeleteAlias")),
+                "ScheduleKeyDeletion", "DeleteAlias", "PutKeyPolicy", "GetKeyPolicy")),
+    Request("kms:PutKeyPolicy", f"{KEY}/1234abcd",
+            {**OURS, "kms:BypassPolicyLockoutSafetyCheck": "false"}),
     *(Request(f"kms:{a}", f"{ALIAS}/shop", {}) for a in ("CreateAlias", "DeleteAlias")),
     Request("kms:TagResource", f"{KEY}/1234abcd", {**OURS, **tagging(SPEC_TAGS)}),
     Request("kms:GenerateDataKey", f"{KEY}/1234abcd",
@@ -182,6 +185,12 @@ REFUSED = {
     "disable a foreign key's rotation": Request("kms:DisableKeyRotation", FOREIGN_KEY, FOREIGN),
     "move a foreign alias": Request("kms:DeleteAlias", FOREIGN_KEY, FOREIGN),
     "create a key without the tag": create_key({"opswire:spec": "shop"})[0],
+    "put a foreign key's policy": Request("kms:PutKeyPolicy", FOREIGN_KEY, FOREIGN),
+    "put an untagged key's policy": Request("kms:PutKeyPolicy", FOREIGN_KEY, {}),
+    "bypass the lockout check on our key": Request("kms:PutKeyPolicy", f"{KEY}/1234abcd",
+                                                   {**OURS, BYPASS: "true"}),
+    "create a key bypassing the lockout check": Request(
+        "kms:CreateKey", "*", {**tagging(SPEC_TAGS), BYPASS: "true"}),
     "tag a foreign repository": Request("ecr:TagResource", FOREIGN_REPO,
                                         {**FOREIGN, **tagging({MANAGED_BY: STACK})}),
     "tag an untagged repository": Request("ecr:TagResource", FOREIGN_REPO,

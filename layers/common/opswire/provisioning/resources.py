@@ -23,6 +23,7 @@ from opswire.provisioning.resources_base import (
 )
 from opswire.provisioning.resources_iam import (
     grant_statements,
+    key_policy_document,
     oidc_provider_resource,
     policy_document,
     policy_resource,
@@ -112,7 +113,7 @@ def _bucket_policy(ctx: Context, name: str, deny_tls: bool, deny_unencrypted: st
 def expand(spec: ProjectSpec, ctx: Context) -> list[Resource]:
     """Every resource of the spec with its desired state, in apply order."""
     out = [
-        *(_kms_key(spec, key) for key in spec.kms_keys),
+        *(_kms_key(spec, ctx, key) for key in spec.kms_keys),
         *(_bucket(spec, ctx, b) for b in spec.buckets),
         *(_ecr_repository(spec, r) for r in spec.ecr_repositories),
         *(_log_group(spec, ctx, g) for g in spec.log_groups),
@@ -160,13 +161,14 @@ def _missing_stack_resources(spec: ProjectSpec, ctx: Context) -> list[str]:
     return problems
 
 
-def _kms_key(spec: ProjectSpec, key: KmsKey) -> Resource:
+def _kms_key(spec: ProjectSpec, ctx: Context, key: KmsKey) -> Resource:
     return Resource(
         "kms_key",
         key.alias,
         {
             "description": key.description or f"{spec.name}: {key.alias}",
             "rotation": key.rotation,
+            "key_policy": key_policy_document(spec, ctx, key),
             "tags": spec_tags(spec),
         },
     )

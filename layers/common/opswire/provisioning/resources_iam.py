@@ -12,7 +12,7 @@ from opswire.provisioning.resources_base import (
     policy_arn,
     spec_tags,
 )
-from opswire.provisioning.spec import ProjectSpec
+from opswire.provisioning.spec import KmsKey, ProjectSpec
 from opswire.provisioning.spec_iam import (
     Explicit,
     Grant,
@@ -216,3 +216,43 @@ def role_resource(spec: ProjectSpec, ctx: Context, role: Role) -> Resource:
             "tags": spec_tags(spec),
         },
     )
+
+
+def role_arn(ctx: Context, spec_name: str, name: str) -> str:
+    return f"arn:{ctx.partition}:iam::{ctx.account}:role{iam_path(spec_name)}{name}"
+
+
+def key_policy_document(spec: ProjectSpec, ctx: Context, key: KmsKey) -> dict[str, Any]:
+    """KMS's default policy (the account's IAM policies decide: never locked out) plus one
+    statement per grant."""
+    root = f"arn:{ctx.partition}:iam::{ctx.account}:root"
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "Enable IAM User Permissions",
+            "Effect": "Allow",
+            "Principal": {"AWS": root},
+            "Action": "kms:*",
+            "Resource": "*",
+        }
+    ]
+    for index, grant in enumerate(key.key_policy):
+        condition: dict[str, Any] = {}
+        if grant.role is not None:
+            principal = root
+            condition["ArnEquals"] = {"aws:PrincipalArn": role_arn(ctx, spec.name, grant.role)}
+        else:
+            principal = str(grant.role_arn)
+        if grant.via:
+            via = f"{grant.via}.{ctx.region}.amazonaws.com"
+            condition["StringEquals"] = {"kms:ViaService": via}
+        statement: dict[str, Any] = {
+            "Sid": f"Grant{index}",
+            "Effect": "Allow",
+            "Principal": {"AWS": principal},
+            "Action": grant.actions,
+            "Resource": "*",
+        }
+        if condition:
+            statement["Condition"] = condition
+        statements.append(statement)
+    return {"Version": "2012-10-17", "Id": "key-default-1", "Statement": statements}

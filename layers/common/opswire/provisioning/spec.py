@@ -17,7 +17,7 @@ from opswire.provisioning.spec_iam import (
     WriteBucket,
     WriteLogs,
 )
-from opswire.provisioning.spec_identity import OidcProvider
+from opswire.provisioning.spec_identity import KeyGrant, OidcProvider
 
 _BUCKET = re.compile(r"^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _ECR = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$")
@@ -121,6 +121,8 @@ class KmsKey(_Model):
     description: str = ""
     rotation: bool = True
     """Must stay on: the posture check refuses a key without rotation."""
+    key_policy: tuple[KeyGrant, ...] = ()
+    """Grants added to the key policy (which always keeps the account's IAM statement)."""
 
     @field_validator("rotation")
     @classmethod
@@ -273,6 +275,10 @@ class ProjectSpec(_Model):
             need(f"secrets.{s.name}", "kms key", s.kms_key, keys)
         for g in self.log_groups:
             need(f"log_groups.{g.name}", "kms key", g.kms_key, keys)
+        roles = {r.name for r in self.roles}
+        for k in self.kms_keys:
+            for key_grant in k.key_policy:
+                need(f"kms_keys.{k.alias}.key_policy", "role", key_grant.role, roles)
         for r in self.roles:
             for attached in r.policies:
                 need(f"roles.{r.name}", "policy", attached, policies)

@@ -1,14 +1,17 @@
 """The identity part of ``ProjectSpec`` beyond roles and policies: OpenID Connect identity
-providers (GitHub Actions by default)."""
+providers (GitHub Actions by default) and KMS key policy grants."""
 
 import re
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com"
 STS_AUDIENCE = "sts.amazonaws.com"
 _HOST = re.compile(r"^[a-z0-9.-]+(?::\d+)?(?:/[\w./-]*)?$")
 _THUMBPRINT = re.compile(r"^[0-9a-fA-F]{40}$")
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+_SERVICE = re.compile(r"^[a-z0-9-]{2,40}$")
 
 
 class _Model(BaseModel):
@@ -51,3 +54,39 @@ class OidcProvider(_Model):
     def host(self) -> str:
         """The name IAM gives the provider (its ARN ends in ``oidc-provider/<host>``)."""
         return self.url.removeprefix("https://")
+
+
+class KeyGrant(_Model):
+    """One statement of a KMS key's policy: a role may use the key."""
+
+    role: str | None = None
+    """A role of this spec (the statement names it by ``aws:PrincipalArn``: the role may be
+    created after the key, and its own policy must allow the use too)."""
+    role_arn: str | None = None
+    """An existing role outside the spec, e.g. the stack's rotation function's role: named as
+    the principal, the key policy alone lets it use the key."""
+    use: Literal["decrypt", "encrypt-decrypt"] = "decrypt"
+    via: str | None = None
+    """Only through this service (``secretsmanager`` -> ``kms:ViaService``)."""
+
+    @model_validator(mode="after")
+    def _one(self) -> "KeyGrant":
+        if (self.role is None) == (self.role_arn is None):
+            raise ValueError("a key grant names exactly one of role or role_arn")
+        if self.role_arn is not None and not _ROLE_ARN.match(self.role_arn):
+            raise ValueError(f"{self.role_arn!r} is not an IAM role ARN (no wildcards)")
+        if self.via is not None and not _SERVICE.match(self.via):
+            raise ValueError(f"via {self.via!r} is not a service name such as secretsmanager")
+        return self
+
+    @property
+    def actions(self) -> list[str]:
+        actions = ["kms:Decrypt", "kms:DescribeKey"]
+        if self.use == "encrypt-decrypt":
+            actions += [
+                "kms:Encrypt",
+                "kms:GenerateDataKey",
+                "kms:ReEncryptFrom",
+                "kms:ReEncryptTo",
+            ]
+        return actions

@@ -1,12 +1,14 @@
 """KMS customer managed keys, each behind its alias."""
 
+import json
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from opswire.core.errors import ProvisioningError
 from opswire.provisioning.aws.sdk import error_code, kms_client, sdk_errors, tag_dict, tag_list
-from opswire.provisioning.resources import SPEC_TAG, Context, Resource
+from opswire.provisioning.resources import SPEC_TAG, Context, Resource, canonical
+from opswire.provisioning.spec_iam import anyone_may_assume
 
 
 class KmsKeyDriver:
@@ -38,9 +40,11 @@ class KmsKeyDriver:
             tags = tag_dict(
                 kms.list_resource_tags(KeyId=key_id).get("Tags", []), "TagKey", "TagValue"
             )
+            policy = json.loads(kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"])
         return {
             "description": meta.get("Description", ""),
             "rotation": rotation,
+            "key_policy": policy,
             "tags": tags,
             "key_id": key_id,
         }
@@ -49,10 +53,13 @@ class KmsKeyDriver:
         kms = kms_client()
         d = resource.desired
         with sdk_errors("CreateKey", resource.name):
-            key_id = kms.create_key(
-                Description=d["description"],
-                Tags=tag_list(tags, "TagKey", "TagValue"),
-            )["KeyMetadata"]["KeyId"]
+            args: dict[str, Any] = {
+                "Description": d["description"],
+                "Tags": tag_list(tags, "TagKey", "TagValue"),
+            }
+            if d.get("key_policy"):
+                args["Policy"] = json.dumps(d["key_policy"])
+            key_id = kms.create_key(**args)["KeyMetadata"]["KeyId"]
             try:
                 kms.create_alias(AliasName=f"alias/{resource.name}", TargetKeyId=key_id)
             except ClientError:
@@ -73,6 +80,12 @@ class KmsKeyDriver:
                     kms.enable_key_rotation(KeyId=key_id)
                 else:
                     kms.disable_key_rotation(KeyId=key_id)
+            if d.get("key_policy") and canonical(d["key_policy"]) != canonical(
+                current.get("key_policy")
+            ):
+                kms.put_key_policy(
+                    KeyId=key_id, PolicyName="default", Policy=json.dumps(d["key_policy"])
+                )
             if "tags" in d:
                 kms.tag_resource(KeyId=key_id, Tags=tag_list(d["tags"], "TagKey", "TagValue"))
 
@@ -103,4 +116,8 @@ class KmsKeyDriver:
         return names
 
     def posture(self, resource: Resource, current: dict[str, Any]) -> list[str]:
-        return [] if current["rotation"] else ["key rotation is off"]
+        problems = [] if current["rotation"] else ["key rotation is off"]
+        for statement in (current.get("key_policy") or {}).get("Statement", []):
+            if anyone_may_assume(statement.get("Principal")) and not statement.get("Condition"):
+                problems.append(f"key policy statement {statement.get('Sid', '?')} allows anyone")
+        return problems
