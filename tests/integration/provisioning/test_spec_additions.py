@@ -154,3 +154,53 @@ def test_a_key_policy_grant_is_applied_changed_and_verified(drivers: Any) -> Non
         "key policy statement Open allows anyone",
         "key_policy drifted from the spec",
     }
+
+
+def test_alarm_severity_and_route_tags_are_what_the_alarm_workflow_routes_by(
+    drivers: Any,
+) -> None:
+    from opswire.alarms.incidents import resolve_route
+    from opswire.alarms.models.alarm import Alarm
+    from opswire.alarms.models.incident import Route, RouteMatch, RoutingConfig
+
+    topic = boto3.client("sns", region_name=REGION).create_topic(Name="alarms")["TopicArn"]
+    ctx = Context(account=ACCOUNT, region=REGION, alarm_topic_arn=topic, managed_by="opswire-x")
+    alarm = {"name": "shop-5xx", "namespace": "Shop", "metric": "5xx", "threshold": 5,
+             "tags": {"team": "shop"}, "severity": "critical",
+             "route": {"name": "payments", "slack_channel": "#shop-oncall", "mention": True,
+                       "runbook": "https://wiki.example.com/shop/5xx"}}  # fmt: skip
+    spec = parse_spec({"name": "shop", "alarms": [alarm]})
+    applied_twice(spec, drivers, ctx)
+    cw = boto3.client("cloudwatch", region_name=REGION)
+    arn = cw.describe_alarms(AlarmNames=["opswire-x/shop-5xx"])["MetricAlarms"][0]["AlarmArn"]
+    tags = {t["Key"]: t["Value"] for t in cw.list_tags_for_resource(ResourceARN=arn)["Tags"]}
+    assert {k: v for k, v in tags.items() if k != "opswire:execution"} == {
+        "team": "shop",
+        "opswire:spec": "shop",
+        "opswire:managed-by": "opswire-x",
+        "opswire:severity": "critical",
+        "opswire:route": "payments",
+        "opswire:slack-channel": "shop-oncall",
+        "opswire:mention": "here",
+        "opswire:runbook": "https://wiki.example.com/shop/5xx",
+    }
+    # the alarm workflow's own router, given these tags: the payments route, overridden
+    payments = Route(
+        match=RouteMatch(tags={"opswire:route": "payments"}),
+        slack_channels=["payments"],
+        email=["pay@example.com"],
+    )
+    config = RoutingConfig(routes=[payments])
+    route = resolve_route(Alarm.model_construct(name="opswire-x/shop-5xx", tags=tags), config)
+    assert (route.severity, route.slack_channels, route.email, route.mention_here) == (
+        "critical", ["shop-oncall"], ["pay@example.com"], True)  # fmt: skip
+
+    # a changed severity is one tag change, applied
+    changed = parse_spec({"name": "shop", "alarms": [{**alarm, "severity": "warning"}]})
+    items = [i for i in plan(changed, ctx, drivers(changed, ctx)).items if i.action != "unchanged"]
+    assert [(c.field, c.desired) for c in items[0].changes] == [
+        ("tags", {"opswire:severity": "warning"})
+    ]
+    apply_all(changed, ctx, "exec-3", drivers(changed, ctx))
+    tags = {t["Key"]: t["Value"] for t in cw.list_tags_for_resource(ResourceARN=arn)["Tags"]}
+    assert tags["opswire:severity"] == "warning"

@@ -253,3 +253,28 @@ def test_posture_refuses_a_key_policy_open_to_anyone() -> None:
     found = KmsKeyDriver(CTX).posture(Resource("kms_key", "k", {}),
                                       {"rotation": True, "key_policy": policy})  # fmt: skip
     assert found == ["key policy statement Open allows anyone"]
+
+
+def test_the_routing_tags_are_the_ones_the_alarm_workflow_reads() -> None:
+    from opswire.alarms import incidents
+    from opswire.provisioning import spec_notify
+
+    for name in ("SEVERITY", "SLACK_CHANNEL", "EMAIL", "RUNBOOK", "MENTION"):
+        assert getattr(spec_notify, f"TAG_{name}") == getattr(incidents, f"TAG_{name}")
+
+
+@pytest.mark.parametrize(
+    ("alarm", "message"),
+    [
+        ({"severity": "urgent"}, "alarms[a].severity: Input should be 'critical', 'warning'"),
+        ({"route": {"slack_channel": "#a,#b"}}, "cannot be an alarm tag value"),
+        ({"route": {"email": "a@example.com,b@example.com"}}, "is not one email address"),
+        ({"route": {"runbook": "https://x/?a=1&b=2"}}, "cannot be an alarm tag value"),
+        ({"tags": {"opswire:severity": "info"}}, "reserved or invalid"),
+        ({"route": {"channel": "x"}}, "alarms[a].route.channel: Extra inputs are not permitted"),
+    ],
+)
+def test_a_bad_alarm_route_is_one_line(alarm: dict[str, Any], message: str) -> None:
+    data = {"name": "a", "namespace": "N", "metric": "M", "threshold": 1, **alarm}
+    found = problems({"alarms": [data]})
+    assert len(found) == 1 and message in found[0], found

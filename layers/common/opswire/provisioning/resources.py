@@ -299,6 +299,6 @@ def _alarm(spec: ProjectSpec, ctx: Context, a: Alarm) -> Resource:
             "treat_missing_data": a.treat_missing_data,
             "description": a.description or f"{spec.name}: {a.name}",
             "actions": [ctx.alarm_topic_arn] if ctx.alarm_topic_arn else [],
-            "tags": spec_tags(spec),
+            "tags": spec_tags(spec, {**a.tags, **a.routing_tags()}),
         },
     )

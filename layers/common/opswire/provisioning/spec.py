@@ -18,6 +18,7 @@ from opswire.provisioning.spec_iam import (
     WriteLogs,
 )
 from opswire.provisioning.spec_identity import KeyGrant, OidcProvider
+from opswire.provisioning.spec_notify import TAG_SEVERITY, AlarmRoute, Severity
 
 _BUCKET = re.compile(r"^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _ECR = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$")
@@ -212,6 +213,20 @@ class Alarm(_Model):
     ] = "GreaterThanThreshold"
     treat_missing_data: Literal["breaching", "notBreaching", "ignore", "missing"] = "missing"
     description: str = ""
+    tags: dict[str, str] = {}
+    severity: Severity | None = None
+    """``opswire:severity`` on the alarm (overrides the matched route's)."""
+    route: AlarmRoute | None = None
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: dict[str, str]) -> dict[str, str]:
+        return _user_tags(value)
+
+    def routing_tags(self) -> dict[str, str]:
+        """The ``opswire:*`` tags the alarm workflow routes by (docs/alarms.md)."""
+        tags = self.route.tags() if self.route else {}
+        return {**tags, TAG_SEVERITY: self.severity} if self.severity else tags
 
 
 class ProjectSpec(_Model):
