@@ -204,3 +204,60 @@ def test_alarm_severity_and_route_tags_are_what_the_alarm_workflow_routes_by(
     apply_all(changed, ctx, "exec-3", drivers(changed, ctx))
     tags = {t["Key"]: t["Value"] for t in cw.list_tags_for_resource(ResourceARN=arn)["Tags"]}
     assert tags["opswire:severity"] == "warning"
+
+
+def log_shipper() -> str:
+    """A function in moto for the log group's subscription (moto checks that it exists)."""
+    import io
+    import zipfile
+
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("app.py", "def handler(event, context):\n    return None\n")
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                        "Principal": {"Service": "lambda.amazonaws.com"},
+                        "Action": "sts:AssumeRole"}]})  # fmt: skip
+    role = boto3.client("iam", region_name=REGION).create_role(
+        RoleName="ship-logs", AssumeRolePolicyDocument=trust
+    )["Role"]["Arn"]
+    function = boto3.client("lambda", region_name=REGION).create_function(
+        FunctionName="ship-logs", Runtime="python3.13", Role=role, Handler="app.handler",
+        Code={"ZipFile": code.getvalue()},
+    )  # fmt: skip
+    return str(function["FunctionArn"])
+
+
+def test_an_encrypted_topic_with_subscriptions_and_the_ecs_example(drivers: Any) -> None:
+    sns = boto3.client("sns", region_name=REGION)
+    alarm_topic = sns.create_topic(Name="alarms")["TopicArn"]
+    shipper = log_shipper()
+    ctx = Context(account=ACCOUNT, region=REGION, alarm_topic_arn=alarm_topic,
+                  log_destination_arn=shipper, managed_by="opswire-x")  # fmt: skip
+    spec = example("ecs-service")
+    created = applied_twice(spec, drivers, ctx)
+    assert "topic:ecs-service-releases" in created and "alarm:opswire-x/checkout-5xx" in created
+    arn = f"arn:aws:sns:{REGION}:{ACCOUNT}:ecs-service-releases"
+    assert sns.get_topic_attributes(TopicArn=arn)["Attributes"]["KmsMasterKeyId"] == "alias/aws/sns"
+    subs = sns.list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"]
+    assert sorted((s["Protocol"], s["Endpoint"]) for s in subs) == [
+        ("email", "checkout-team@example.com"),
+        ("https", "https://hooks.example.com/releases"),
+    ]
+    # one subscription less, one more: planned as exactly that, applied
+    data = spec.model_dump(mode="json")
+    data["topics"][0]["subscriptions"] = [
+        {"protocol": "https", "endpoint": "https://hooks.example.com/releases"},
+        {"protocol": "email", "endpoint": "release-notes@example.com"},
+    ]
+    changed = parse_spec(data)
+    items = [i for i in plan(changed, ctx, drivers(changed, ctx)).items if i.action != "unchanged"]
+    assert [(i.kind, [c.field for c in i.changes]) for i in items] == [("topic", ["subscriptions"])]
+    apply_all(changed, ctx, "exec-3", drivers(changed, ctx))
+    subs = sns.list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"]
+    assert sorted(s["Endpoint"] for s in subs) == [
+        "https://hooks.example.com/releases",
+        "release-notes@example.com",
+    ]
+    result = undo(changed, ctx, "exec-1", drivers(changed, ctx))
+    assert "topic:ecs-service-releases" in result.deleted and not result.failed
+    assert [t["TopicArn"] for t in sns.list_topics()["Topics"]] == [alarm_topic]

@@ -278,3 +278,28 @@ def test_a_bad_alarm_route_is_one_line(alarm: dict[str, Any], message: str) -> N
     data = {"name": "a", "namespace": "N", "metric": "M", "threshold": 1, **alarm}
     found = problems({"alarms": [data]})
     assert len(found) == 1 and message in found[0], found
+
+
+@pytest.mark.parametrize(
+    ("topic", "message"),
+    [
+        ({"name": "a.b"}, "'a.b' is not an SNS topic name"),
+        ({"name": "t", "subscriptions": [{"protocol": "email", "endpoint": "nobody"}]},
+         "'nobody' is not a email endpoint"),
+        ({"name": "t", "subscriptions": [{"protocol": "sqs", "endpoint": "arn:aws:sqs:x"}]},
+         "is not a sqs endpoint"),
+        ({"name": "t", "subscriptions": [{"protocol": "http", "endpoint": "http://x"}]},
+         "topics[t].subscriptions[0].protocol: Input should be"),
+        ({"name": "t", "kms_key": "missing"}, "kms key 'missing' is not declared"),
+    ],
+)  # fmt: skip
+def test_a_bad_topic_is_one_line(topic: dict[str, Any], message: str) -> None:
+    found = problems({"topics": [topic]})
+    assert len(found) == 1 and message in found[0], found
+
+
+def test_a_topic_is_encrypted_with_its_key_or_the_sns_key() -> None:
+    spec = parse_spec({"name": "demo", "kms_keys": [{"alias": "k"}],
+                       "topics": [{"name": "a", "kms_key": "k"}, {"name": "b"}]})  # fmt: skip
+    topics = [r for r in expand(spec, CTX) if r.kind == "topic"]
+    assert [t.desired["kms_key"] for t in topics] == ["alias/k", "alias/aws/sns"]

@@ -32,6 +32,7 @@ ALIAS = f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:alias"
 REPO = f"arn:aws:ecr:{REGION}:{ACCOUNT_ID}:repository"
 LOGS = f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group"
 ALARM = f"arn:aws:cloudwatch:{REGION}:{ACCOUNT_ID}:alarm"
+TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT_ID}"
 ROLE = f"{ARN}:role/opswire/shop/shop-ec2-host"
 POLICY = f"{ARN}:policy/opswire/shop/shop-read"
 PROFILE = f"{ARN}:instance-profile/opswire/shop/shop-ec2-host"
@@ -150,6 +151,13 @@ OWN_RESOURCE_REQUESTS = [
     *(Request(f"logs:{a}", f"{LOGS}:/shop/service", OURS)
       for a in ("PutRetentionPolicy", "DeleteRetentionPolicy", "PutSubscriptionFilter",
                 "DeleteSubscriptionFilter", "DeleteLogGroup")),
+    *(Request(f"sns:{a}", f"{TOPIC}:shop-releases", tagging(SPEC_TAGS))
+      for a in ("CreateTopic", "TagResource")),
+    *(Request(f"sns:{a}", f"{TOPIC}:shop-releases", OURS)
+      for a in ("Subscribe", "Unsubscribe", "SetTopicAttributes", "DeleteTopic",
+                "GetTopicAttributes", "ListSubscriptionsByTopic", "ListTagsForResource")),
+    Request("sns:TagResource", f"{TOPIC}:shop-releases", {**OURS, **tagging(SPEC_TAGS)}),
+    Request("sns:ListTopics", "*"),
     *create_alarm(f"{STACK}/shop-errors"),
     Request("cloudwatch:DeleteAlarms", f"{ALARM}:{STACK}/shop-errors"),
     Request("lambda:InvokeFunction", f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:"
@@ -242,6 +250,18 @@ REFUSED = {
     "adopt an OIDC provider an older opswire made": Request(
         "iam:TagOpenIDConnectProvider", OIDC,
         {"aws:ResourceTag/opswire:spec": "shop", **tagging(SPEC_TAGS)}),
+    # topics: only the stack's, never the stack's own (AlarmTopic & co.)
+    "create a topic without the tag": Request("sns:CreateTopic", f"{TOPIC}:shop-releases",
+                                              tagging({"opswire:spec": "shop"})),
+    "subscribe to a foreign topic": Request("sns:Subscribe", f"{TOPIC}:payments", FOREIGN),
+    "subscribe to an untagged topic": Request("sns:Subscribe", f"{TOPIC}:payments", {}),
+    "delete another stack's topic": Request("sns:DeleteTopic", f"{TOPIC}:payments", OTHER_STACK),
+    "retag another stack's topic": Request("sns:TagResource", f"{TOPIC}:payments",
+                                           {**OTHER_STACK, **tagging(SPEC_TAGS)}),
+    "tag the stack's alarm topic": Request("sns:TagResource", f"{TOPIC}:{STACK}-AlarmTopic-1A2B",
+                                           tagging(SPEC_TAGS)),
+    "subscribe to the stack's alarm topic, tagged": Request(
+        "sns:Subscribe", f"{TOPIC}:{STACK}-AlarmTopic-1A2B", OURS),
     # alarms: only <stack>/...; the stack's own failure alarms are not under it
     "delete the stack's failure alarm": Request(
         "cloudwatch:DeleteAlarms", f"{ALARM}:{STACK}-ProvisioningWorkflowFailedAlarm-1A2B3C"),

@@ -39,6 +39,7 @@ from opswire.provisioning.spec import (
     ProjectSpec,
     Secret,
 )
+from opswire.provisioning.spec_notify import Topic
 
 __all__ = [
     "EXECUTION_TAG",
@@ -68,6 +69,7 @@ KINDS = (
     "oidc_provider",
     "policy",
     "role",
+    "topic",
     "alarm",
 )
 
@@ -121,6 +123,7 @@ def expand(spec: ProjectSpec, ctx: Context) -> list[Resource]:
         *(oidc_provider_resource(spec, o) for o in spec.oidc_providers),
         *(policy_resource(spec, ctx, p) for p in spec.policies),
         *(role_resource(spec, ctx, role) for role in spec.roles),
+        *(_topic(spec, t) for t in spec.topics),
         *(_alarm(spec, ctx, a) for a in spec.alarms),
     ]
     problems = _missing_stack_resources(spec, ctx)
@@ -279,6 +282,18 @@ def _secret(spec: ProjectSpec, ctx: Context, s: Secret) -> Resource:
                 "kind": s.rotation_kind,
             },
             "tags": spec_tags(spec, {**s.tags, "opswire:rotation-kind": s.rotation_kind}),
+        },
+    )
+
+
+def _topic(spec: ProjectSpec, t: Topic) -> Resource:
+    return Resource(
+        "topic",
+        t.name,
+        {
+            "kms_key": f"alias/{t.kms_key}" if t.kms_key else "alias/aws/sns",
+            "subscriptions": sorted(s.key for s in t.subscriptions),
+            "tags": spec_tags(spec),
         },
     )
 

@@ -18,7 +18,7 @@ from opswire.provisioning.spec_iam import (
     WriteLogs,
 )
 from opswire.provisioning.spec_identity import KeyGrant, OidcProvider
-from opswire.provisioning.spec_notify import TAG_SEVERITY, AlarmRoute, Severity
+from opswire.provisioning.spec_notify import TAG_SEVERITY, AlarmRoute, Severity, Topic
 
 _BUCKET = re.compile(r"^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _ECR = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$")
@@ -242,6 +242,7 @@ class ProjectSpec(_Model):
     oidc_providers: tuple[OidcProvider, ...] = ()
     policies: tuple[ManagedPolicy, ...] = ()
     roles: tuple[Role, ...] = ()
+    topics: tuple[Topic, ...] = ()
     alarms: tuple[Alarm, ...] = ()
 
     @field_validator("name")
@@ -268,6 +269,7 @@ class ProjectSpec(_Model):
             ("oidc_providers", [o.url for o in self.oidc_providers]),
             ("policies", [p.name for p in self.policies]),
             ("roles", [r.name for r in self.roles]),
+            ("topics", [t.name for t in self.topics]),
             ("alarms", [a.name for a in self.alarms]),
         ):
             dupes = sorted({n for n in names if names.count(n) > 1})
@@ -290,6 +292,8 @@ class ProjectSpec(_Model):
             need(f"secrets.{s.name}", "kms key", s.kms_key, keys)
         for g in self.log_groups:
             need(f"log_groups.{g.name}", "kms key", g.kms_key, keys)
+        for t in self.topics:
+            need(f"topics.{t.name}", "kms key", t.kms_key, keys)
         roles = {r.name for r in self.roles}
         for k in self.kms_keys:
             for key_grant in k.key_policy:

@@ -1,5 +1,5 @@
 """Provisioning drivers over boto3: S3, ECR, IAM (policies, roles, OIDC providers), Secrets
-Manager, KMS, CloudWatch Logs and CloudWatch alarms. One class per kind, each a ``Driver`` of
+Manager, KMS, SNS, CloudWatch Logs and CloudWatch alarms. One class per kind, each a ``Driver`` of
 ``opswire.provisioning.engine``, one module per service.
 
 SDK errors become ``ProvisioningRetryableError`` (throttling, 5xx) or ``ProvisioningError``
@@ -16,6 +16,7 @@ from opswire.provisioning.aws.kms import KmsKeyDriver
 from opswire.provisioning.aws.log_groups import LogGroupDriver
 from opswire.provisioning.aws.oidc import OidcProviderDriver
 from opswire.provisioning.aws.secrets import SecretDriver
+from opswire.provisioning.aws.topics import TopicDriver
 from opswire.provisioning.resources import Context
 
 
@@ -30,5 +31,6 @@ def aws_drivers(ctx: Context, spec_name: str) -> dict[str, Any]:
         "oidc_provider": OidcProviderDriver(ctx),
         "policy": PolicyDriver(ctx, spec_name),
         "role": RoleDriver(ctx),
+        "topic": TopicDriver(ctx),
         "alarm": AlarmDriver(ctx),
     }
