@@ -7,6 +7,7 @@ from typing import Any
 import boto3
 import pytest
 
+from opswire.core.errors import ProvisioningError
 from opswire.provisioning.aws import aws_drivers
 from opswire.provisioning.aws.sdk import clear_provisioning_clients
 from opswire.provisioning.engine import apply_all, plan, undo, verify
@@ -261,3 +262,52 @@ def test_an_encrypted_topic_with_subscriptions_and_the_ecs_example(drivers: Any)
     result = undo(changed, ctx, "exec-1", drivers(changed, ctx))
     assert "topic:ecs-service-releases" in result.deleted and not result.failed
     assert [t["TopicArn"] for t in sns.list_topics()["Topics"]] == [alarm_topic]
+
+
+def test_an_smtp_user_gets_its_key_straight_into_a_secret(
+    aws_managed_policies: None, drivers: Any
+) -> None:
+    rotation = log_shipper()  # any function: rotation is configured, not run, here
+    ctx = Context(account=ACCOUNT, region=REGION, rotation_function_arn=rotation,
+                  allowed_managed_policies=("AWSElasticBeanstalkWebTier",))  # fmt: skip
+    spec = example("beanstalk-mail-app")
+    first = plan(spec, ctx, drivers(spec, ctx))
+    created = applied_twice(spec, drivers, ctx)
+    assert "user:beanstalk-mail-app-smtp" in created
+    iam = boto3.client("iam", region_name=REGION)
+    sm = boto3.client("secretsmanager", region_name=REGION)
+    keys = iam.list_access_keys(UserName="beanstalk-mail-app-smtp")["AccessKeyMetadata"]
+    assert len(keys) == 1
+    name = "opswire/rotated/beanstalk-mail-app/smtp"
+    value = json.loads(
+        sm.get_secret_value(SecretId=name, VersionStage="AWSCURRENT")["SecretString"]
+    )
+    assert value["kind"] == "iam-access-key" and value["user_name"] == "beanstalk-mail-app-smtp"
+    assert value["access_key_id"] == keys[0]["AccessKeyId"]
+    described = sm.describe_secret(SecretId=name)
+    assert described["RotationRules"]["AutomaticallyAfterDays"] == 90
+    assert described["RotationLambdaARN"] == rotation
+    # the key's secret part is in the secret only: not in the plan, not in apply's results
+    again = plan(spec, ctx, drivers(spec, ctx))
+    for text in (first.model_dump_json(), again.model_dump_json()):
+        assert value["secret_access_key"] not in text and value["access_key_id"] not in text
+    attached = iam.list_attached_user_policies(UserName="beanstalk-mail-app-smtp")
+    assert [p["PolicyName"] for p in attached["AttachedPolicies"]] == ["beanstalk-mail-app-send"]
+
+    result = undo(spec, ctx, "exec-1", drivers(spec, ctx))
+    assert "user:beanstalk-mail-app-smtp" in result.deleted and not result.failed
+    assert iam.list_users(PathPrefix="/opswire/")["Users"] == []
+    with pytest.raises(sm.exceptions.ResourceNotFoundException):
+        sm.describe_secret(SecretId=name)
+
+
+def test_a_key_that_cannot_be_stored_is_deleted_again(drivers: Any) -> None:
+    sm = boto3.client("secretsmanager", region_name=REGION)
+    sm.create_secret(Name="taken/smtp", SecretString="someone else's")
+    user = {"name": "mail-smtp", "access_key": {"secret": "taken/smtp"}}
+    spec = parse_spec({"name": "mail", "users": [user]})
+    with pytest.raises(ProvisioningError, match="CreateUser mail-smtp failed"):
+        apply_all(spec, CTX, "exec-1", drivers(spec))
+    iam = boto3.client("iam", region_name=REGION)
+    assert iam.list_users(PathPrefix="/opswire/")["Users"] == []  # removed by apply's cleanup
+    assert sm.get_secret_value(SecretId="taken/smtp")["SecretString"] == "someone else's"

@@ -303,3 +303,33 @@ def test_a_topic_is_encrypted_with_its_key_or_the_sns_key() -> None:
                        "topics": [{"name": "a", "kms_key": "k"}, {"name": "b"}]})  # fmt: skip
     topics = [r for r in expand(spec, CTX) if r.kind == "topic"]
     assert [t.desired["kms_key"] for t in topics] == ["alias/k", "alias/aws/sns"]
+
+
+def test_a_user_with_an_access_key_plans_no_key_material() -> None:
+    spec = load_spec((REPO_ROOT / "examples/beanstalk-mail-app.yaml").read_text())
+    ctx = Context(account="123456789012", region="eu-west-1", rotation_function_arn="arn:rot",
+                  allowed_managed_policies=("AWSElasticBeanstalkWebTier",))  # fmt: skip
+    user = next(r for r in expand(spec, ctx) if r.kind == "user")
+    assert user.desired["path"] == "/opswire/beanstalk-mail-app/"
+    assert user.desired["access_key_secret"] == "opswire/rotated/beanstalk-mail-app/smtp"
+    assert (user.desired["rotation_days"], user.desired["rotation_function"]) == (90, "arn:rot")
+    assert user.desired["policies"] == [
+        "arn:aws:iam::123456789012:policy/opswire/beanstalk-mail-app/beanstalk-mail-app-send"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"users": [{"name": "u", "access_key": {"secret": "s", "kms_key": "k"}}]},
+         "users.u.access_key: kms key 'k' is not declared"),
+        ({"users": [{"name": "u", "policies": ["p"]}]}, "users.u: policy 'p' is not declared"),
+        ({"users": [{"name": "u", "access_key": {"secret": "s"}}], "secrets": [{"name": "s"}]},
+         "secrets and users' access keys: declared twice: s"),
+        ({"users": [{"name": "u", "login_profile": True}]},
+         "users[u].login_profile: Extra inputs are not permitted"),
+    ],
+)  # fmt: skip
+def test_a_bad_user_is_one_line(data: dict[str, Any], message: str) -> None:
+    found = problems(data)
+    assert len(found) == 1 and message in found[0], found

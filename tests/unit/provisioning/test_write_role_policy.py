@@ -38,6 +38,7 @@ POLICY = f"{ARN}:policy/opswire/shop/shop-read"
 PROFILE = f"{ARN}:instance-profile/opswire/shop/shop-ec2-host"
 CUSTOMER_BOUNDARY = f"{ARN}:policy/org/workload-boundary"
 OIDC = f"{ARN}:oidc-provider/token.actions.githubusercontent.com"
+USER = f"{ARN}:user/opswire/shop/shop-smtp"
 ECR_READ_ONLY = "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly"
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
 BYPASS = "kms:BypassPolicyLockoutSafetyCheck"
@@ -147,6 +148,16 @@ OWN_RESOURCE_REQUESTS = [
                 "UpdateOpenIDConnectProviderThumbprint", "DeleteOpenIDConnectProvider")),
     Request("iam:TagOpenIDConnectProvider", OIDC, {**OURS, **tagging(SPEC_TAGS)}),
     Request("iam:ListOpenIDConnectProviders", "*"),
+    Request("iam:CreateUser", USER, {**tagging(SPEC_TAGS),
+                                     "iam:PermissionsBoundary": STACK_BOUNDARY}),
+    Request("iam:TagUser", USER, tagging(SPEC_TAGS)),
+    Request("iam:AttachUserPolicy", USER, {**boundary_ctx(), "iam:PolicyARN": POLICY}),
+    Request("iam:DetachUserPolicy", USER, {**boundary_ctx(), "iam:PolicyARN": ECR_READ_ONLY}),
+    Request("iam:PutUserPermissionsBoundary", USER, boundary_ctx()),
+    *(Request(f"iam:{a}", USER, OURS)
+      for a in ("CreateAccessKey", "DeleteAccessKey", "DeleteUser", "GetUser", "ListUserTags",
+                "ListAttachedUserPolicies", "ListAccessKeys")),
+    Request("iam:ListUsers", "*"),
     *create_log_group(SPEC_TAGS),
     *(Request(f"logs:{a}", f"{LOGS}:/shop/service", OURS)
       for a in ("PutRetentionPolicy", "DeleteRetentionPolicy", "PutSubscriptionFilter",
@@ -238,6 +249,24 @@ REFUSED = {
         "logs:TagResource", f"{LOGS}:/shop/old", {"aws:ResourceTag/opswire:spec": "shop",
                                                  **tagging(SPEC_TAGS)}
     ),
+    # users: only inside the boundary, only the stack's, never a console password
+    "create a user without the boundary": Request("iam:CreateUser", USER, tagging(SPEC_TAGS)),
+    "create a user outside /opswire/": Request("iam:CreateUser", f"{ARN}:user/admin", {
+        **tagging(SPEC_TAGS), "iam:PermissionsBoundary": STACK_BOUNDARY}),
+    "create a user without the tag": Request("iam:CreateUser", USER, {
+        **tagging({"opswire:spec": "shop"}), "iam:PermissionsBoundary": STACK_BOUNDARY}),
+    "attach AdministratorAccess to a user": Request("iam:AttachUserPolicy", USER, {
+        **boundary_ctx(), "iam:PolicyARN": ADMIN}),
+    "attach to a user without the boundary": Request("iam:AttachUserPolicy", USER,
+                                                     {**OURS, "iam:PolicyARN": POLICY}),
+    "make a key for a foreign user": Request("iam:CreateAccessKey", f"{ARN}:user/opswire/x/y",
+                                             FOREIGN),
+    "make a key for an admin": Request("iam:CreateAccessKey", f"{ARN}:user/admin", OURS),
+    "delete another stack's user": Request("iam:DeleteUser", USER, OTHER_STACK),
+    "delete a user's boundary": Request("iam:DeleteUserPermissionsBoundary", USER, OURS),
+    "give a user a console password": Request("iam:CreateLoginProfile", USER, OURS),
+    "retag another stack's user": Request("iam:TagUser", USER,
+                                          {**OTHER_STACK, **tagging(SPEC_TAGS)}),
     # OIDC providers: only the stack's (an account has one per URL, often shared)
     "create an OIDC provider without the tag": Request(
         "iam:CreateOpenIDConnectProvider", OIDC, tagging({"opswire:spec": "shop"})),

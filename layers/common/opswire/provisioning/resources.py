@@ -28,6 +28,7 @@ from opswire.provisioning.resources_iam import (
     policy_document,
     policy_resource,
     role_resource,
+    user_resource,
 )
 from opswire.provisioning.spec import (
     Alarm,
@@ -69,6 +70,7 @@ KINDS = (
     "oidc_provider",
     "policy",
     "role",
+    "user",
     "topic",
     "alarm",
 )
@@ -123,6 +125,7 @@ def expand(spec: ProjectSpec, ctx: Context) -> list[Resource]:
         *(oidc_provider_resource(spec, o) for o in spec.oidc_providers),
         *(policy_resource(spec, ctx, p) for p in spec.policies),
         *(role_resource(spec, ctx, role) for role in spec.roles),
+        *(user_resource(spec, ctx, u) for u in spec.users),
         *(_topic(spec, t) for t in spec.topics),
         *(_alarm(spec, ctx, a) for a in spec.alarms),
     ]
@@ -151,13 +154,21 @@ def _missing_stack_resources(spec: ProjectSpec, ctx: Context) -> list[str]:
                 "(ROTATION_FUNCTION_ARN is not configured)"
             )
     allowed = set(ctx.allowed_managed_policies)
-    for r in spec.roles:
-        for name in r.managed_policies:
-            if name not in allowed:
-                problems.append(
-                    f"roles[{r.name}].managed_policies: {name!r} is not on the stack's allow-list "
-                    f"(ProvisioningManagedPolicies: {', '.join(sorted(allowed)) or 'empty'})"
-                )
+    for kind, who in (("roles", spec.roles), ("users", spec.users)):
+        for r in who:
+            for name in r.managed_policies:
+                if name not in allowed:
+                    problems.append(
+                        f"{kind}[{r.name}].managed_policies: {name!r} is not on the stack's "
+                        f"allow-list (ProvisioningManagedPolicies: "
+                        f"{', '.join(sorted(allowed)) or 'empty'})"
+                    )
+    for u in spec.users:
+        if u.access_key and u.access_key.rotation_days and not ctx.rotation_function_arn:
+            problems.append(
+                f"users[{u.name}].access_key: rotation_days needs the stack's rotation function "
+                "(ROTATION_FUNCTION_ARN is not configured)"
+            )
     for a in spec.alarms:
         if not ctx.alarm_topic_arn:
             problems.append(f"alarms[{a.name}]: needs the stack's AlarmTopic (not configured)")

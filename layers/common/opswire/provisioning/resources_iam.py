@@ -27,7 +27,7 @@ from opswire.provisioning.spec_iam import (
     WriteLogs,
     condition_block,
 )
-from opswire.provisioning.spec_identity import GITHUB_OIDC_URL, STS_AUDIENCE, OidcProvider
+from opswire.provisioning.spec_identity import GITHUB_OIDC_URL, STS_AUDIENCE, OidcProvider, User
 
 
 def grant_statements(spec: ProjectSpec, ctx: Context, grant: Grant) -> list[dict[str, Any]]:
@@ -256,3 +256,29 @@ def key_policy_document(spec: ProjectSpec, ctx: Context, key: KmsKey) -> dict[st
             statement["Condition"] = condition
         statements.append(statement)
     return {"Version": "2012-10-17", "Id": "key-default-1", "Statement": statements}
+
+
+ACCESS_KEY_KIND = "iam-access-key"
+"""The rotation kind (and the secret JSON's ``kind``) of a user's access key secret."""
+
+
+def user_resource(spec: ProjectSpec, ctx: Context, user: User) -> Resource:
+    key = user.access_key
+    desired: dict[str, Any] = {
+        "path": iam_path(spec.name),
+        "policies": sorted(
+            [policy_arn(ctx, spec.name, n) for n in user.policies]
+            + [aws_managed_policy_arn(ctx, n) for n in user.managed_policies]
+        ),
+        **({"permissions_boundary": ctx.permissions_boundary} if ctx.permissions_boundary else {}),
+        "access_key_secret": key.secret if key else None,
+        "tags": spec_tags(spec),
+    }
+    if key:
+        desired["access_key"] = {  # create-only input: the driver never reads it back
+            "kms_key": f"alias/{key.kms_key}" if key.kms_key else None,
+            "description": user.description or f"{spec.name}: access key of {user.name}",
+        }
+        desired["rotation_days"] = key.rotation_days
+        desired["rotation_function"] = ctx.rotation_function_arn if key.rotation_days else None
+    return Resource("user", user.name, desired)

@@ -17,7 +17,7 @@ from opswire.provisioning.spec_iam import (
     WriteBucket,
     WriteLogs,
 )
-from opswire.provisioning.spec_identity import KeyGrant, OidcProvider
+from opswire.provisioning.spec_identity import KeyGrant, OidcProvider, User
 from opswire.provisioning.spec_notify import TAG_SEVERITY, AlarmRoute, Severity, Topic
 
 _BUCKET = re.compile(r"^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -242,6 +242,7 @@ class ProjectSpec(_Model):
     oidc_providers: tuple[OidcProvider, ...] = ()
     policies: tuple[ManagedPolicy, ...] = ()
     roles: tuple[Role, ...] = ()
+    users: tuple[User, ...] = ()
     topics: tuple[Topic, ...] = ()
     alarms: tuple[Alarm, ...] = ()
 
@@ -270,6 +271,12 @@ class ProjectSpec(_Model):
             ("policies", [p.name for p in self.policies]),
             ("roles", [r.name for r in self.roles]),
             ("topics", [t.name for t in self.topics]),
+            ("users", [u.name for u in self.users]),
+            (
+                "secrets and users' access keys",
+                [s.name for s in self.secrets]
+                + [u.access_key.secret for u in self.users if u.access_key],
+            ),
             ("alarms", [a.name for a in self.alarms]),
         ):
             dupes = sorted({n for n in names if names.count(n) > 1})
@@ -298,6 +305,11 @@ class ProjectSpec(_Model):
         for k in self.kms_keys:
             for key_grant in k.key_policy:
                 need(f"kms_keys.{k.alias}.key_policy", "role", key_grant.role, roles)
+        for u in self.users:
+            for attached in u.policies:
+                need(f"users.{u.name}", "policy", attached, policies)
+            if u.access_key:
+                need(f"users.{u.name}.access_key", "kms key", u.access_key.kms_key, keys)
         for r in self.roles:
             for attached in r.policies:
                 need(f"roles.{r.name}", "policy", attached, policies)

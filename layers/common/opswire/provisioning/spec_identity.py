@@ -4,7 +4,7 @@ providers (GitHub Actions by default) and KMS key policy grants."""
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com"
 STS_AUDIENCE = "sts.amazonaws.com"
@@ -12,6 +12,9 @@ _HOST = re.compile(r"^[a-z0-9.-]+(?::\d+)?(?:/[\w./-]*)?$")
 _THUMBPRINT = re.compile(r"^[0-9a-fA-F]{40}$")
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 _SERVICE = re.compile(r"^[a-z0-9-]{2,40}$")
+_IAM_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
+_SECRET_NAME = re.compile(r"^[\w/+=.@-]{1,512}$")
+_AWS_MANAGED = re.compile(r"^(?:[\w+=.@-]+/)*[\w+=.@-]{1,128}$")
 
 
 class _Model(BaseModel):
@@ -90,3 +93,50 @@ class KeyGrant(_Model):
                 "kms:ReEncryptTo",
             ]
         return actions
+
+
+class UserAccessKey(_Model):
+    """An access key made for the user and written straight into a new secret (never into the
+    plan, the output, a log line or the execution's state)."""
+
+    secret: str
+    """The secret's name; it is created with the key (do not also declare it in ``secrets``)."""
+    kms_key: str | None = None
+    """Alias from ``kms_keys``; none = aws/secretsmanager."""
+    rotation_days: int | None = Field(default=None, ge=1, le=1000)
+    """Rotate through the stack's rotation function (kind ``iam-access-key``)."""
+
+    @field_validator("secret")
+    @classmethod
+    def _secret(cls, value: str) -> str:
+        if not _SECRET_NAME.match(value):
+            raise ValueError(f"{value!r} is not a valid secret name")
+        return value
+
+
+class User(_Model):
+    """An IAM user for what cannot use a role (SES SMTP credentials): under the spec's IAM path,
+    inside the permissions boundary, no console password."""
+
+    name: str
+    description: str = ""
+    policies: tuple[str, ...] = ()
+    """Managed policies from ``policies``."""
+    managed_policies: tuple[str, ...] = ()
+    """AWS managed policies, from the stack's allow-list (as for roles)."""
+    access_key: UserAccessKey | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not _IAM_NAME.match(value):
+            raise ValueError(f"{value!r} is not a valid IAM user name")
+        return value
+
+    @field_validator("managed_policies")
+    @classmethod
+    def _managed(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for name in value:
+            if not _AWS_MANAGED.match(name) or name.startswith("arn:"):
+                raise ValueError(f"{name!r} is not an AWS managed policy name (no ARN)")
+        return value

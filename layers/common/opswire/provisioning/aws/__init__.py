@@ -1,4 +1,4 @@
-"""Provisioning drivers over boto3: S3, ECR, IAM (policies, roles, OIDC providers), Secrets
+"""Provisioning drivers over boto3: S3, ECR, IAM (policies, roles, users, OIDC providers), Secrets
 Manager, KMS, SNS, CloudWatch Logs and CloudWatch alarms. One class per kind, each a ``Driver`` of
 ``opswire.provisioning.engine``, one module per service.
 
@@ -17,6 +17,7 @@ from opswire.provisioning.aws.log_groups import LogGroupDriver
 from opswire.provisioning.aws.oidc import OidcProviderDriver
 from opswire.provisioning.aws.secrets import SecretDriver
 from opswire.provisioning.aws.topics import TopicDriver
+from opswire.provisioning.aws.users import UserDriver
 from opswire.provisioning.resources import Context
 
 
@@ -31,6 +32,7 @@ def aws_drivers(ctx: Context, spec_name: str) -> dict[str, Any]:
         "oidc_provider": OidcProviderDriver(ctx),
         "policy": PolicyDriver(ctx, spec_name),
         "role": RoleDriver(ctx),
+        "user": UserDriver(ctx),
         "topic": TopicDriver(ctx),
         "alarm": AlarmDriver(ctx),
     }
