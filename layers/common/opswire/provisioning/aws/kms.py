@@ -53,13 +53,10 @@ class KmsKeyDriver:
         kms = kms_client()
         d = resource.desired
         with sdk_errors("CreateKey", resource.name):
-            args: dict[str, Any] = {
-                "Description": d["description"],
-                "Tags": tag_list(tags, "TagKey", "TagValue"),
-            }
-            if d.get("key_policy"):
-                args["Policy"] = json.dumps(d["key_policy"])
-            key_id = kms.create_key(**args)["KeyMetadata"]["KeyId"]
+            key_id = kms.create_key(
+                Description=d["description"],
+                Tags=tag_list(tags, "TagKey", "TagValue"),
+            )["KeyMetadata"]["KeyId"]
             try:
                 kms.create_alias(AliasName=f"alias/{resource.name}", TargetKeyId=key_id)
             except ClientError:
@@ -67,6 +64,12 @@ class KmsKeyDriver:
                 raise
             if d["rotation"]:
                 kms.enable_key_rotation(KeyId=key_id)
+            if len(d.get("key_policy", {}).get("Statement", [])) > 1:
+                # Put once the key carries its tags: KMS's lockout check then finds the write
+                # role's kms:PutKeyPolicy (allowed on the stack's tagged keys) in the new policy.
+                kms.put_key_policy(
+                    KeyId=key_id, PolicyName="default", Policy=json.dumps(d["key_policy"])
+                )
 
     def update(self, resource: Resource, current: dict[str, Any]) -> None:
         kms = kms_client()
