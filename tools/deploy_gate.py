@@ -56,6 +56,7 @@ CONDITION_SETS: dict[str, dict[str, str]] = {
     "aoss": {
         "OpenSearchEndpoint": "https://abc123.us-east-1.aoss.amazonaws.com",
         "OpenSearchAuth": "aoss",
+        "ProvisioningManagedPolicies": "",
         "OpenSearchResourceArn": "arn:aws:aoss:us-east-1:123456789012:collection/abc123",
     },
     "basic-auth": {

@@ -280,6 +280,10 @@ def local_outputs(platform: Any) -> dict[str, str]:
         "ProvisioningStateMachineArn": platform.state_machines.get(STATE_MACHINE, ""),
         **{
             name: platform.resolve(platform.template.document["Outputs"][name]["Value"])
-            for name in ("ProvisioningManagedBy", "ProvisioningPermissionsBoundaryArn")
+            for name in (
+                "ProvisioningManagedBy",
+                "ProvisioningPermissionsBoundaryArn",
+                "ProvisioningManagedPolicies",
+            )
         },
     }

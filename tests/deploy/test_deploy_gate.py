@@ -219,8 +219,9 @@ def test_guided_deploy_asks_only_for_the_two_addresses_and_never_stops_on_auth()
     assert report["without_default"] == ["AlertEmail", "SenderEmail"]
     # What can change without a deploy lives in the settings document (`opswire config`), not
     # in parameters guided mode would ask for: the ones left each shape a resource or a policy.
-    # 25 until OpsEventKinds (issue 12, one rule per kind) and issue 13 part 4/5 added two: PublicApiLimits (the HttpApi stage's throttles and
-    # the public functions' reserved concurrency, one "rate,burst,reserved" value) and
-    # AlarmLogGroupArns (the only log groups the notifiers' IAM may read).
+    # 25 until four were added: OpsEventKinds (one EventBridge rule per kind), PublicApiLimits
+    # (the HttpApi throttles and the public functions' reserved concurrency), AlarmLogGroupArns
+    # (the only log groups the notifiers' IAM may read) and ProvisioningManagedPolicies (the
+    # provisioning write role's attach condition).
     assert not set(report["parameters"]) & {"SlackDefaultChannel", "SlackApiUrl", "GitHubApiUrl"}
-    assert len(report["parameters"]) <= 27
+    assert len(report["parameters"]) <= 29

@@ -63,6 +63,16 @@ ALLOWED: dict[tuple[str, str], str] = {
         "aws:ResourceTag opswire:managed-by = the stack",
     ("ProvisionWriteFunctionRole", "CreateLogGroupsWithTheManagedByTag"):
         "aws:RequestTag opswire:managed-by = the stack",
+    ("ProvisionWriteFunctionRole", "CreateTopicsWithTheManagedByTag"):
+        "aws:RequestTag/opswire:managed-by = the stack",
+    ("ProvisionWriteFunctionRole", "ChangeOnlyTheStacksTopics"):
+        "aws:ResourceTag/opswire:managed-by = the stack",
+    ("ProvisionWriteFunctionRole", "ReadOidcProviders"):
+        "reads only; an OIDC provider's ARN ends in its URL's host, unknown before the spec",
+    ("ProvisionWriteFunctionRole", "CreateOidcProvidersWithTheManagedByTag"):
+        "aws:RequestTag/opswire:managed-by = the stack",
+    ("ProvisionWriteFunctionRole", "ChangeOnlyTheStacksOidcProviders"):
+        "aws:ResourceTag/opswire:managed-by = the stack",
     ("ProvisionWriteFunctionRole", "ChangeOnlyTheStacksLogGroups"):
         "aws:ResourceTag opswire:managed-by = the stack",
     ("ProvisioningBoundary", "WhatTheRolesOwnPoliciesAllow"):

@@ -42,7 +42,7 @@ def test_every_problem_is_reported_with_where_it_is() -> None:
     assert "buckets[Bad_Bucket].name: 'Bad_Bucket' is not a valid S3 bucket name" in text
     assert "buckets[ok-bucket].folders: folder 'a//b' is not a valid prefix" in text
     assert "log_groups[/x].retention_days: retention_days 31 is not one" in text
-    assert "roles[r].trust: trust needs exactly one of service or aws" in text
+    assert "roles[r].trust: trust needs exactly one of service, aws or github" in text
 
 
 def test_references_must_be_declared() -> None:

@@ -32,10 +32,16 @@ ALIAS = f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:alias"
 REPO = f"arn:aws:ecr:{REGION}:{ACCOUNT_ID}:repository"
 LOGS = f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group"
 ALARM = f"arn:aws:cloudwatch:{REGION}:{ACCOUNT_ID}:alarm"
+TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT_ID}"
 ROLE = f"{ARN}:role/opswire/shop/shop-ec2-host"
 POLICY = f"{ARN}:policy/opswire/shop/shop-read"
 PROFILE = f"{ARN}:instance-profile/opswire/shop/shop-ec2-host"
 CUSTOMER_BOUNDARY = f"{ARN}:policy/org/workload-boundary"
+OIDC = f"{ARN}:oidc-provider/token.actions.githubusercontent.com"
+USER = f"{ARN}:user/opswire/shop/shop-smtp"
+ECR_READ_ONLY = "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly"
+ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
+BYPASS = "kms:BypassPolicyLockoutSafetyCheck"
 
 OURS = {f"aws:ResourceTag/{MANAGED_BY}": STACK}
 OTHER_STACK = {f"aws:ResourceTag/{MANAGED_BY}": "opswire-dev"}
@@ -103,7 +109,9 @@ OWN_RESOURCE_REQUESTS = [
     *create_key(SPEC_TAGS),
     *(Request(f"kms:{a}", f"{KEY}/1234abcd", OURS)
       for a in ("CreateAlias", "EnableKeyRotation", "DisableKeyRotation", "UpdateKeyDescription",
-                "ScheduleKeyDeletion", "DeleteAlias")),
+                "ScheduleKeyDeletion", "DeleteAlias", "PutKeyPolicy", "GetKeyPolicy")),
+    Request("kms:PutKeyPolicy", f"{KEY}/1234abcd",
+            {**OURS, "kms:BypassPolicyLockoutSafetyCheck": "false"}),
     *(Request(f"kms:{a}", f"{ALIAS}/shop", {}) for a in ("CreateAlias", "DeleteAlias")),
     Request("kms:TagResource", f"{KEY}/1234abcd", {**OURS, **tagging(SPEC_TAGS)}),
     Request("kms:GenerateDataKey", f"{KEY}/1234abcd",
@@ -116,6 +124,8 @@ OWN_RESOURCE_REQUESTS = [
     *create_role(SPEC_TAGS, STACK_BOUNDARY),
     Request("iam:AttachRolePolicy", ROLE, {**boundary_ctx(), "iam:PolicyARN": POLICY}),
     Request("iam:DetachRolePolicy", ROLE, {**boundary_ctx(), "iam:PolicyARN": POLICY}),
+    Request("iam:AttachRolePolicy", ROLE, {**boundary_ctx(), "iam:PolicyARN": ECR_READ_ONLY}),
+    Request("iam:DetachRolePolicy", ROLE, {**boundary_ctx(), "iam:PolicyARN": ECR_READ_ONLY}),
     Request("iam:PutRolePermissionsBoundary", ROLE, boundary_ctx()),
     Request("iam:DeleteRolePolicy", ROLE, boundary_ctx()),
     *(Request(f"iam:{a}", ROLE, OURS)
@@ -130,10 +140,35 @@ OWN_RESOURCE_REQUESTS = [
     *(Request(f"iam:{a}", PROFILE, OURS)
       for a in ("AddRoleToInstanceProfile", "RemoveRoleFromInstanceProfile",
                 "DeleteInstanceProfile")),
+    *(Request(f"iam:{a}", OIDC, tagging(SPEC_TAGS))
+      for a in ("CreateOpenIDConnectProvider", "TagOpenIDConnectProvider")),
+    *(Request(f"iam:{a}", OIDC, OURS)
+      for a in ("GetOpenIDConnectProvider", "ListOpenIDConnectProviderTags",
+                "AddClientIDToOpenIDConnectProvider", "RemoveClientIDFromOpenIDConnectProvider",
+                "UpdateOpenIDConnectProviderThumbprint", "DeleteOpenIDConnectProvider")),
+    Request("iam:TagOpenIDConnectProvider", OIDC, {**OURS, **tagging(SPEC_TAGS)}),
+    Request("iam:ListOpenIDConnectProviders", "*"),
+    Request("iam:CreateUser", USER, {**tagging(SPEC_TAGS),
+                                     "iam:PermissionsBoundary": STACK_BOUNDARY}),
+    Request("iam:TagUser", USER, tagging(SPEC_TAGS)),
+    Request("iam:AttachUserPolicy", USER, {**boundary_ctx(), "iam:PolicyARN": POLICY}),
+    Request("iam:DetachUserPolicy", USER, {**boundary_ctx(), "iam:PolicyARN": ECR_READ_ONLY}),
+    Request("iam:PutUserPermissionsBoundary", USER, boundary_ctx()),
+    *(Request(f"iam:{a}", USER, OURS)
+      for a in ("CreateAccessKey", "DeleteAccessKey", "DeleteUser", "GetUser", "ListUserTags",
+                "ListAttachedUserPolicies", "ListAccessKeys")),
+    Request("iam:ListUsers", "*"),
     *create_log_group(SPEC_TAGS),
     *(Request(f"logs:{a}", f"{LOGS}:/shop/service", OURS)
       for a in ("PutRetentionPolicy", "DeleteRetentionPolicy", "PutSubscriptionFilter",
                 "DeleteSubscriptionFilter", "DeleteLogGroup")),
+    *(Request(f"sns:{a}", f"{TOPIC}:shop-releases", tagging(SPEC_TAGS))
+      for a in ("CreateTopic", "TagResource")),
+    *(Request(f"sns:{a}", f"{TOPIC}:shop-releases", OURS)
+      for a in ("Subscribe", "Unsubscribe", "SetTopicAttributes", "DeleteTopic",
+                "GetTopicAttributes", "ListSubscriptionsByTopic", "ListTagsForResource")),
+    Request("sns:TagResource", f"{TOPIC}:shop-releases", {**OURS, **tagging(SPEC_TAGS)}),
+    Request("sns:ListTopics", "*"),
     *create_alarm(f"{STACK}/shop-errors"),
     Request("cloudwatch:DeleteAlarms", f"{ALARM}:{STACK}/shop-errors"),
     Request("lambda:InvokeFunction", f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:"
@@ -169,6 +204,12 @@ REFUSED = {
     "disable a foreign key's rotation": Request("kms:DisableKeyRotation", FOREIGN_KEY, FOREIGN),
     "move a foreign alias": Request("kms:DeleteAlias", FOREIGN_KEY, FOREIGN),
     "create a key without the tag": create_key({"opswire:spec": "shop"})[0],
+    "put a foreign key's policy": Request("kms:PutKeyPolicy", FOREIGN_KEY, FOREIGN),
+    "put an untagged key's policy": Request("kms:PutKeyPolicy", FOREIGN_KEY, {}),
+    "bypass the lockout check on our key": Request("kms:PutKeyPolicy", f"{KEY}/1234abcd",
+                                                   {**OURS, BYPASS: "true"}),
+    "create a key bypassing the lockout check": Request(
+        "kms:CreateKey", "*", {**tagging(SPEC_TAGS), BYPASS: "true"}),
     "tag a foreign repository": Request("ecr:TagResource", FOREIGN_REPO,
                                         {**FOREIGN, **tagging({MANAGED_BY: STACK})}),
     "tag an untagged repository": Request("ecr:TagResource", FOREIGN_REPO,
@@ -186,6 +227,12 @@ REFUSED = {
     "delete a role's boundary": Request("iam:DeleteRolePermissionsBoundary", ROLE, OURS),
     "attach AdministratorAccess": Request("iam:AttachRolePolicy", ROLE, {
         **boundary_ctx(), "iam:PolicyARN": "arn:aws:iam::aws:policy/AdministratorAccess"}),
+    "attach an AWS managed policy not on the allow-list": Request("iam:AttachRolePolicy", ROLE, {
+        **boundary_ctx(), "iam:PolicyARN": "arn:aws:iam::aws:policy/AmazonS3FullAccess"}),
+    "attach an allow-listed policy to a role without the boundary": Request(
+        "iam:AttachRolePolicy", ROLE, {**OURS, "iam:PolicyARN": ECR_READ_ONLY}),
+    "attach a customer policy outside /opswire/": Request("iam:AttachRolePolicy", ROLE, {
+        **boundary_ctx(), "iam:PolicyARN": f"{ARN}:policy/AdminLike"}),
     "attach to a role without the boundary": Request("iam:AttachRolePolicy", ROLE,
                                                      {**OURS, "iam:PolicyARN": POLICY}),
     "add an inline policy": Request("iam:PutRolePolicy", ROLE, boundary_ctx()),
@@ -202,6 +249,48 @@ REFUSED = {
         "logs:TagResource", f"{LOGS}:/shop/old", {"aws:ResourceTag/opswire:spec": "shop",
                                                  **tagging(SPEC_TAGS)}
     ),
+    # users: only inside the boundary, only the stack's, never a console password
+    "create a user without the boundary": Request("iam:CreateUser", USER, tagging(SPEC_TAGS)),
+    "create a user outside /opswire/": Request("iam:CreateUser", f"{ARN}:user/admin", {
+        **tagging(SPEC_TAGS), "iam:PermissionsBoundary": STACK_BOUNDARY}),
+    "create a user without the tag": Request("iam:CreateUser", USER, {
+        **tagging({"opswire:spec": "shop"}), "iam:PermissionsBoundary": STACK_BOUNDARY}),
+    "attach AdministratorAccess to a user": Request("iam:AttachUserPolicy", USER, {
+        **boundary_ctx(), "iam:PolicyARN": ADMIN}),
+    "attach to a user without the boundary": Request("iam:AttachUserPolicy", USER,
+                                                     {**OURS, "iam:PolicyARN": POLICY}),
+    "make a key for a foreign user": Request("iam:CreateAccessKey", f"{ARN}:user/opswire/x/y",
+                                             FOREIGN),
+    "make a key for an admin": Request("iam:CreateAccessKey", f"{ARN}:user/admin", OURS),
+    "delete another stack's user": Request("iam:DeleteUser", USER, OTHER_STACK),
+    "delete a user's boundary": Request("iam:DeleteUserPermissionsBoundary", USER, OURS),
+    "give a user a console password": Request("iam:CreateLoginProfile", USER, OURS),
+    "retag another stack's user": Request("iam:TagUser", USER,
+                                          {**OTHER_STACK, **tagging(SPEC_TAGS)}),
+    # OIDC providers: only the stack's (an account has one per URL, often shared)
+    "create an OIDC provider without the tag": Request(
+        "iam:CreateOpenIDConnectProvider", OIDC, tagging({"opswire:spec": "shop"})),
+    "delete a foreign OIDC provider": Request("iam:DeleteOpenIDConnectProvider", OIDC, FOREIGN),
+    "delete an untagged OIDC provider": Request("iam:DeleteOpenIDConnectProvider", OIDC, {}),
+    "add an audience to another stack's provider": Request(
+        "iam:AddClientIDToOpenIDConnectProvider", OIDC, OTHER_STACK),
+    "retag another stack's OIDC provider": Request(
+        "iam:TagOpenIDConnectProvider", OIDC, {**OTHER_STACK, **tagging(SPEC_TAGS)}),
+    "adopt an OIDC provider an older opswire made": Request(
+        "iam:TagOpenIDConnectProvider", OIDC,
+        {"aws:ResourceTag/opswire:spec": "shop", **tagging(SPEC_TAGS)}),
+    # topics: only the stack's, never the stack's own (AlarmTopic & co.)
+    "create a topic without the tag": Request("sns:CreateTopic", f"{TOPIC}:shop-releases",
+                                              tagging({"opswire:spec": "shop"})),
+    "subscribe to a foreign topic": Request("sns:Subscribe", f"{TOPIC}:payments", FOREIGN),
+    "subscribe to an untagged topic": Request("sns:Subscribe", f"{TOPIC}:payments", {}),
+    "delete another stack's topic": Request("sns:DeleteTopic", f"{TOPIC}:payments", OTHER_STACK),
+    "retag another stack's topic": Request("sns:TagResource", f"{TOPIC}:payments",
+                                           {**OTHER_STACK, **tagging(SPEC_TAGS)}),
+    "tag the stack's alarm topic": Request("sns:TagResource", f"{TOPIC}:{STACK}-AlarmTopic-1A2B",
+                                           tagging(SPEC_TAGS)),
+    "subscribe to the stack's alarm topic, tagged": Request(
+        "sns:Subscribe", f"{TOPIC}:{STACK}-AlarmTopic-1A2B", OURS),
     # alarms: only <stack>/...; the stack's own failure alarms are not under it
     "delete the stack's failure alarm": Request(
         "cloudwatch:DeleteAlarms", f"{ALARM}:{STACK}-ProvisioningWorkflowFailedAlarm-1A2B3C"),
@@ -235,6 +324,25 @@ def test_a_customer_boundary_replaces_the_stacks_everywhere() -> None:
     assert decide(create_role(SPEC_TAGS, STACK_BOUNDARY)[0], parameters) != "allowed"
     change = Request("iam:CreatePolicyVersion", CUSTOMER_BOUNDARY, OURS)
     assert decide(change, parameters) == "explicit-deny"
+
+
+def test_the_managed_policy_allow_list_is_the_stack_owners() -> None:
+    def attach(policy: str, parameters: dict[str, str]) -> str:
+        request = Request("iam:AttachRolePolicy", ROLE, {**boundary_ctx(), "iam:PolicyARN": policy})
+        return decide(request, parameters)
+
+    assert attach(ADMIN, {}) != "allowed"
+    assert attach(ECR_READ_ONLY, {"ProvisioningManagedPolicies": ""}) != "allowed"
+    assert attach(f"{ARN}:policy/opswire/shop/shop-read", {"ProvisioningManagedPolicies": ""}) == (
+        "allowed"
+    )
+    only_admin = {"ProvisioningManagedPolicies": "AdministratorAccess"}
+    assert attach(ADMIN, only_admin) == "allowed"  # listed explicitly: the owner's choice
+    assert attach(ECR_READ_ONLY, only_admin) != "allowed"
+    assert attach("arn:aws:iam::aws:policy/AdministratorAccess-Amplify", only_admin) != "allowed"
+    for function in ("ProvisionReadFunction", "ProvisionWriteFunction"):
+        env = function_environment(function, only_admin)
+        assert env["ALLOWED_MANAGED_POLICIES"] == "AdministratorAccess"
 
 
 def test_both_functions_get_the_arn_the_stacks_boundary_policy_has() -> None:

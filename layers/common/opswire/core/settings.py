@@ -395,6 +395,9 @@ class ProvisioningSettings(_Settings):
     policy of the write function lets it change only resources carrying it)."""
     permissions_boundary_arn: str = ""
     """Permissions boundary of every role the workflow creates."""
+    allowed_managed_policies: str = ""
+    """Comma-separated AWS managed policy names roles of a spec may get (the stack owner's
+    allow-list, template parameter ProvisioningManagedPolicies)."""
     slack_webhook_secret_name: str = ""
     slack_timeout_seconds: int = Field(default=10, ge=1, le=60)
     secret_max_age_seconds: int = Field(default=300, ge=0)

@@ -38,7 +38,13 @@ def context_for(settings: ProvisioningSettings, account: str) -> Context:
         rotation_function_arn=settings.rotation_function_arn,
         managed_by=settings.stack_name,
         permissions_boundary=settings.permissions_boundary_arn,
+        allowed_managed_policies=split_names(settings.allowed_managed_policies),
     )
+
+
+def split_names(text: str) -> tuple[str, ...]:
+    """``"A,B"`` -> ``("A", "B")`` (the allow-list of a parameter or an output)."""
+    return tuple(n.strip() for n in text.split(",") if n.strip())
 
 
 DriverFactory = Callable[[Context, str], Drivers]

@@ -17,6 +17,8 @@ from opswire.provisioning.spec_iam import (
     WriteBucket,
     WriteLogs,
 )
+from opswire.provisioning.spec_identity import KeyGrant, OidcProvider, User
+from opswire.provisioning.spec_notify import TAG_SEVERITY, AlarmRoute, Severity, Topic
 
 _BUCKET = re.compile(r"^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _ECR = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$")
@@ -120,6 +122,8 @@ class KmsKey(_Model):
     description: str = ""
     rotation: bool = True
     """Must stay on: the posture check refuses a key without rotation."""
+    key_policy: tuple[KeyGrant, ...] = ()
+    """Grants added to the key policy (which always keeps the account's IAM statement)."""
 
     @field_validator("rotation")
     @classmethod
@@ -209,6 +213,20 @@ class Alarm(_Model):
     ] = "GreaterThanThreshold"
     treat_missing_data: Literal["breaching", "notBreaching", "ignore", "missing"] = "missing"
     description: str = ""
+    tags: dict[str, str] = {}
+    severity: Severity | None = None
+    """``opswire:severity`` on the alarm (overrides the matched route's)."""
+    route: AlarmRoute | None = None
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: dict[str, str]) -> dict[str, str]:
+        return _user_tags(value)
+
+    def routing_tags(self) -> dict[str, str]:
+        """The ``opswire:*`` tags the alarm workflow routes by (docs/alarms.md)."""
+        tags = self.route.tags() if self.route else {}
+        return {**tags, TAG_SEVERITY: self.severity} if self.severity else tags
 
 
 class ProjectSpec(_Model):
@@ -221,8 +239,11 @@ class ProjectSpec(_Model):
     ecr_repositories: tuple[EcrRepository, ...] = ()
     log_groups: tuple[LogGroup, ...] = ()
     secrets: tuple[Secret, ...] = ()
+    oidc_providers: tuple[OidcProvider, ...] = ()
     policies: tuple[ManagedPolicy, ...] = ()
     roles: tuple[Role, ...] = ()
+    users: tuple[User, ...] = ()
+    topics: tuple[Topic, ...] = ()
     alarms: tuple[Alarm, ...] = ()
 
     @field_validator("name")
@@ -246,8 +267,16 @@ class ProjectSpec(_Model):
             ("ecr_repositories", [r.name for r in self.ecr_repositories]),
             ("log_groups", [g.name for g in self.log_groups]),
             ("secrets", [s.name for s in self.secrets]),
+            ("oidc_providers", [o.url for o in self.oidc_providers]),
             ("policies", [p.name for p in self.policies]),
             ("roles", [r.name for r in self.roles]),
+            ("topics", [t.name for t in self.topics]),
+            ("users", [u.name for u in self.users]),
+            (
+                "secrets and users' access keys",
+                [s.name for s in self.secrets]
+                + [u.access_key.secret for u in self.users if u.access_key],
+            ),
             ("alarms", [a.name for a in self.alarms]),
         ):
             dupes = sorted({n for n in names if names.count(n) > 1})
@@ -270,6 +299,17 @@ class ProjectSpec(_Model):
             need(f"secrets.{s.name}", "kms key", s.kms_key, keys)
         for g in self.log_groups:
             need(f"log_groups.{g.name}", "kms key", g.kms_key, keys)
+        for t in self.topics:
+            need(f"topics.{t.name}", "kms key", t.kms_key, keys)
+        roles = {r.name for r in self.roles}
+        for k in self.kms_keys:
+            for key_grant in k.key_policy:
+                need(f"kms_keys.{k.alias}.key_policy", "role", key_grant.role, roles)
+        for u in self.users:
+            for attached in u.policies:
+                need(f"users.{u.name}", "policy", attached, policies)
+            if u.access_key:
+                need(f"users.{u.name}.access_key", "kms key", u.access_key.kms_key, keys)
         for r in self.roles:
             for attached in r.policies:
                 need(f"roles.{r.name}", "policy", attached, policies)

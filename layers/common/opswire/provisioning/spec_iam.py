@@ -16,6 +16,7 @@ from pydantic import (
 )
 
 _IAM = re.compile(r"^[\w+=,.@-]{1,64}$")
+_AWS_MANAGED = re.compile(r"^(?:[\w+=.@-]+/)*[\w+=.@-]{1,128}$")
 
 POSTURE_REFUSES = "the posture check after apply would refuse this: "
 
@@ -88,6 +89,60 @@ def anyone_may_assume(principal: Any) -> bool:
     return principal in ("*", {"AWS": "*"}, {"AWS": ["*"]})
 
 
+def web_identity_unscoped(statement: dict[str, Any]) -> str | None:
+    """The posture check's rule for a web-identity trust statement: without an exact ``sub``
+    condition, every workflow of every repository the provider issues tokens for may assume the
+    role (GitHub: all of github.com)."""
+    principal = statement.get("Principal")
+    if not (isinstance(principal, dict) and "Federated" in principal):
+        return None
+    conditions = statement.get("Condition") or {}
+    subjects = [
+        value
+        for operator in ("StringEquals", "StringLike")
+        for key, value in (conditions.get(operator) or {}).items()
+        if key.endswith(":sub")
+    ]
+    audiences = [key for key in (conditions.get("StringEquals") or {}) if key.endswith(":aud")]
+    values = [v for s in subjects for v in ([s] if isinstance(s, str) else s)]
+    if not values or any("*" in v or "?" in v for v in values):
+        return "web-identity trust without an exact sub condition"
+    if not audiences:
+        return "web-identity trust without an aud condition"
+    return None
+
+
+_OPERATOR = re.compile(
+    r"^(?:ForAnyValue:|ForAllValues:)?(?:"
+    r"String(?:Not)?Equals(?:IgnoreCase)?|String(?:Not)?Like|"
+    r"Numeric(?:Not)?Equals|Numeric(?:Less|Greater)Than(?:Equals)?|"
+    r"Date(?:Not)?Equals|Date(?:Less|Greater)Than(?:Equals)?|"
+    r"Bool|BinaryEquals|(?:Not)?IpAddress|Arn(?:Not)?(?:Equals|Like))(?:IfExists)?$|^Null$"
+)
+_CONDITION_KEY = re.compile(r"^[a-zA-Z0-9-]+:[\w./:${}*?-]{1,200}$")
+ConditionValue = str | bool | int | tuple[str | bool | int, ...]
+
+
+def _condition_text(value: str | bool | int) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def condition_block(conditions: dict[str, dict[str, ConditionValue]]) -> dict[str, Any]:
+    """The spec's ``conditions`` as an IAM ``Condition`` (values as strings, one or a list)."""
+    block: dict[str, Any] = {}
+    for operator, keys in conditions.items():
+        block[operator] = {}
+        for key, value in keys.items():
+            if isinstance(value, tuple):
+                texts = [_condition_text(v) for v in value]
+                block[operator][key] = texts[0] if len(texts) == 1 else texts
+            else:
+                block[operator][key] = _condition_text(value)
+    return block
+
+
 class ExplicitStatement(_Model):
     """An escape hatch: written out in full. ``*`` actions or resources are only accepted here,
     and only with ``allow_wildcard: true``; a wildcard action on resource ``*`` never (the
@@ -96,6 +151,27 @@ class ExplicitStatement(_Model):
     actions: tuple[str, ...] = Field(min_length=1)
     resources: tuple[str, ...] = Field(min_length=1)
     allow_wildcard: bool = False
+    conditions: dict[str, dict[str, ConditionValue]] = {}
+    """IAM condition operators -> condition keys -> value(s), e.g.
+    ``{StringEquals: {kms:ViaService: s3.eu-west-1.amazonaws.com}}``. A condition never makes a
+    wildcard action on resource ``*`` acceptable."""
+
+    @field_validator("conditions")
+    @classmethod
+    def _conditions(
+        cls, value: dict[str, dict[str, ConditionValue]]
+    ) -> dict[str, dict[str, ConditionValue]]:
+        for operator, keys in value.items():
+            if not _OPERATOR.match(operator):
+                raise ValueError(f"{operator!r} is not an IAM condition operator")
+            if not keys:
+                raise ValueError(f"condition {operator} names no key")
+            for key, given in keys.items():
+                if not _CONDITION_KEY.match(key):
+                    raise ValueError(f"{key!r} is not a condition key (service:name)")
+                if given == () or given == "":
+                    raise ValueError(f"condition {operator} {key} has no value")
+        return value
 
     @model_validator(mode="after")
     def _wildcards(self) -> "ExplicitStatement":
@@ -180,16 +256,63 @@ class ManagedPolicy(_Model):
         return value
 
 
+_GITHUB_REPO = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
+_GIT_REF = re.compile(r"^[\w./-]{1,255}$")
+
+
+class GitHubTrust(_Model):
+    """GitHub Actions workflows of one repository, on these branches or in these deployment
+    environments (each becomes one exact ``sub``; no wildcards)."""
+
+    repo: str
+    """``owner/name``."""
+    branches: tuple[str, ...] = ()
+    environments: tuple[str, ...] = ()
+
+    @field_validator("repo")
+    @classmethod
+    def _repo(cls, value: str) -> str:
+        if not _GITHUB_REPO.match(value):
+            raise ValueError(f"{value!r} is not a GitHub owner/name")
+        return value
+
+    @field_validator("branches", "environments")
+    @classmethod
+    def _names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for name in value:
+            if not _GIT_REF.match(name) or ".." in name:
+                raise ValueError(f"{name!r} is not a branch or environment name (no wildcards)")
+        return value
+
+    @model_validator(mode="after")
+    def _some(self) -> "GitHubTrust":
+        if not (self.branches or self.environments):
+            raise ValueError(
+                POSTURE_REFUSES + "trust github needs branches or environments "
+                "(a repository alone lets every workflow run of it assume the role)"
+            )
+        return self
+
+    @property
+    def subjects(self) -> list[str]:
+        """The ``token.actions.githubusercontent.com:sub`` values GitHub puts in the token."""
+        return [f"repo:{self.repo}:ref:refs/heads/{b}" for b in self.branches] + [
+            f"repo:{self.repo}:environment:{e}" for e in self.environments
+        ]
+
+
 class Trust(_Model):
     service: str | None = None
     """e.g. ``ec2.amazonaws.com``."""
     aws: str | None = None
     """An account id or role ARN."""
+    github: GitHubTrust | None = None
+    """GitHub Actions OIDC (``sts:AssumeRoleWithWebIdentity``)."""
 
     @model_validator(mode="after")
     def _one(self) -> "Trust":
-        if (self.service is None) == (self.aws is None):
-            raise ValueError("trust needs exactly one of service or aws")
+        if [self.service, self.aws, self.github].count(None) != 2:
+            raise ValueError("trust needs exactly one of service, aws or github")
         if self.service is not None and not self.service.endswith(".amazonaws.com"):
             raise ValueError(f"trust service {self.service!r} is not *.amazonaws.com")
         if anyone_may_assume({"AWS": self.aws}):
@@ -203,6 +326,10 @@ class Role(_Model):
     trust: Trust
     policies: tuple[str, ...] = ()
     """Managed policies from ``policies``."""
+    managed_policies: tuple[str, ...] = ()
+    """AWS managed policies by name (``AmazonEC2ContainerRegistryReadOnly``,
+    ``service-role/AmazonECSTaskExecutionRolePolicy``): only those on the stack's allow-list
+    (template parameter ``ProvisioningManagedPolicies``)."""
     max_session_seconds: int = Field(default=3600, ge=3600, le=43200)
     instance_profile: bool | None = None
     """An instance profile of the same name holding the role (what EC2 needs); default: yes
@@ -213,6 +340,16 @@ class Role(_Model):
     def _name(cls, value: str) -> str:
         if not _IAM.match(value):
             raise ValueError(f"{value!r} is not a valid IAM role name")
+        return value
+
+    @field_validator("managed_policies")
+    @classmethod
+    def _managed(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for name in value:
+            if not _AWS_MANAGED.match(name) or name.startswith("arn:"):
+                raise ValueError(f"{name!r} is not an AWS managed policy name (no ARN)")
+        if len(set(value)) != len(value):
+            raise ValueError("managed_policies are listed twice")
         return value
 
     @property

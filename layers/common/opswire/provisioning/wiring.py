@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from opswire.core.settings import ProvisioningSettings
 from opswire.provisioning.engine import Drivers
 from opswire.provisioning.resources import Context
-from opswire.provisioning.service import run_task
+from opswire.provisioning.service import run_task, split_names
 
 if TYPE_CHECKING:
     from opswire.channels.ports import EmailSender, SlackPoster
@@ -63,6 +63,7 @@ def stack_context(outputs: Mapping[str, str], account: str, region: str) -> Cont
         rotation_function_arn=outputs.get("SecretRotationFunctionArn", ""),
         managed_by=outputs.get("ProvisioningManagedBy", ""),
         permissions_boundary=outputs.get("ProvisioningPermissionsBoundaryArn", ""),
+        allowed_managed_policies=split_names(outputs.get("ProvisioningManagedPolicies", "")),
     )
 
 

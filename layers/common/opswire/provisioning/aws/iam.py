@@ -11,6 +11,7 @@ from opswire.provisioning.aws.sdk import error_code, sdk_errors, tag_dict, tag_l
 from opswire.provisioning.resources import Context, Resource, canonical
 from opswire.provisioning.spec_iam import (
     anyone_may_assume,
+    web_identity_unscoped,
     wildcard_actions,
     wildcard_on_everything,
 )
@@ -267,6 +268,9 @@ class RoleDriver:
             principal = statement.get("Principal")
             if anyone_may_assume(principal):
                 problems.append("trust policy lets anyone assume the role")
+            unscoped = web_identity_unscoped(statement)
+            if unscoped:
+                problems.append(unscoped)
         boundary = resource.desired.get("permissions_boundary")
         if boundary and current.get("permissions_boundary") != boundary:
             have = current.get("permissions_boundary") or "none"

@@ -1,12 +1,14 @@
 """KMS customer managed keys, each behind its alias."""
 
+import json
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from opswire.core.errors import ProvisioningError
 from opswire.provisioning.aws.sdk import error_code, kms_client, sdk_errors, tag_dict, tag_list
-from opswire.provisioning.resources import SPEC_TAG, Context, Resource
+from opswire.provisioning.resources import SPEC_TAG, Context, Resource, canonical
+from opswire.provisioning.spec_iam import anyone_may_assume
 
 
 class KmsKeyDriver:
@@ -38,9 +40,11 @@ class KmsKeyDriver:
             tags = tag_dict(
                 kms.list_resource_tags(KeyId=key_id).get("Tags", []), "TagKey", "TagValue"
             )
+            policy = json.loads(kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"])
         return {
             "description": meta.get("Description", ""),
             "rotation": rotation,
+            "key_policy": policy,
             "tags": tags,
             "key_id": key_id,
         }
@@ -60,6 +64,12 @@ class KmsKeyDriver:
                 raise
             if d["rotation"]:
                 kms.enable_key_rotation(KeyId=key_id)
+            if len(d.get("key_policy", {}).get("Statement", [])) > 1:
+                # Put once the key carries its tags: KMS's lockout check then finds the write
+                # role's kms:PutKeyPolicy (allowed on the stack's tagged keys) in the new policy.
+                kms.put_key_policy(
+                    KeyId=key_id, PolicyName="default", Policy=json.dumps(d["key_policy"])
+                )
 
     def update(self, resource: Resource, current: dict[str, Any]) -> None:
         kms = kms_client()
@@ -73,6 +83,12 @@ class KmsKeyDriver:
                     kms.enable_key_rotation(KeyId=key_id)
                 else:
                     kms.disable_key_rotation(KeyId=key_id)
+            if d.get("key_policy") and canonical(d["key_policy"]) != canonical(
+                current.get("key_policy")
+            ):
+                kms.put_key_policy(
+                    KeyId=key_id, PolicyName="default", Policy=json.dumps(d["key_policy"])
+                )
             if "tags" in d:
                 kms.tag_resource(KeyId=key_id, Tags=tag_list(d["tags"], "TagKey", "TagValue"))
 
@@ -103,4 +119,8 @@ class KmsKeyDriver:
         return names
 
     def posture(self, resource: Resource, current: dict[str, Any]) -> list[str]:
-        return [] if current["rotation"] else ["key rotation is off"]
+        problems = [] if current["rotation"] else ["key rotation is off"]
+        for statement in (current.get("key_policy") or {}).get("Statement", []):
+            if anyone_may_assume(statement.get("Principal")) and not statement.get("Condition"):
+                problems.append(f"key policy statement {statement.get('Sid', '?')} allows anyone")
+        return problems

@@ -1,5 +1,5 @@
 """What the provisioning drivers share: clients ``opswire.core.aws`` does not cache (ECR,
-KMS, CloudWatch; registered with its ``clear_client_cache``), SDK errors as typed errors, tags
+KMS, CloudWatch, SNS; registered with its ``clear_client_cache``), SDK errors as typed errors, tags
 in the SDK's shapes."""
 
 from collections.abc import Iterator
@@ -50,7 +50,15 @@ def cloudwatch_client() -> Any:
     return boto3.client("cloudwatch")
 
 
+@cache
+def sns_client() -> Any:
+    import boto3
+
+    return boto3.client("sns")
+
+
 def clear_provisioning_clients() -> None:
+    sns_client.cache_clear()
     ecr_client.cache_clear()
     kms_client.cache_clear()
     cloudwatch_client.cache_clear()

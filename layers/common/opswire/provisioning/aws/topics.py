@@ -1,0 +1,101 @@
+"""SNS topics (encrypted, with their subscriptions), named as the spec names them."""
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from opswire.core.errors import ProvisioningError
+from opswire.provisioning.aws.sdk import error_code, sdk_errors, sns_client, tag_dict, tag_list
+from opswire.provisioning.resources import SPEC_TAG, Context, Resource
+
+PENDING = "PendingConfirmation"
+
+
+class TopicDriver:
+    """Subscriptions are compared as ``protocol:endpoint``; an email subscription stays
+    ``PendingConfirmation`` until its owner confirms it (it counts as subscribed, and cannot be
+    unsubscribed: SNS deletes unconfirmed ones after three days)."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def _arn(self, name: str) -> str:
+        return f"arn:{self.ctx.partition}:sns:{self.ctx.region}:{self.ctx.account}:{name}"
+
+    def _subscriptions(self, arn: str) -> dict[str, str]:
+        """``protocol:endpoint`` -> subscription ARN (or PendingConfirmation)."""
+        found: dict[str, str] = {}
+        pages = sns_client().get_paginator("list_subscriptions_by_topic").paginate(TopicArn=arn)
+        for page in pages:
+            for sub in page.get("Subscriptions", []):
+                found[f"{sub['Protocol']}:{sub['Endpoint']}"] = sub["SubscriptionArn"]
+        return found
+
+    def read(self, resource: Resource) -> dict[str, Any] | None:
+        arn = self._arn(resource.name)
+        sns = sns_client()
+        try:
+            attributes = sns.get_topic_attributes(TopicArn=arn)["Attributes"]
+        except ClientError as exc:
+            if error_code(exc) in ("NotFound", "NotFoundException"):
+                return None
+            raise ProvisioningError(f"GetTopicAttributes {arn} failed: {error_code(exc)}") from exc
+        with sdk_errors("read topic", resource.name):
+            subscriptions = sorted(self._subscriptions(arn))
+            tags = tag_dict(sns.list_tags_for_resource(ResourceArn=arn).get("Tags", []))
+        return {
+            "kms_key": attributes.get("KmsMasterKeyId") or None,
+            "subscriptions": subscriptions,
+            "tags": tags,
+        }
+
+    def _subscribe(self, arn: str, keys: set[str]) -> None:
+        for key in sorted(keys):
+            protocol, endpoint = key.split(":", 1)
+            sns_client().subscribe(TopicArn=arn, Protocol=protocol, Endpoint=endpoint)
+
+    def create(self, resource: Resource, tags: dict[str, str]) -> None:
+        d = resource.desired
+        with sdk_errors("CreateTopic", resource.name):
+            arn = sns_client().create_topic(
+                Name=resource.name,
+                Attributes={"KmsMasterKeyId": d["kms_key"]},
+                Tags=tag_list(tags),
+            )["TopicArn"]
+            self._subscribe(arn, set(d["subscriptions"]))
+
+    def update(self, resource: Resource, current: dict[str, Any]) -> None:
+        sns = sns_client()
+        arn = self._arn(resource.name)
+        d = resource.desired
+        with sdk_errors("update topic", resource.name):
+            if "kms_key" in d and d["kms_key"] != current["kms_key"]:
+                sns.set_topic_attributes(
+                    TopicArn=arn, AttributeName="KmsMasterKeyId", AttributeValue=d["kms_key"]
+                )
+            if "subscriptions" in d:
+                self._subscribe(arn, set(d["subscriptions"]) - set(current["subscriptions"]))
+                for key, sub_arn in self._subscriptions(arn).items():
+                    if key not in d["subscriptions"] and sub_arn != PENDING:
+                        sns.unsubscribe(SubscriptionArn=sub_arn)
+            if "tags" in d:
+                sns.tag_resource(ResourceArn=arn, Tags=tag_list(d["tags"]))
+
+    def delete(self, resource: Resource) -> None:
+        with sdk_errors("DeleteTopic", resource.name):  # its subscriptions go with it
+            sns_client().delete_topic(TopicArn=self._arn(resource.name))
+
+    def owned(self, spec_name: str) -> list[str]:
+        sns = sns_client()
+        names = []
+        with sdk_errors("ListTopics", spec_name):
+            for page in sns.get_paginator("list_topics").paginate():
+                for topic in page.get("Topics", []):
+                    arn = topic["TopicArn"]
+                    tags = tag_dict(sns.list_tags_for_resource(ResourceArn=arn).get("Tags", []))
+                    if tags.get(SPEC_TAG) == spec_name:
+                        names.append(arn.rsplit(":", 1)[1])
+        return names
+
+    def posture(self, resource: Resource, current: dict[str, Any]) -> list[str]:
+        return [] if current.get("kms_key") else ["the topic is not encrypted"]

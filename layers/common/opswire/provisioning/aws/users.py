@@ -1,0 +1,218 @@
+"""IAM users under the spec's path, inside the permissions boundary, and the secret their
+access key is written into. The key's secret part exists only between CreateAccessKey and
+CreateSecret, in this module's local variables: it is never returned, logged or kept in the
+execution's state."""
+
+import json
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from opswire.core.aws import iam_client, secretsmanager_client
+from opswire.core.errors import ProvisioningError
+from opswire.provisioning.aws.sdk import error_code, sdk_errors, tag_dict, tag_list
+from opswire.provisioning.resources import SPEC_TAG, Context, Resource
+from opswire.provisioning.resources_iam import ACCESS_KEY_KIND
+
+ROTATION_KIND_TAG = "opswire:rotation-kind"
+KEY_OF_TAG = "opswire:access-key-of"
+"""On the key's secret instead of ``opswire:spec``: the secret belongs to the user (its
+resource), not to the spec's ``secrets`` (which would list it as would-delete)."""
+
+
+class UserDriver:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def read(self, resource: Resource) -> dict[str, Any] | None:
+        iam = iam_client()
+        name = resource.name
+        try:
+            user = iam.get_user(UserName=name)["User"]
+        except ClientError as exc:
+            if error_code(exc) == "NoSuchEntity":
+                return None
+            raise ProvisioningError(f"GetUser {name} failed: {error_code(exc)}") from exc
+        with sdk_errors("read user", name):
+            attached = [
+                p["PolicyArn"]
+                for page in iam.get_paginator("list_attached_user_policies").paginate(UserName=name)
+                for p in page["AttachedPolicies"]
+            ]
+            tags = tag_dict(iam.list_user_tags(UserName=name).get("Tags", []))
+        state: dict[str, Any] = {
+            "path": user.get("Path", "/"),
+            "policies": sorted(attached),
+            "permissions_boundary": user.get("PermissionsBoundary", {}).get(
+                "PermissionsBoundaryArn"
+            ),
+            "access_key_secret": None,
+            "rotation_days": None,
+            "rotation_function": None,
+            "tags": tags,
+        }
+        wanted = resource.desired.get("access_key_secret")
+        if wanted:
+            state.update(self._read_secret(resource, wanted))
+        return state
+
+    def _owner(self, resource: Resource) -> str:
+        return f"{resource.desired.get('tags', {}).get(SPEC_TAG, '')}/{resource.name}"
+
+    def _describe_ours(self, resource: Resource, name: str) -> dict[str, Any] | None:
+        """The secret, when it exists and holds this user's key (another's is never touched)."""
+        try:
+            entry: dict[str, Any] = {**secretsmanager_client().describe_secret(SecretId=name)}
+        except ClientError as exc:
+            if error_code(exc) == "ResourceNotFoundException":
+                return None
+            raise ProvisioningError(f"DescribeSecret {name} failed: {error_code(exc)}") from exc
+        tags = tag_dict(list(entry.get("Tags", [])))
+        if entry.get("DeletedDate") or tags.get(KEY_OF_TAG) != self._owner(resource):
+            return None
+        return entry
+
+    def _read_secret(self, resource: Resource, name: str) -> dict[str, Any]:
+        entry = self._describe_ours(resource, name)
+        if entry is None:
+            return {}
+        enabled = bool(entry.get("RotationEnabled"))
+        rules = entry.get("RotationRules", {})
+        return {
+            "access_key_secret": name,
+            "rotation_days": rules.get("AutomaticallyAfterDays") if enabled else None,
+            "rotation_function": entry.get("RotationLambdaARN") if enabled else None,
+        }
+
+    def create(self, resource: Resource, tags: dict[str, str]) -> None:
+        d = resource.desired
+        args: dict[str, Any] = {
+            "UserName": resource.name,
+            "Path": d["path"],
+            "Tags": tag_list(tags),
+        }
+        if d.get("permissions_boundary"):  # the write role may create no user without it
+            args["PermissionsBoundary"] = d["permissions_boundary"]
+        with sdk_errors("CreateUser", resource.name):
+            iam_client().create_user(**args)
+            for arn in d["policies"]:
+                iam_client().attach_user_policy(UserName=resource.name, PolicyArn=arn)
+            if d.get("access_key_secret"):
+                self._key_into_secret(resource, tags)
+                self._rotation(resource)
+
+    def _key_into_secret(self, resource: Resource, tags: dict[str, str]) -> None:
+        d = resource.desired
+        iam = iam_client()
+        key = iam.create_access_key(UserName=resource.name)["AccessKey"]
+        value = {
+            "kind": ACCESS_KEY_KIND,
+            "user_name": resource.name,
+            "access_key_id": key["AccessKeyId"],
+            "secret_access_key": key["SecretAccessKey"],
+        }
+        args: dict[str, Any] = {
+            "Name": d["access_key_secret"],
+            "Description": d["access_key"]["description"],
+            "SecretString": json.dumps(value),
+            "Tags": tag_list(self._secret_tags(resource, tags)),
+        }
+        if d["access_key"].get("kms_key"):
+            args["KmsKeyId"] = d["access_key"]["kms_key"]
+        try:
+            secretsmanager_client().create_secret(**args)
+        except ClientError:
+            # nobody may hold a key that is not in the secret
+            iam.delete_access_key(UserName=resource.name, AccessKeyId=key["AccessKeyId"])
+            raise
+        finally:
+            del key, value, args
+
+    def _secret_tags(self, resource: Resource, tags: dict[str, str]) -> dict[str, str]:
+        spec = tags.get(SPEC_TAG, "")
+        mine = {k: v for k, v in tags.items() if k != SPEC_TAG}
+        return {**mine, ROTATION_KIND_TAG: ACCESS_KEY_KIND, KEY_OF_TAG: f"{spec}/{resource.name}"}
+
+    def _rotation(self, resource: Resource) -> None:
+        d = resource.desired
+        if d.get("rotation_days") and d.get("rotation_function"):
+            secretsmanager_client().rotate_secret(
+                SecretId=d["access_key_secret"],
+                RotationLambdaARN=d["rotation_function"],
+                RotationRules={"AutomaticallyAfterDays": d["rotation_days"]},
+                RotateImmediately=False,
+            )
+
+    def update(self, resource: Resource, current: dict[str, Any]) -> None:
+        iam = iam_client()
+        d = resource.desired
+        name = resource.name
+        with sdk_errors("update user", name):
+            boundary = d.get("permissions_boundary")
+            if boundary and boundary != current.get("permissions_boundary"):
+                iam.put_user_permissions_boundary(UserName=name, PermissionsBoundary=boundary)
+            if "policies" in d:
+                for arn in set(d["policies"]) - set(current["policies"]):
+                    iam.attach_user_policy(UserName=name, PolicyArn=arn)
+                for arn in set(current["policies"]) - set(d["policies"]):
+                    iam.detach_user_policy(UserName=name, PolicyArn=arn)
+            if "tags" in d:
+                iam.tag_user(UserName=name, Tags=tag_list(d["tags"]))
+            if d.get("access_key_secret") and not current.get("access_key_secret"):
+                self._key_into_secret(resource, {**current.get("tags", {}), **d.get("tags", {})})
+                self._rotation(resource)
+            elif d.get("access_key_secret") and (
+                d.get("rotation_days") != current.get("rotation_days")
+            ):
+                if d.get("rotation_days"):
+                    self._rotation(resource)
+                else:
+                    secretsmanager_client().cancel_rotate_secret(SecretId=d["access_key_secret"])
+
+    def delete(self, resource: Resource) -> None:
+        iam = iam_client()
+        name = resource.name
+        with sdk_errors("DeleteUser", name):
+            secret = resource.desired.get("access_key_secret")
+            if secret and self._describe_ours(resource, secret) is not None:
+                secretsmanager_client().delete_secret(
+                    SecretId=secret, ForceDeleteWithoutRecovery=True
+                )
+            try:
+                for key in iam.list_access_keys(UserName=name)["AccessKeyMetadata"]:
+                    iam.delete_access_key(UserName=name, AccessKeyId=key["AccessKeyId"])
+                for page in iam.get_paginator("list_attached_user_policies").paginate(
+                    UserName=name
+                ):
+                    for p in page["AttachedPolicies"]:
+                        iam.detach_user_policy(UserName=name, PolicyArn=p["PolicyArn"])
+                iam.delete_user(UserName=name)
+            except ClientError as exc:
+                if error_code(exc) != "NoSuchEntity":
+                    raise
+
+    def owned(self, spec_name: str) -> list[str]:
+        iam = iam_client()
+        with sdk_errors("ListUsers", spec_name):
+            return [
+                u["UserName"]
+                for page in iam.get_paginator("list_users").paginate(
+                    PathPrefix=f"/opswire/{spec_name}/"
+                )
+                for u in page["Users"]
+            ]
+
+    def posture(self, resource: Resource, current: dict[str, Any]) -> list[str]:
+        problems = []
+        boundary = resource.desired.get("permissions_boundary")
+        if boundary and current.get("permissions_boundary") != boundary:
+            have = current.get("permissions_boundary") or "none"
+            problems.append(f"permissions boundary is {have}, not {boundary}")
+        with sdk_errors("ListAccessKeys", resource.name):
+            keys = iam_client().list_access_keys(UserName=resource.name)["AccessKeyMetadata"]
+        active = [k for k in keys if k.get("Status") == "Active"]
+        if resource.desired.get("access_key_secret") is None and active:
+            problems.append("the user has an access key the spec does not keep in a secret")
+        if len(active) > 1:
+            problems.append(f"the user has {len(active)} active access keys (rotation keeps one)")
+        return problems
