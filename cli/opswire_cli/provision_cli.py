@@ -274,12 +274,17 @@ def local_outputs(platform: Any) -> dict[str, str]:
     return {
         "AlarmTopicArn": platform.topics.get("AlarmTopic", ""),
         "ShipLogsFunctionArn": platform.resolve({"Fn::GetAtt": ["ShipLogsFunction", "Arn"]}),
-        "SecretRotationFunctionArn": platform.resolve(
-            {"Fn::GetAtt": ["SecretRotationFunction", "Arn"]}
-        ),
+        **{
+            f"{name}Arn": platform.resolve({"Fn::GetAtt": [name, "Arn"]})
+            for name in ("SecretRotationFunction", "DatabaseRotationFunction")
+        },
         "ProvisioningStateMachineArn": platform.state_machines.get(STATE_MACHINE, ""),
         **{
             name: platform.resolve(platform.template.document["Outputs"][name]["Value"])
-            for name in ("ProvisioningManagedBy", "ProvisioningPermissionsBoundaryArn")
+            for name in (
+                "ProvisioningManagedBy",
+                "ProvisioningPermissionsBoundaryArn",
+                "RotatedSecretPrefix",
+            )
         },
     }

@@ -38,6 +38,9 @@ def context_for(settings: ProvisioningSettings, account: str) -> Context:
         rotation_function_arn=settings.rotation_function_arn,
         managed_by=settings.stack_name,
         permissions_boundary=settings.permissions_boundary_arn,
+        database_rotation_function_arn=settings.database_rotation_function_arn,
+        rotated_secret_prefix=settings.rotated_secret_prefix,
+        rotation_wait_seconds=settings.rotation_wait_seconds,
     )
 
 

@@ -1,5 +1,6 @@
 """``ProjectSpec``: the declared project, read from YAML, with clear validation errors."""
 
+import json
 import re
 from typing import Any, Literal
 
@@ -144,6 +145,69 @@ class Generate(_Model):
     """The JSON key the generated value is stored under."""
 
 
+RotationKind = Literal["generic", "api-key", "postgres", "postgres-alternating", "iam-access-key"]
+"""What the rotation functions rotate (docs/rotation.md); the kind picks the function."""
+
+SUPPLIED_KINDS = frozenset({"postgres", "postgres-alternating", "iam-access-key"})
+"""Kinds whose first value only the team can give (where the database or the key is)."""
+
+
+class ValueFrom(_Model):
+    """Where ``opswire provision apply`` reads a value the team supplies: one of ``file``,
+    ``env``, ``stdin``. The CLI stages the value in a secret of its own and the workflow gets
+    only that secret's name (``staged``, set by the CLI, never by hand)."""
+
+    file: str | None = None
+    env: str | None = None
+    stdin: bool = False
+    staged: str | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> "ValueFrom":
+        given = [k for k in ("file", "env", "staged") if getattr(self, k)] + (
+            ["stdin"] if self.stdin else []
+        )
+        if len(given) != 1:
+            raise ValueError("value_from takes exactly one of file, env or stdin: true")
+        return self
+
+
+_REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
+    "postgres": ("host", "username", "password"),
+    "postgres-alternating": ("host", "username", "password", "masterarn"),
+    "iam-access-key": ("user_name", "access_key_id", "secret_access_key"),
+}
+
+
+def supplied_secret_json(text: str, kind: str, where: str) -> str:
+    """A supplied value as the secret JSON the rotation function of ``kind`` reads: a JSON
+    object gets ``"kind"``; plain text (generic and API keys only) becomes ``{"value": text}``.
+    Raises ``SpecValidationError`` naming what is wrong, never the value."""
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError:
+        document = None  # no chaining: the decoder's error would quote the value
+    if not isinstance(document, dict):
+        if kind in SUPPLIED_KINDS:
+            fields = ", ".join(_REQUIRED_FIELDS[kind])
+            raise SpecValidationError(
+                [f"{where}: rotation_kind {kind} needs a JSON object ({fields})"]
+            )
+        if not text.strip():
+            raise SpecValidationError([f"{where}: the supplied value is empty"])
+        return json.dumps({"value": text.rstrip("\n"), "kind": kind})
+    if document.get("kind", kind) != kind:
+        raise SpecValidationError(
+            [f"{where}: the supplied JSON says kind {document['kind']!r}, the spec {kind!r}"]
+        )
+    missing = [f for f in _REQUIRED_FIELDS.get(kind, ()) if not document.get(f)]
+    if missing:
+        raise SpecValidationError(
+            [f"{where}: the supplied JSON lacks {', '.join(missing)} (rotation_kind {kind})"]
+        )
+    return json.dumps({**document, "kind": kind})
+
+
 class Secret(_Model):
     name: str
     description: str = ""
@@ -151,9 +215,11 @@ class Secret(_Model):
     """Alias (from ``kms_keys``) of the key that encrypts the secret; none = aws/secretsmanager."""
     tags: dict[str, str] = {}
     generate: Generate = Generate()
+    value_from: ValueFrom | None = None
+    """The first value, supplied by the team (instead of ``generate``)."""
     rotation_days: int | None = Field(default=None, ge=1, le=1000)
-    """Rotate every N days through the stack's rotation function (when it is deployed)."""
-    rotation_kind: str = "generic"
+    """Rotate every N days through the stack's rotation function of ``rotation_kind``."""
+    rotation_kind: RotationKind = "generic"
 
     @field_validator("name")
     @classmethod
@@ -166,6 +232,17 @@ class Secret(_Model):
     @classmethod
     def _tags(cls, value: dict[str, str]) -> dict[str, str]:
         return _user_tags(value)
+
+    @model_validator(mode="after")
+    def _value(self) -> "Secret":
+        if self.value_from is not None and "generate" in self.model_fields_set:
+            raise ValueError("a secret takes generate or value_from, not both")
+        if self.rotation_kind in SUPPLIED_KINDS and self.value_from is None:
+            raise ValueError(
+                f"rotation_kind {self.rotation_kind} needs value_from (the first value: "
+                "where the database or the key is, docs/rotation.md)"
+            )
+        return self
 
 
 class LogGroup(_Model):

@@ -63,6 +63,8 @@ def stack_context(outputs: Mapping[str, str], account: str, region: str) -> Cont
         rotation_function_arn=outputs.get("SecretRotationFunctionArn", ""),
         managed_by=outputs.get("ProvisioningManagedBy", ""),
         permissions_boundary=outputs.get("ProvisioningPermissionsBoundaryArn", ""),
+        database_rotation_function_arn=outputs.get("DatabaseRotationFunctionArn", ""),
+        rotated_secret_prefix=outputs.get("RotatedSecretPrefix", ""),
     )
 
 
