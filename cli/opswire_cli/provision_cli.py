@@ -79,17 +79,23 @@ def posture(target: SpecTarget, spec: Any) -> list[dict[str, Any]]:
     return [f.model_dump(mode="json") for f in verify_posture(spec, target.context)]
 
 
+def execution_name(spec_name: str) -> str:
+    """The execution id every resource the execution creates is tagged with."""
+    import uuid
+
+    return f"{spec_name}-{uuid.uuid4().hex[:12]}"
+
+
 def start_and_follow(
     sfn: Any, machine_arn: str, spec: Any, wait: float, approve: bool, name: str | None = None
 ) -> dict[str, Any]:
-    """Start the workflow, answer its approval when asked to, wait for the end."""
-    import uuid
-
-    # The execution name is the execution id every created resource is tagged with.
+    """Start the workflow, answer its approval when asked to, wait for the end. ``spec``: the
+    spec, or its JSON document (with staged ``value_from``)."""
+    document = spec if isinstance(spec, dict) else spec.model_dump(mode="json")
     started = sfn.start_execution(
         stateMachineArn=machine_arn,
-        name=name or f"{spec.name}-{uuid.uuid4().hex[:12]}",
-        input=json.dumps({"spec": spec.model_dump(mode="json")}),
+        name=name or execution_name(document["name"]),
+        input=json.dumps({"spec": document}),
     )
     arn = started["executionArn"]
     deadline = time.monotonic() + wait
@@ -121,8 +127,9 @@ def outcome(sfn: Any, arn: str) -> dict[str, Any]:
     history = sfn.get_execution_history(executionArn=arn, reverseOrder=True)["events"]
     failed = next((e for e in history if "executionFailedEventDetails" in e), None)
     if failed:
-        result["error"] = failed["executionFailedEventDetails"].get("error")
-        result["cause"] = failed["executionFailedEventDetails"].get("cause")
+        details = failed["executionFailedEventDetails"]
+        result["error"] = details.get("error")
+        result["problems"] = failure_problems(details.get("cause"))
     undone = next(
         (e for e in history if e.get("stateExitedEventDetails", {}).get("name") == "Undo"),
         None,
@@ -131,6 +138,17 @@ def outcome(sfn: Any, arn: str) -> dict[str, Any]:
         state = json.loads(undone["stateExitedEventDetails"].get("output") or "{}")
         result["undone"] = (state.get("undone") or {}).get("result")
     return result
+
+
+def failure_problems(cause: Any) -> list[str]:
+    """What went wrong, one line per problem, from a failed execution's cause: the Lambda
+    error document (its message; never its stack trace or Step Functions' wrapping)."""
+    from opswire.provisioning.wiring import error_message
+
+    text = error_message(cause)
+    text = text.removeprefix("invalid project spec: ")
+    lines = [line.strip() for line in text.replace("; ", "\n").splitlines() if line.strip()]
+    return lines[:40] or ["(no cause given)"]
 
 
 def approval_token(sfn: Any, execution_arn: str) -> str | None:
@@ -196,6 +214,8 @@ def run_apply(args: argparse.Namespace) -> int:
         return _invalid(args, exc)
 
     def apply(target: SpecTarget, platform: Any) -> dict[str, Any]:
+        from opswire_cli.supplied_values import discard_staged, stage_supplied_values
+
         if platform is not None:
             machine = platform.state_machines[STATE_MACHINE]
         else:
@@ -203,12 +223,23 @@ def run_apply(args: argparse.Namespace) -> int:
             if not machine:
                 raise SystemExit(f"stack {args.stack} has no ProvisioningStateMachineArn output")
         sfn = target.session.client("stepfunctions")
-        result = start_and_follow(sfn, machine, spec, args.wait, args.approve)
+        sm = target.session.client("secretsmanager")
+        name = execution_name(spec.name)
+        prefix = target.context.staging_prefix
+        document, _ = stage_supplied_values(
+            spec.model_dump(mode="json"), sm, prefix, name, args.file.parent
+        )
+        result = start_and_follow(sfn, machine, document, args.wait, args.approve, name)
+        if result["status"] not in ("RUNNING", "WAITING_FOR_APPROVAL"):
+            discard_staged(sm, prefix, name)
         if platform is not None:  # one process: show that applying again changes nothing
             result["plan_after"] = make_plan(target, spec).model_dump(mode="json")
         return result
 
-    result = _with_target(args, apply)
+    try:
+        result = _with_target(args, apply)
+    except SpecValidationError as exc:
+        return _invalid(args, exc)
     if args.json:
         print(json.dumps(result, indent=2, default=str))
     else:
@@ -218,7 +249,9 @@ def run_apply(args: argparse.Namespace) -> int:
         if result["status"] == "WAITING_FOR_APPROVAL":
             print(f"  approve with: opswire provision approve {result['execution']}")
         if result.get("error"):
-            print(f"  {result['error']}: {result.get('cause', '')}")
+            print(f"  {result['error']}:")
+            for problem in result.get("problems") or []:
+                print(f"  - {problem}")
         for key in (result.get("undone") or {}).get("deleted", []):
             print(f"  undone: deleted {key}")
         if "plan_after" in result:
@@ -235,7 +268,14 @@ def run_approve(args: argparse.Namespace) -> int:
         if token is None:
             return {"ok": False, "error": "the execution is not waiting for approval"}
         if args.reject:
+            from opswire_cli.supplied_values import discard_staged
+
             sfn.send_task_failure(taskToken=token, error="Rejected", cause="rejected by CLI")
+            # value_from values staged for this execution: nothing will use them now
+            execution = args.execution.rsplit(":", 1)[-1]
+            discard_staged(
+                target.session.client("secretsmanager"), target.context.staging_prefix, execution
+            )
         else:
             sfn.send_task_success(taskToken=token, output=json.dumps({"approved": True}))
         return {"ok": True, "approved": not args.reject}

@@ -1,8 +1,9 @@
 """``ProjectSpec``: the declared project, read from YAML, with clear validation errors."""
 
+import difflib
 import json
 import re
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -398,8 +399,46 @@ def parse_spec(data: Any) -> ProjectSpec:
             # union members (grants) repeat the member class name in loc: drop it
             loc = tuple(p for p in loc if not (isinstance(p, str) and p[:1].isupper()))
             message = str(error["msg"]).removeprefix("Value error, ")
+            if error["type"] == "extra_forbidden" and loc:
+                message = _unsupported(error["loc"])
+                loc = loc[:-1]
             problems.append(f"{_location(loc, data)}: {message}")
         raise SpecValidationError(sorted(set(problems))) from exc
+
+
+def _models(annotation: Any, found: dict[str, type[BaseModel]]) -> dict[str, type[BaseModel]]:
+    """Every model reachable from ``annotation``, by class name."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        if annotation.__name__ not in found:
+            found[annotation.__name__] = annotation
+            for field in annotation.model_fields.values():
+                _models(field.annotation, found)
+        return found
+    for arg in get_args(annotation):
+        _models(arg, found)
+    return found
+
+
+def _unsupported(raw_loc: tuple[int | str, ...]) -> str:
+    """One line for a key no model takes: the keys this place does take, or the close one."""
+    key = str(raw_loc[-1])
+    by_name = _models(ProjectSpec, {})
+    model: type[BaseModel] | None = ProjectSpec
+    for part in raw_loc[:-1]:
+        if isinstance(part, int) or model is None:
+            continue
+        if part in by_name:  # a union member (a grant) named by its class
+            model = by_name[part]
+            continue
+        field = model.model_fields.get(part)
+        inner = _models(field.annotation, {}) if field else {}
+        model = next(iter(inner.values()), None)
+    if model is None:
+        return f"unsupported key {key!r}"
+    known = list(model.model_fields)
+    close = difflib.get_close_matches(key, known, n=1)
+    hint = f"did you mean {close[0]!r}?" if close else f"supported: {', '.join(known)}"
+    return f"unsupported key {key!r} ({hint})"
 
 
 def load_spec(text: str) -> ProjectSpec:

@@ -89,3 +89,20 @@ def plan_report(made: "Plan | Mapping[str, Any]") -> str:
     from opswire.provisioning.report import render_plan
 
     return render_plan(made if isinstance(made, Plan) else Plan.model_validate(made))
+
+
+def supplied_secret_json(text: str, kind: str, where: str) -> str:
+    """A value the team supplies (``value_from``) as the secret JSON of its rotation kind;
+    ``SpecValidationError`` says what is wrong without quoting it
+    (``spec.supplied_secret_json``)."""
+    from opswire.provisioning.spec import supplied_secret_json as convert
+
+    return convert(text, kind, where)
+
+
+def error_message(cause: object) -> str:
+    """A failed task's message without the Lambda error document around it
+    (``report.error_message``)."""
+    from opswire.provisioning.report import error_message as message
+
+    return message(cause)
