@@ -236,7 +236,7 @@ class Secret(_Model):
 
     @model_validator(mode="after")
     def _value(self) -> "Secret":
-        if self.value_from is not None and "generate" in self.model_fields_set:
+        if self.value_from is not None and self.generate != Generate():
             raise ValueError("a secret takes generate or value_from, not both")
         if self.rotation_kind in SUPPLIED_KINDS and self.value_from is None:
             raise ValueError(
