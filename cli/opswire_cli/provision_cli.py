@@ -10,9 +10,12 @@
 
 Deployed, the commands use boto3 with the usual credential chain (``--profile``, ``--region``)
 and read the stack's outputs (``--stack``, default ``opswire``). ``plan`` and ``status`` read
-the account directly; ``apply`` starts the stack's ProvisioningStateMachine. Locally, the stack of
-template.yaml starts in-process; ``apply --local`` runs the whole workflow there, then shows the
-plan again (no changes when it worked).
+the account directly; ``apply`` starts the stack's ProvisioningStateMachine. ``--local`` uses the
+running ``opswire local up`` of the project (its account: what was applied there stays, and
+``opswire secrets --local`` sees it); when none runs, the stack of template.yaml starts
+in-process for the one command. ``apply --local`` then shows the plan again (no changes when it
+worked). Values the team supplies (``value_from``) are staged by ``apply``
+(``opswire_cli.supplied_values``).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from opswire_cli.in_process import local_platform
-from opswire_cli.target import add_deployed_or_local_options, deployed_stack
+from opswire_cli.target import add_deployed_or_local_options, deployed_stack, running_local_up
 
 STATE_MACHINE = "ProvisioningStateMachine"
 
@@ -232,7 +235,7 @@ def run_apply(args: argparse.Namespace) -> int:
         result = start_and_follow(sfn, machine, document, args.wait, args.approve, name)
         if result["status"] not in ("RUNNING", "WAITING_FOR_APPROVAL"):
             discard_staged(sm, prefix, name)
-        if platform is not None:  # one process: show that applying again changes nothing
+        if args.local:  # locally: show that applying again changes nothing
             result["plan_after"] = make_plan(target, spec).model_dump(mode="json")
         return result
 
@@ -304,6 +307,13 @@ def _with_target(args: argparse.Namespace, work: Any) -> Any:
 
     from opswire_local.template import ACCOUNT_ID, REGION
 
+    running = running_local_up(args.root)
+    if running is not None:  # the account of `opswire local up`: apply, rotate, inspect there
+        from opswire_cli.local_up_env import local_up_aws
+
+        with local_up_aws(running):
+            session = boto3.Session(region_name=REGION)
+            return work(SpecTarget(session, running.outputs, ACCOUNT_ID), None)
     with local_platform(args) as platform:
         session = boto3.Session(region_name=REGION)
         return work(SpecTarget(session, local_outputs(platform), ACCOUNT_ID), platform)
