@@ -172,9 +172,11 @@ def approval_token(sfn: Any, execution_arn: str) -> str | None:
 def run_plan(args: argparse.Namespace) -> int:
     from opswire.core.errors import SpecValidationError
     from opswire.provisioning.wiring import read_spec
+    from opswire_cli.supplied_values import check_supplied_values
 
     try:
         spec = read_spec(args.file)
+        check_supplied_values(spec.model_dump(mode="json"), args.file.parent)
         made = _with_target(args, lambda target, _platform: make_plan(target, spec))
     except SpecValidationError as exc:
         return _invalid(args, exc)
@@ -210,9 +212,11 @@ def run_status(args: argparse.Namespace) -> int:
 def run_apply(args: argparse.Namespace) -> int:
     from opswire.core.errors import SpecValidationError
     from opswire.provisioning.wiring import read_spec
+    from opswire_cli.supplied_values import check_supplied_values
 
     try:
         spec = read_spec(args.file)
+        check_supplied_values(spec.model_dump(mode="json"), args.file.parent)
     except SpecValidationError as exc:
         return _invalid(args, exc)
 

@@ -44,6 +44,20 @@ def read_supplied(source: dict[str, Any], base: Path, stdin: TextIO, where: str)
     return stdin.read()
 
 
+def check_supplied_values(document: dict[str, Any], base: Path) -> None:
+    """Read and check every ``file`` and ``env`` value the spec points at (``stdin`` is read by
+    apply only), keeping none: ``plan`` and ``apply`` refuse a missing file, an unset variable
+    or a value without the fields of its kind before anything starts."""
+    from opswire.provisioning.wiring import supplied_secret_json
+
+    for secret in document.get("secrets") or []:
+        source = secret.get("value_from") or {}
+        if source.get("file") or source.get("env"):
+            where = f"secrets[{secret['name']}].value_from"
+            text = read_supplied(source, base, sys.stdin, where)
+            supplied_secret_json(text, secret.get("rotation_kind", "generic"), where)
+
+
 def stage_supplied_values(
     document: dict[str, Any],
     client: Any,
