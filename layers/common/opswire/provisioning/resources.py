@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from opswire.core.errors import SpecValidationError
+from opswire.provisioning.secret_resources import secret_desired, secret_problems, staging_prefix
 from opswire.provisioning.spec import (
     Alarm,
     Bucket,
@@ -68,16 +69,10 @@ class Context:
     rotation_wait_seconds: float = 120.0
     """How long apply waits for the first rotation of a secret to finish."""
 
-    def rotation_function_for(self, kind: str) -> str:
-        """The function of the stack that rotates ``kind`` (template.yaml ROTATION_KINDS)."""
-        if kind in ("postgres", "postgres-alternating"):
-            return self.database_rotation_function_arn
-        return self.rotation_function_arn
-
     @property
     def staging_prefix(self) -> str:
         """Where ``opswire provision apply`` stages values the team supplies (value_from)."""
-        return f"opswire-supplied/{self.managed_by or 'local'}/"
+        return staging_prefix(self)
 
     @property
     def alarm_prefix(self) -> str:
@@ -287,7 +282,7 @@ def _missing_stack_resources(spec: ProjectSpec, ctx: Context) -> list[str]:
                 "(LOG_DESTINATION_ARN is not configured)"
             )
     for s in spec.secrets:
-        problems += _secret_problems(s, ctx)
+        problems += secret_problems(s, ctx)
     for a in spec.alarms:
         if not ctx.alarm_topic_arn:
             problems.append(f"alarms[{a.name}]: needs the stack's AlarmTopic (not configured)")
@@ -397,49 +392,9 @@ def _log_group(spec: ProjectSpec, ctx: Context, g: LogGroup) -> Resource:
     )
 
 
-def _secret_problems(s: Secret, ctx: Context) -> list[str]:
-    """A rotated secret needs the stack's function of its kind, and a name under the prefix
-    that function may touch (else the first rotation fails with AccessDenied)."""
-    if not s.rotation_days:
-        return []
-    where = f"secrets[{s.name}]"
-    if not ctx.rotation_function_for(s.rotation_kind):
-        return [
-            f"{where}: rotation_kind {s.rotation_kind} needs the stack's rotation function "
-            "of that kind (not configured)"
-        ]
-    prefix = ctx.rotated_secret_prefix
-    if prefix and not s.name.startswith(prefix):
-        return [
-            f"{where}.name: a rotated secret must be named under the stack's rotation prefix "
-            f"{prefix!r}, the only secrets its rotation functions may touch "
-            f"(e.g. {prefix + s.name.split('/')[-1]!r})"
-        ]
-    return []
-
-
 def _secret(spec: ProjectSpec, ctx: Context, s: Secret) -> Resource:
-    # The first value (create-only, never read back): generated, or the name of the secret
-    # the CLI staged the team's value in (the value itself never travels with the spec).
-    first: dict[str, Any] = (
-        {"supplied": s.value_from.staged or ""}
-        if s.value_from is not None
-        else {"generate": {**s.generate.model_dump(), "kind": s.rotation_kind}}
-    )
-    return Resource(
-        "secret",
-        s.name,
-        {
-            "description": s.description or f"{spec.name}: {s.name}",
-            "kms_key": f"alias/{s.kms_key}" if s.kms_key else None,
-            "rotation_days": s.rotation_days,
-            "rotation_function": (
-                ctx.rotation_function_for(s.rotation_kind) if s.rotation_days else None
-            ),
-            **first,
-            "tags": spec_tags(spec, {**s.tags, "opswire:rotation-kind": s.rotation_kind}),
-        },
-    )
+    description = s.description or f"{spec.name}: {s.name}"
+    return Resource("secret", s.name, secret_desired(s, ctx, description, spec_tags(spec, s.tags)))
 
 
 def _policy(spec: ProjectSpec, ctx: Context, p: ManagedPolicy) -> Resource:

@@ -13,9 +13,8 @@ from opswire.core.aws import secretsmanager_client
 from opswire.core.errors import ProvisioningError
 from opswire.provisioning.aws.sdk import error_code, kms_client, sdk_errors, tag_dict, tag_list
 from opswire.provisioning.resources import EXECUTION_TAG, SPEC_TAG, Context, Resource
+from opswire.provisioning.secret_resources import KIND_TAG
 from opswire.provisioning.spec import supplied_secret_json
-
-KIND_TAG = "opswire:rotation-kind"
 
 
 class SecretDriver:
