@@ -10,9 +10,12 @@
 
 Deployed, the commands use boto3 with the usual credential chain (``--profile``, ``--region``)
 and read the stack's outputs (``--stack``, default ``opswire``). ``plan`` and ``status`` read
-the account directly; ``apply`` starts the stack's ProvisioningStateMachine. Locally, the stack of
-template.yaml starts in-process; ``apply --local`` runs the whole workflow there, then shows the
-plan again (no changes when it worked).
+the account directly; ``apply`` starts the stack's ProvisioningStateMachine. ``--local`` uses the
+running ``opswire local up`` of the project (its account: what was applied there stays, and
+``opswire secrets --local`` sees it); when none runs, the stack of template.yaml starts
+in-process for the one command. ``apply --local`` then shows the plan again (no changes when it
+worked). Values the team supplies (``value_from``) are staged by ``apply``
+(``opswire_cli.supplied_values``).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from opswire_cli.in_process import local_platform
-from opswire_cli.target import add_deployed_or_local_options, deployed_stack
+from opswire_cli.target import add_deployed_or_local_options, deployed_stack, running_local_up
 
 STATE_MACHINE = "ProvisioningStateMachine"
 
@@ -79,17 +82,23 @@ def posture(target: SpecTarget, spec: Any) -> list[dict[str, Any]]:
     return [f.model_dump(mode="json") for f in verify_posture(spec, target.context)]
 
 
+def execution_name(spec_name: str) -> str:
+    """The execution id every resource the execution creates is tagged with."""
+    import uuid
+
+    return f"{spec_name}-{uuid.uuid4().hex[:12]}"
+
+
 def start_and_follow(
     sfn: Any, machine_arn: str, spec: Any, wait: float, approve: bool, name: str | None = None
 ) -> dict[str, Any]:
-    """Start the workflow, answer its approval when asked to, wait for the end."""
-    import uuid
-
-    # The execution name is the execution id every created resource is tagged with.
+    """Start the workflow, answer its approval when asked to, wait for the end. ``spec``: the
+    spec, or its JSON document (with staged ``value_from``)."""
+    document = spec if isinstance(spec, dict) else spec.model_dump(mode="json")
     started = sfn.start_execution(
         stateMachineArn=machine_arn,
-        name=name or f"{spec.name}-{uuid.uuid4().hex[:12]}",
-        input=json.dumps({"spec": spec.model_dump(mode="json")}),
+        name=name or execution_name(document["name"]),
+        input=json.dumps({"spec": document}),
     )
     arn = started["executionArn"]
     deadline = time.monotonic() + wait
@@ -121,8 +130,9 @@ def outcome(sfn: Any, arn: str) -> dict[str, Any]:
     history = sfn.get_execution_history(executionArn=arn, reverseOrder=True)["events"]
     failed = next((e for e in history if "executionFailedEventDetails" in e), None)
     if failed:
-        result["error"] = failed["executionFailedEventDetails"].get("error")
-        result["cause"] = failed["executionFailedEventDetails"].get("cause")
+        details = failed["executionFailedEventDetails"]
+        result["error"] = details.get("error")
+        result["problems"] = failure_problems(details.get("cause"))
     undone = next(
         (e for e in history if e.get("stateExitedEventDetails", {}).get("name") == "Undo"),
         None,
@@ -131,6 +141,17 @@ def outcome(sfn: Any, arn: str) -> dict[str, Any]:
         state = json.loads(undone["stateExitedEventDetails"].get("output") or "{}")
         result["undone"] = (state.get("undone") or {}).get("result")
     return result
+
+
+def failure_problems(cause: Any) -> list[str]:
+    """What went wrong, one line per problem, from a failed execution's cause: the Lambda
+    error document (its message; never its stack trace or Step Functions' wrapping)."""
+    from opswire.provisioning.wiring import error_message
+
+    text = error_message(cause)
+    text = text.removeprefix("invalid project spec: ")
+    lines = [line.strip() for line in text.replace("; ", "\n").splitlines() if line.strip()]
+    return lines[:40] or ["(no cause given)"]
 
 
 def approval_token(sfn: Any, execution_arn: str) -> str | None:
@@ -151,9 +172,11 @@ def approval_token(sfn: Any, execution_arn: str) -> str | None:
 def run_plan(args: argparse.Namespace) -> int:
     from opswire.core.errors import SpecValidationError
     from opswire.provisioning.wiring import read_spec
+    from opswire_cli.supplied_values import check_supplied_values
 
     try:
         spec = read_spec(args.file)
+        check_supplied_values(spec.model_dump(mode="json"), args.file.parent)
         made = _with_target(args, lambda target, _platform: make_plan(target, spec))
     except SpecValidationError as exc:
         return _invalid(args, exc)
@@ -189,13 +212,17 @@ def run_status(args: argparse.Namespace) -> int:
 def run_apply(args: argparse.Namespace) -> int:
     from opswire.core.errors import SpecValidationError
     from opswire.provisioning.wiring import read_spec
+    from opswire_cli.supplied_values import check_supplied_values
 
     try:
         spec = read_spec(args.file)
+        check_supplied_values(spec.model_dump(mode="json"), args.file.parent)
     except SpecValidationError as exc:
         return _invalid(args, exc)
 
     def apply(target: SpecTarget, platform: Any) -> dict[str, Any]:
+        from opswire_cli.supplied_values import discard_staged, stage_supplied_values
+
         if platform is not None:
             machine = platform.state_machines[STATE_MACHINE]
         else:
@@ -203,12 +230,23 @@ def run_apply(args: argparse.Namespace) -> int:
             if not machine:
                 raise SystemExit(f"stack {args.stack} has no ProvisioningStateMachineArn output")
         sfn = target.session.client("stepfunctions")
-        result = start_and_follow(sfn, machine, spec, args.wait, args.approve)
-        if platform is not None:  # one process: show that applying again changes nothing
+        sm = target.session.client("secretsmanager")
+        name = execution_name(spec.name)
+        prefix = target.context.staging_prefix
+        document, _ = stage_supplied_values(
+            spec.model_dump(mode="json"), sm, prefix, name, args.file.parent
+        )
+        result = start_and_follow(sfn, machine, document, args.wait, args.approve, name)
+        if result["status"] not in ("RUNNING", "WAITING_FOR_APPROVAL"):
+            discard_staged(sm, prefix, name)
+        if args.local:  # locally: show that applying again changes nothing
             result["plan_after"] = make_plan(target, spec).model_dump(mode="json")
         return result
 
-    result = _with_target(args, apply)
+    try:
+        result = _with_target(args, apply)
+    except SpecValidationError as exc:
+        return _invalid(args, exc)
     if args.json:
         print(json.dumps(result, indent=2, default=str))
     else:
@@ -218,7 +256,9 @@ def run_apply(args: argparse.Namespace) -> int:
         if result["status"] == "WAITING_FOR_APPROVAL":
             print(f"  approve with: opswire provision approve {result['execution']}")
         if result.get("error"):
-            print(f"  {result['error']}: {result.get('cause', '')}")
+            print(f"  {result['error']}:")
+            for problem in result.get("problems") or []:
+                print(f"  - {problem}")
         for key in (result.get("undone") or {}).get("deleted", []):
             print(f"  undone: deleted {key}")
         if "plan_after" in result:
@@ -235,7 +275,14 @@ def run_approve(args: argparse.Namespace) -> int:
         if token is None:
             return {"ok": False, "error": "the execution is not waiting for approval"}
         if args.reject:
+            from opswire_cli.supplied_values import discard_staged
+
             sfn.send_task_failure(taskToken=token, error="Rejected", cause="rejected by CLI")
+            # value_from values staged for this execution: nothing will use them now
+            execution = args.execution.rsplit(":", 1)[-1]
+            discard_staged(
+                target.session.client("secretsmanager"), target.context.staging_prefix, execution
+            )
         else:
             sfn.send_task_success(taskToken=token, output=json.dumps({"approved": True}))
         return {"ok": True, "approved": not args.reject}
@@ -264,6 +311,13 @@ def _with_target(args: argparse.Namespace, work: Any) -> Any:
 
     from opswire_local.template import ACCOUNT_ID, REGION
 
+    running = running_local_up(args.root)
+    if running is not None:  # the account of `opswire local up`: apply, rotate, inspect there
+        from opswire_cli.local_up_env import local_up_aws
+
+        with local_up_aws(running):
+            session = boto3.Session(region_name=REGION)
+            return work(SpecTarget(session, running.outputs, ACCOUNT_ID), None)
     with local_platform(args) as platform:
         session = boto3.Session(region_name=REGION)
         return work(SpecTarget(session, local_outputs(platform), ACCOUNT_ID), platform)
@@ -274,9 +328,10 @@ def local_outputs(platform: Any) -> dict[str, str]:
     return {
         "AlarmTopicArn": platform.topics.get("AlarmTopic", ""),
         "ShipLogsFunctionArn": platform.resolve({"Fn::GetAtt": ["ShipLogsFunction", "Arn"]}),
-        "SecretRotationFunctionArn": platform.resolve(
-            {"Fn::GetAtt": ["SecretRotationFunction", "Arn"]}
-        ),
+        **{
+            f"{name}Arn": platform.resolve({"Fn::GetAtt": [name, "Arn"]})
+            for name in ("SecretRotationFunction", "DatabaseRotationFunction")
+        },
         "ProvisioningStateMachineArn": platform.state_machines.get(STATE_MACHINE, ""),
         **{
             name: platform.resolve(platform.template.document["Outputs"][name]["Value"])
@@ -284,6 +339,7 @@ def local_outputs(platform: Any) -> dict[str, str]:
                 "ProvisioningManagedBy",
                 "ProvisioningPermissionsBoundaryArn",
                 "ProvisioningManagedPolicies",
+                "RotatedSecretPrefix",
             )
         },
     }

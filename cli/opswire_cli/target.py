@@ -133,6 +133,7 @@ class LocalUp:
         self.token = str(announced.get("token") or "")
         self.aws_endpoint: str | None = announced.get("aws_endpoint")
         self.tables: dict[str, str] = dict(announced.get("tables") or {})
+        self.outputs: dict[str, str] = dict(announced.get("outputs") or {})
         self.description = f"local up {self.url}"
 
     def client(self, service: str) -> Any:

@@ -74,6 +74,11 @@ def announce(platform: LocalPlatform, url: str, aws: ThreadedMotoServer, token: 
         "aws_endpoint": f"http://{host}:{port}",
         "functions": description["functions"],
         "tables": description["tables"],
+        # the stack's outputs, as `opswire provision|secrets --local` read a deployed stack's
+        "outputs": {
+            name: str(platform.resolve(output["Value"]))
+            for name, output in (platform.template.document.get("Outputs") or {}).items()
+        },
         "token": token,
     }
     partial = state_file.with_name(state_file.name + ".partial")

@@ -227,7 +227,7 @@ def test_log_subscription_alarm_and_rotation_use_the_stack(
             "log_groups": [
                 {"name": "/wired/app", "retention_days": 7, "subscribe_to_shipper": True}
             ],
-            "secrets": [{"name": "wired/api-key", "rotation_days": 30}],
+            "secrets": [{"name": "opswire/rotated/wired/api-key", "rotation_days": 30}],
             "alarms": [
                 {"name": "wired-errors", "namespace": "Wired", "metric": "Errors", "threshold": 1}
             ],
@@ -246,8 +246,12 @@ def test_log_subscription_alarm_and_rotation_use_the_stack(
     tags = cw.list_tags_for_resource(ResourceARN=alarm["AlarmArn"])["Tags"]
     assert {"Key": "opswire:managed-by", "Value": stack} in tags
     secret = boto3.client("secretsmanager", region_name=REGION).describe_secret(
-        SecretId="wired/api-key"
+        SecretId="opswire/rotated/wired/api-key"
     )
     assert secret["RotationLambdaARN"] == outputs["SecretRotationFunctionArn"]
     assert secret["RotationRules"]["AutomaticallyAfterDays"] == 30
+    # apply rotated it once: AWSCURRENT is a version the rotation function made
+    current = [v for v, s in secret["VersionIdsToStages"].items() if "AWSCURRENT" in s]
+    assert secret["VersionIdsToStages"][current[0]] == ["AWSCURRENT"]
+    assert any("AWSPREVIOUS" in s for s in secret["VersionIdsToStages"].values())
     assert not make_plan(target, spec).has_changes

@@ -11,6 +11,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -265,6 +266,18 @@ class CapturedLogs:
         return "\n".join([self.stream.getvalue(), self.caplog.text, *self.extra])
 
 
+def _swap_stream(handler: logging.StreamHandler[Any], stream: Any) -> Any:
+    """``setStream`` that also works when the old stream (an earlier test's captured stdout)
+    is closed already; a closed stream is never put back."""
+    if getattr(stream, "closed", False):
+        stream = sys.stdout
+    old = handler.stream
+    if getattr(old, "closed", False):
+        handler.stream = stream
+        return None
+    return handler.setStream(stream)
+
+
 @pytest.fixture
 def captured_logs(
     caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
@@ -280,7 +293,7 @@ def captured_logs(
     # The Powertools handler writes JSON to the stdout of the moment it was created: point it
     # (and any other stream handler of the logger) at our buffer for this test.
     streams = [
-        (handler, handler.setStream(stream))
+        (handler, _swap_stream(handler, stream))
         for handler in inner.handlers
         if isinstance(handler, logging.StreamHandler)
     ]
@@ -296,4 +309,4 @@ def captured_logs(
         inner.removeHandler(caplog.handler)
         for handler, original in streams:
             if original is not None:
-                handler.setStream(original)
+                _swap_stream(handler, original)

@@ -6,7 +6,7 @@ from opswire.channels.notice import render_notice_email, render_notice_slack
 from opswire.core.settings import ProvisioningSettings
 from opswire.provisioning.engine import Change, Plan, PlanItem, UndoResult
 from opswire.provisioning.models import TaskInput
-from opswire.provisioning.report import plan_notice, render_plan
+from opswire.provisioning.report import error_message, plan_notice, render_plan
 from opswire.provisioning.spec import parse_spec
 
 SPEC = {"name": "demo", "buckets": [{"name": "demo-bucket"}]}
@@ -68,3 +68,26 @@ def test_failure_notice_lists_what_was_undone() -> None:
     assert notice.severity == "failure"
     assert notice.summary.startswith("ResourceConflictError: policy:p belongs")
     assert notice.details == ("deleted bucket:demo-bucket", "restored role:r")
+
+
+def test_failure_notice_shows_the_message_not_the_lambda_error_document() -> None:
+    cause = json.dumps(
+        {
+            "errorMessage": "secret opswire/rotated/x: its first rotation did not finish",
+            "errorType": "ProvisioningError",
+            "requestId": "r-1",
+            "stackTrace": ['  File "/var/task/app.py", line 20, in handler\n'],
+        }
+    )
+    request = TaskInput(
+        task="notify",
+        notice="failed",
+        spec=SPEC,
+        execution_id="demo-9",
+        error={"Error": "ProvisioningError", "Cause": cause},
+    )
+    notice = plan_notice(request, parse_spec(SPEC), ProvisioningSettings())
+    assert notice.summary == (
+        "ProvisioningError: secret opswire/rotated/x: its first rotation did not finish"
+    )
+    assert error_message("not json") == "not json"

@@ -390,6 +390,11 @@ class ProvisioningSettings(_Settings):
     alarm_topic_arn: str = ""
     log_destination_arn: str = ""
     rotation_function_arn: str = ""
+    database_rotation_function_arn: str = ""
+    rotated_secret_prefix: str = ""
+    """The stack's RotatedSecretPrefix: a rotated secret of a spec must be named under it."""
+    rotation_wait_seconds: float = Field(default=120.0, ge=1, le=240)
+    """How long apply waits for a secret's first rotation (the write function has 300 s)."""
     stack_name: str = ""
     """Value of the ``opswire:managed-by`` tag on everything the workflow creates (the IAM
     policy of the write function lets it change only resources carrying it)."""

@@ -30,6 +30,9 @@ from opswire.provisioning.spec import ProjectSpec
 
 Action = Literal["create", "update", "unchanged", "would-delete"]
 
+CREATE_ONLY = frozenset({"generate", "supplied"})
+"""Inputs of a create that are never read back nor shown in a plan (a secret's first value)."""
+
 
 class Driver(Protocol):
     def read(self, resource: Resource) -> dict[str, Any] | None: ...
@@ -122,8 +125,8 @@ def diff(resource: Resource, current: dict[str, Any]) -> list[Change]:
     present with these values; other tags (ours or anyone's) are left alone."""
     changes: list[Change] = []
     for field, desired in resource.desired.items():
-        if field not in current:
-            continue  # create-only input (a secret's generator), never read back
+        if field not in current or field in CREATE_ONLY:
+            continue  # create-only input (a secret's first value), never read back
         value = current[field]
         if field == "tags":
             missing = {k: v for k, v in desired.items() if value.get(k) != v}
@@ -158,7 +161,7 @@ def plan(spec: ProjectSpec, ctx: Context, drivers: Drivers) -> Plan:
                     changes=tuple(
                         Change(field=k, desired=v)
                         for k, v in resource.desired.items()
-                        if k != "generate"
+                        if k not in CREATE_ONLY
                     ),
                 )
             )

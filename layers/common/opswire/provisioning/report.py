@@ -50,6 +50,19 @@ def _approval_reason(made: Plan) -> str:
     return "the environment is prod"
 
 
+def error_message(cause: Any) -> str:
+    """The message of a Lambda error document (Step Functions' ``Cause``), without its type,
+    request id and stack trace; other causes as they are."""
+    text = str(cause or "")
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return text
+    if isinstance(document, dict) and document.get("errorMessage"):
+        return str(document["errorMessage"])
+    return text
+
+
 def plan_notice(request: "TaskInput", spec: ProjectSpec, settings: ProvisioningSettings) -> Notice:
     made = request.plan
     facts: list[tuple[str, str]] = [
@@ -82,7 +95,7 @@ def plan_notice(request: "TaskInput", spec: ProjectSpec, settings: ProvisioningS
     else:
         title = f"Provisioning {spec.name} FAILED and was undone"
         error = request.error or {}
-        cause = str(error.get("Cause", ""))[:500]
+        cause = error_message(error.get("Cause"))[:500]
         summary = f"{error.get('Error', 'failure')}: {cause}".strip()
         undone = request.undo
         if undone is not None:

@@ -30,6 +30,7 @@ from opswire.provisioning.resources_iam import (
     role_resource,
     user_resource,
 )
+from opswire.provisioning.secret_resources import secret_desired, secret_problems
 from opswire.provisioning.spec import (
     Alarm,
     Bucket,
@@ -148,11 +149,7 @@ def _missing_stack_resources(spec: ProjectSpec, ctx: Context) -> list[str]:
                 "(LOG_DESTINATION_ARN is not configured)"
             )
     for s in spec.secrets:
-        if s.rotation_days and not ctx.rotation_function_arn:
-            problems.append(
-                f"secrets[{s.name}]: rotation_days needs the stack's rotation function "
-                "(ROTATION_FUNCTION_ARN is not configured)"
-            )
+        problems += secret_problems(s, ctx)
     allowed = set(ctx.allowed_managed_policies)
     for kind, who in (("roles", spec.roles), ("users", spec.users)):
         for r in who:
@@ -280,21 +277,8 @@ def _log_group(spec: ProjectSpec, ctx: Context, g: LogGroup) -> Resource:
 
 
 def _secret(spec: ProjectSpec, ctx: Context, s: Secret) -> Resource:
-    return Resource(
-        "secret",
-        s.name,
-        {
-            "description": s.description or f"{spec.name}: {s.name}",
-            "kms_key": f"alias/{s.kms_key}" if s.kms_key else None,
-            "rotation_days": s.rotation_days,
-            "rotation_function": ctx.rotation_function_arn if s.rotation_days else None,
-            "generate": {
-                **s.generate.model_dump(),
-                "kind": s.rotation_kind,
-            },
-            "tags": spec_tags(spec, {**s.tags, "opswire:rotation-kind": s.rotation_kind}),
-        },
-    )
+    description = s.description or f"{spec.name}: {s.name}"
+    return Resource("secret", s.name, secret_desired(s, ctx, description, spec_tags(spec, s.tags)))
 
 
 def _topic(spec: ProjectSpec, t: Topic) -> Resource:

@@ -33,6 +33,18 @@ class Context:
     """The permissions boundary every role gets (empty: none, e.g. a local run)."""
     allowed_managed_policies: tuple[str, ...] = ()
     """AWS managed policy names roles may get (the stack owner's allow-list)."""
+    database_rotation_function_arn: str = ""
+    """The stack's rotation function of PostgreSQL secrets (``rotation_function_arn``: the
+    one of generic secrets, API keys and IAM access keys)."""
+    rotated_secret_prefix: str = ""
+    """The only names the rotation functions may touch (the stack's RotatedSecretPrefix)."""
+    rotation_wait_seconds: float = 120.0
+    """How long apply waits for the first rotation of a secret to finish."""
+
+    @property
+    def staging_prefix(self) -> str:
+        """Where ``opswire provision apply`` stages values the team supplies (value_from)."""
+        return f"opswire-supplied/{self.managed_by or 'local'}/"
 
     @property
     def alarm_prefix(self) -> str:

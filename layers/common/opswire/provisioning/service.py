@@ -39,6 +39,9 @@ def context_for(settings: ProvisioningSettings, account: str) -> Context:
         managed_by=settings.stack_name,
         permissions_boundary=settings.permissions_boundary_arn,
         allowed_managed_policies=split_names(settings.allowed_managed_policies),
+        database_rotation_function_arn=settings.database_rotation_function_arn,
+        rotated_secret_prefix=settings.rotated_secret_prefix,
+        rotation_wait_seconds=settings.rotation_wait_seconds,
     )
 
 

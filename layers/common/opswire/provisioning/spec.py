@@ -1,7 +1,9 @@
 """``ProjectSpec``: the declared project, read from YAML, with clear validation errors."""
 
+import difflib
+import json
 import re
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -148,6 +150,69 @@ class Generate(_Model):
     """The JSON key the generated value is stored under."""
 
 
+RotationKind = Literal["generic", "api-key", "postgres", "postgres-alternating", "iam-access-key"]
+"""What the rotation functions rotate (docs/rotation.md); the kind picks the function."""
+
+SUPPLIED_KINDS = frozenset({"postgres", "postgres-alternating", "iam-access-key"})
+"""Kinds whose first value only the team can give (where the database or the key is)."""
+
+
+class ValueFrom(_Model):
+    """Where ``opswire provision apply`` reads a value the team supplies: one of ``file``,
+    ``env``, ``stdin``. The CLI stages the value in a secret of its own and the workflow gets
+    only that secret's name (``staged``, set by the CLI, never by hand)."""
+
+    file: str | None = None
+    env: str | None = None
+    stdin: bool = False
+    staged: str | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> "ValueFrom":
+        given = [k for k in ("file", "env", "staged") if getattr(self, k)] + (
+            ["stdin"] if self.stdin else []
+        )
+        if len(given) != 1:
+            raise ValueError("value_from takes exactly one of file, env or stdin: true")
+        return self
+
+
+_REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
+    "postgres": ("host", "username", "password"),
+    "postgres-alternating": ("host", "username", "password", "masterarn"),
+    "iam-access-key": ("user_name", "access_key_id", "secret_access_key"),
+}
+
+
+def supplied_secret_json(text: str, kind: str, where: str) -> str:
+    """A supplied value as the secret JSON the rotation function of ``kind`` reads: a JSON
+    object gets ``"kind"``; plain text (generic and API keys only) becomes ``{"value": text}``.
+    Raises ``SpecValidationError`` naming what is wrong, never the value."""
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError:
+        document = None  # no chaining: the decoder's error would quote the value
+    if not isinstance(document, dict):
+        if kind in SUPPLIED_KINDS:
+            fields = ", ".join(_REQUIRED_FIELDS[kind])
+            raise SpecValidationError(
+                [f"{where}: rotation_kind {kind} needs a JSON object ({fields})"]
+            )
+        if not text.strip():
+            raise SpecValidationError([f"{where}: the supplied value is empty"])
+        return json.dumps({"value": text.rstrip("\n"), "kind": kind})
+    if document.get("kind", kind) != kind:
+        raise SpecValidationError(
+            [f"{where}: the supplied JSON says kind {document['kind']!r}, the spec {kind!r}"]
+        )
+    missing = [f for f in _REQUIRED_FIELDS.get(kind, ()) if not document.get(f)]
+    if missing:
+        raise SpecValidationError(
+            [f"{where}: the supplied JSON lacks {', '.join(missing)} (rotation_kind {kind})"]
+        )
+    return json.dumps({**document, "kind": kind})
+
+
 class Secret(_Model):
     name: str
     description: str = ""
@@ -155,9 +220,11 @@ class Secret(_Model):
     """Alias (from ``kms_keys``) of the key that encrypts the secret; none = aws/secretsmanager."""
     tags: dict[str, str] = {}
     generate: Generate = Generate()
+    value_from: ValueFrom | None = None
+    """The first value, supplied by the team (instead of ``generate``)."""
     rotation_days: int | None = Field(default=None, ge=1, le=1000)
-    """Rotate every N days through the stack's rotation function (when it is deployed)."""
-    rotation_kind: str = "generic"
+    """Rotate every N days through the stack's rotation function of ``rotation_kind``."""
+    rotation_kind: RotationKind = "generic"
 
     @field_validator("name")
     @classmethod
@@ -170,6 +237,17 @@ class Secret(_Model):
     @classmethod
     def _tags(cls, value: dict[str, str]) -> dict[str, str]:
         return _user_tags(value)
+
+    @model_validator(mode="after")
+    def _value(self) -> "Secret":
+        if self.value_from is not None and self.generate != Generate():
+            raise ValueError("a secret takes generate or value_from, not both")
+        if self.rotation_kind in SUPPLIED_KINDS and self.value_from is None:
+            raise ValueError(
+                f"rotation_kind {self.rotation_kind} needs value_from (the first value: "
+                "where the database or the key is, docs/rotation.md)"
+            )
+        return self
 
 
 class LogGroup(_Model):
@@ -361,8 +439,46 @@ def parse_spec(data: Any) -> ProjectSpec:
             # union members (grants) repeat the member class name in loc: drop it
             loc = tuple(p for p in loc if not (isinstance(p, str) and p[:1].isupper()))
             message = str(error["msg"]).removeprefix("Value error, ")
+            if error["type"] == "extra_forbidden" and loc:
+                message = _unsupported(error["loc"])
+                loc = loc[:-1]
             problems.append(f"{_location(loc, data)}: {message}")
         raise SpecValidationError(sorted(set(problems))) from exc
+
+
+def _models(annotation: Any, found: dict[str, type[BaseModel]]) -> dict[str, type[BaseModel]]:
+    """Every model reachable from ``annotation``, by class name."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        if annotation.__name__ not in found:
+            found[annotation.__name__] = annotation
+            for field in annotation.model_fields.values():
+                _models(field.annotation, found)
+        return found
+    for arg in get_args(annotation):
+        _models(arg, found)
+    return found
+
+
+def _unsupported(raw_loc: tuple[int | str, ...]) -> str:
+    """One line for a key no model takes: the keys this place does take, or the close one."""
+    key = str(raw_loc[-1])
+    by_name = _models(ProjectSpec, {})
+    model: type[BaseModel] | None = ProjectSpec
+    for part in raw_loc[:-1]:
+        if isinstance(part, int) or model is None:
+            continue
+        if part in by_name:  # a union member (a grant) named by its class
+            model = by_name[part]
+            continue
+        field = model.model_fields.get(part)
+        inner = _models(field.annotation, {}) if field else {}
+        model = next(iter(inner.values()), None)
+    if model is None:
+        return f"unsupported key {key!r}"
+    known = list(model.model_fields)
+    close = difflib.get_close_matches(key, known, n=1)
+    hint = f"did you mean {close[0]!r}?" if close else f"supported: {', '.join(known)}"
+    return f"unsupported key {key!r} ({hint})"
 
 
 def load_spec(text: str) -> ProjectSpec:

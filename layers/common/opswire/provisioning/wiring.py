@@ -64,6 +64,8 @@ def stack_context(outputs: Mapping[str, str], account: str, region: str) -> Cont
         managed_by=outputs.get("ProvisioningManagedBy", ""),
         permissions_boundary=outputs.get("ProvisioningPermissionsBoundaryArn", ""),
         allowed_managed_policies=split_names(outputs.get("ProvisioningManagedPolicies", "")),
+        database_rotation_function_arn=outputs.get("DatabaseRotationFunctionArn", ""),
+        rotated_secret_prefix=outputs.get("RotatedSecretPrefix", ""),
     )
 
 
@@ -88,3 +90,20 @@ def plan_report(made: "Plan | Mapping[str, Any]") -> str:
     from opswire.provisioning.report import render_plan
 
     return render_plan(made if isinstance(made, Plan) else Plan.model_validate(made))
+
+
+def supplied_secret_json(text: str, kind: str, where: str) -> str:
+    """A value the team supplies (``value_from``) as the secret JSON of its rotation kind;
+    ``SpecValidationError`` says what is wrong without quoting it
+    (``spec.supplied_secret_json``)."""
+    from opswire.provisioning.spec import supplied_secret_json as convert
+
+    return convert(text, kind, where)
+
+
+def error_message(cause: object) -> str:
+    """A failed task's message without the Lambda error document around it
+    (``report.error_message``)."""
+    from opswire.provisioning.report import error_message as message
+
+    return message(cause)

@@ -53,6 +53,18 @@ def secret_statuses(
     )
 
 
+def rotation_function_output(kind: str) -> str | None:
+    """The stack output (template.yaml) naming the function that rotates ``kind``: each
+    function accepts only its ``ROTATION_KINDS``. None for a kind no function rotates."""
+    from opswire.rotation.service import KINDS
+
+    if kind not in KINDS:
+        return None
+    if kind.startswith("postgres"):
+        return "DatabaseRotationFunctionArn"
+    return "SecretRotationFunctionArn"
+
+
 def build_strategies(settings: RotationSettings) -> dict[str, RotationStrategy]:
     """One strategy per kind this function accepts (``ROTATION_KINDS``)."""
     store = secret_store()

@@ -1,0 +1,80 @@
+"""`opswire provision plan|apply` check what `value_from` points at before anything starts
+(exit 2, one line per problem, the value never quoted); the staging helpers over moto."""
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from opswire.core.errors import SpecValidationError
+from opswire_cli.cli import main
+from opswire_cli.supplied_values import discard_staged, stage_supplied_values
+
+VALUE = "Pg-" + "5" * 20
+
+
+def _spec(tmp_path: Path, value_from: str) -> Path:
+    spec = tmp_path / "team.yaml"
+    spec.write_text(
+        "name: team\nsecrets:\n  - name: opswire/rotated/team/db\n    rotation_kind: postgres\n"
+        f"    rotation_days: 30\n    value_from: {value_from}\n"
+    )
+    return spec
+
+
+@pytest.mark.parametrize("command", ["plan", "apply"])
+def test_a_bad_value_from_is_refused_before_anything_starts(
+    command: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.delenv("TEAM_DB", raising=False)
+    (tmp_path / "db.json").write_text(json.dumps({"host": "db", "password": VALUE}))
+    for value_from, problem in (
+        ("{file: missing.json}", "value_from.file: cannot read "),
+        ("{env: TEAM_DB}", "value_from.env: $TEAM_DB is not set"),
+        (
+            "{file: db.json}",
+            "value_from: the supplied JSON lacks username (rotation_kind postgres)",
+        ),
+    ):
+        code = main(["provision", command, str(_spec(tmp_path, value_from)), "--local", "--json"])
+        out = json.loads(capsys.readouterr().out)
+        assert code == 2 and out["valid"] is False
+        (line,) = out["problems"]
+        assert line.startswith("secrets[opswire/rotated/team/db]." + problem.split(".")[0])
+        assert problem in line and VALUE not in line
+
+
+@mock_aws
+def test_staging_passes_only_a_name_and_discard_removes_what_is_left(tmp_path: Path) -> None:
+    sm = boto3.client("secretsmanager", region_name="us-east-1")
+    sm.create_secret(Name="exists/already", SecretString="{}")
+    document: dict[str, Any] = {
+        "name": "team",
+        "secrets": [
+            {"name": "team/api", "rotation_kind": "api-key", "value_from": {"stdin": True}},
+            {"name": "exists/already", "value_from": {"stdin": True}},
+        ],
+    }
+    with pytest.raises(SpecValidationError, match="stdin is for one secret only"):
+        stage_supplied_values(document, sm, "opswire-supplied/s/", "run-1", tmp_path)
+    document["secrets"].pop()
+    document["secrets"].append({"name": "exists/already", "value_from": {"env": "UNSET_X"}})
+    staged_document, staged = stage_supplied_values(
+        document, sm, "opswire-supplied/s/", "run-1", tmp_path, io.StringIO(VALUE)
+    )
+    assert staged == ["opswire-supplied/s/run-1/team/api"]
+    assert staged_document["secrets"][0]["value_from"] == {"staged": staged[0]}
+    # an existing secret keeps its value: nothing read (the variable is not even set)
+    assert staged_document["secrets"][1]["value_from"] == {"env": "UNSET_X"}
+    assert VALUE not in json.dumps(staged_document)
+    stored = sm.get_secret_value(SecretId=staged[0])["SecretString"]
+    assert json.loads(stored) == {"value": VALUE, "kind": "api-key"}
+    assert discard_staged(sm, "opswire-supplied/s/", "run-1") == staged
+    assert discard_staged(sm, "opswire-supplied/s/", "run-1") == []
