@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from opswire_local.bindings import Rule
-from opswire_local.event_patterns import pattern_matches
 from opswire_local.clients import aws_client
+from opswire_local.event_patterns import pattern_matches
 from opswire_local.events import (
     cloudwatch_logs_event,
     eventbridge_event,
