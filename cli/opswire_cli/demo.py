@@ -2,8 +2,8 @@
 a GuardDuty finding opened, updated and archived, an AWS Health event, an ECS deployment failure)
 and two deployments, one scenario each, on the local platform.
 
-The event scenarios publish the EventBridge events to ``AlarmTopic`` (SNS), the way
-notify-slack users forward them: the template has no EventBridge rules for these sources yet.
+The event scenarios put the EventBridge events on the default bus, where the template's
+operational-event rules (``OpsEventKinds``) start the alarm workflow.
 
 Each scenario delivers sample events from ``events/`` (or lets time pass) and states what it
 expects; it passes when nothing failed and exactly the expected Slack calls and emails were seen.
@@ -112,21 +112,21 @@ SCENARIOS = (
     ),
     Scenario(
         "GuardDuty finding (severity 5) published to AlarmTopic: a MEDIUM incident",
-        (Step("sns:AlarmTopic", "events/eventbridge/guardduty-finding.json"),),
+        (Step("eventbridge", "events/eventbridge/guardduty-finding.json"),),
         "1 Slack message (instance with its console link, raw finding folded) + 1 email",
         slack_calls=1,
         emails=1,
     ),
     Scenario(
         "the same finding updated (14 occurrences, severity 8): one thread, no new incident",
-        (Step("sns:AlarmTopic", "events/eventbridge/guardduty-finding-updated.json"),),
+        (Step("eventbridge", "events/eventbridge/guardduty-finding-updated.json"),),
         "1 thread reply + the root updated; 1 email reply (the severity rose)",
         slack_calls=2,
         emails=1,
     ),
     Scenario(
         "the finding archived in GuardDuty: the incident resolves",
-        (Step("sns:AlarmTopic", "events/eventbridge/guardduty-finding-archived.json"),),
+        (Step("eventbridge", "events/eventbridge/guardduty-finding-archived.json"),),
         "1 thread reply + the root turned green; 1 email reply",
         slack_calls=2,
         emails=1,
@@ -134,8 +134,8 @@ SCENARIOS = (
     Scenario(
         "AWS Health issue opened, then closed by AWS: opened, then resolved in place",
         (
-            Step("sns:AlarmTopic", "events/eventbridge/health-event-open.json"),
-            Step("sns:AlarmTopic", "events/eventbridge/health-event-closed.json"),
+            Step("eventbridge", "events/eventbridge/health-event-open.json"),
+            Step("eventbridge", "events/eventbridge/health-event-closed.json"),
         ),
         "1 Slack message + 1 email; then 1 thread reply + the root turned green, 1 email reply",
         slack_calls=3,
@@ -144,8 +144,8 @@ SCENARIOS = (
     Scenario(
         "ECS deployment failed (circuit breaker), then the next deployment completed",
         (
-            Step("sns:AlarmTopic", "events/eventbridge/ecs-deployment-failed.json"),
-            Step("sns:AlarmTopic", "events/eventbridge/ecs-deployment-completed.json"),
+            Step("eventbridge", "events/eventbridge/ecs-deployment-failed.json"),
+            Step("eventbridge", "events/eventbridge/ecs-deployment-completed.json"),
         ),
         "1 Slack message + 1 email; then the failure resolves: 1 reply + root update, 1 email",
         slack_calls=3,

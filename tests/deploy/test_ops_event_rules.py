@@ -57,7 +57,7 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = [
             "aws.ecs", "ECS Deployment State Change", {"eventName": "SERVICE_DEPLOYMENT_FAILED"}
         ),
         _event(
-            "aws.ecs", "ECS Deployment State Change", {"eventName": "SERVICE_DEPLOYMENT_COMPLETED"}
+            "aws.ecs", "ECS Deployment State Change", {"eventName": "SERVICE_DEPLOYMENT_IN_PROGRESS"}
         ),
     ),
     (
@@ -83,23 +83,23 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = [
         _event(
             "aws.codepipeline",
             "CodePipeline Pipeline Execution State Change",
-            {"state": "SUCCEEDED"},
+            {"state": "STARTED"},
         ),
     ),
     (
         "codebuild",
         _event("aws.codebuild", "CodeBuild Build State Change", {"build-status": "FAILED"}),
-        _event("aws.codebuild", "CodeBuild Build State Change", {"build-status": "SUCCEEDED"}),
+        _event("aws.codebuild", "CodeBuild Build State Change", {"build-status": "IN_PROGRESS"}),
     ),
     (
         "backup",
         _event("aws.backup", "Backup Job State Change", {"state": "FAILED"}),
-        _event("aws.backup", "Backup Job State Change", {"state": "COMPLETED"}),
+        _event("aws.backup", "Backup Job State Change", {"state": "RUNNING"}),
     ),
     (
         "glue",
         _event("aws.glue", "Glue Job State Change", {"state": "TIMEOUT"}),
-        _event("aws.glue", "Glue Job State Change", {"state": "SUCCEEDED"}),
+        _event("aws.glue", "Glue Job State Change", {"state": "RUNNING"}),
     ),
     (
         "rds",

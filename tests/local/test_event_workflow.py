@@ -66,47 +66,38 @@ def test_a_finding_opened_updated_archived_is_one_thread(
     assert resolved["payload"]["headers"]["In-Reply-To"] == first_id
 
 
-def _start_like_the_rule(platform: LocalPlatform, event_file: str) -> DeliveryReport:
-    """What the template's EventBridge rules do: start the alarm workflow with the event."""
-    sfn = boto3.client("stepfunctions", region_name=REGION)
-    payload = json.loads((EVENTS / "eventbridge" / event_file).read_text())
-    sfn.start_execution(
-        stateMachineArn=platform.state_machines["AlarmHandlingStateMachine"],
-        name=f"eventbridge-{payload['id']}",
-        input=json.dumps({"source": "eventbridge", "payload": payload}),
-    )
-    deadline, reports = time.monotonic() + 30, []
-    while time.monotonic() < deadline:
-        reports.append(platform.wait(0.3))
-        running = sfn.list_executions(
-            stateMachineArn=platform.state_machines["AlarmHandlingStateMachine"],
-            statusFilter="RUNNING",
-        )["executions"]
-        if not running and any(r.notifications or r.executions for r in reports):
-            break
-    merged = DeliveryReport(source="eventbridge", event_file=event_file)
-    for r in reports:
-        merged.notifications.extend(r.notifications)
-        merged.executions.extend(r.executions)
-        merged.errors.extend(r.errors)
-    return merged
-
-
-def test_health_event_through_the_eventbridge_door_opens_then_closed_resolves(
+def test_health_event_through_the_template_rule_opens_then_closed_resolves(
     start_platform: PlatformFactory,
 ) -> None:
     platform = start_platform(ssm_parameters=QUIET)
 
-    opened = _start_like_the_rule(platform, "health-event-open.json")
-    closed = _start_like_the_rule(platform, "health-event-closed.json")
+    opened = platform.send(
+        "eventbridge", (EVENTS / "eventbridge" / "health-event-open.json").read_bytes()
+    )
+    closed = platform.send(
+        "eventbridge", (EVENTS / "eventbridge" / "health-event-closed.json").read_bytes()
+    )
 
     assert opened.errors == [] and closed.errors == []
+    assert [e["state_machine"] for e in opened.executions] == ["AlarmHandlingStateMachine"]
     assert sorted(n["channel"] for n in opened.notifications) == ["email", "slack"]
     (root,) = platform.outbox.conversation()
     assert "AWS Health" in json.dumps(root)
     assert [("RESOLVED" in r["text"]) for r in root["replies"]] == [True]
     (mail,) = [n for n in closed.notifications if n["channel"] == "email"]
     assert mail["subject"].startswith("Re: [RESOLVED] AWS Health")
+
+
+def test_a_kind_left_out_of_ops_event_kinds_starts_nothing(
+    start_platform: PlatformFactory,
+) -> None:
+    """With ``OpsEventKinds=health`` the ECS rule (on by default) is disabled."""
+    platform = start_platform(ssm_parameters=QUIET, parameters={"OpsEventKinds": "health"})
+    ecs = (EVENTS / "eventbridge" / "ecs-deployment-failed.json").read_bytes()
+    health = (EVENTS / "eventbridge" / "health-event-open.json").read_bytes()
+
+    assert platform.send("eventbridge", ecs).executions == []
+    assert platform.send("eventbridge", health).executions != []
 
 
 def test_a_plain_text_message_is_told_not_dead_lettered(start_platform: PlatformFactory) -> None:
