@@ -57,7 +57,9 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = [
             "aws.ecs", "ECS Deployment State Change", {"eventName": "SERVICE_DEPLOYMENT_FAILED"}
         ),
         _event(
-            "aws.ecs", "ECS Deployment State Change", {"eventName": "SERVICE_DEPLOYMENT_IN_PROGRESS"}
+            "aws.ecs",
+            "ECS Deployment State Change",
+            {"eventName": "SERVICE_DEPLOYMENT_IN_PROGRESS"},
         ),
     ),
     (

@@ -4,13 +4,11 @@ is one thread; a Health event resolves; an EventBridge event started as the temp
 start it (``{"source": "eventbridge", "payload": <event>}``) is handled the same way."""
 
 import json
-import time
 from pathlib import Path
 
-import boto3
 import pytest
 
-from opswire_local.platform import REGION, DeliveryReport, LocalPlatform
+from opswire_local.platform import DeliveryReport
 from tests.conftest import EVENTS
 from tests.local.conftest import PlatformFactory
 
