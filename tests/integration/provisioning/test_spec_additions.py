@@ -192,7 +192,12 @@ def test_alarm_severity_and_route_tags_are_what_the_alarm_workflow_routes_by(
         email=["pay@example.com"],
     )
     config = RoutingConfig(routes=[payments])
-    route = resolve_route(Alarm.model_construct(name="opswire-x/shop-5xx", tags=tags), config)
+    route = resolve_route(
+        Alarm.model_construct(
+            name="opswire-x/shop-5xx", tags=tags, account_id="123456789012", region=REGION
+        ),
+        config,
+    )
     assert (route.severity, route.slack_channels, route.email, route.mention_here) == (
         "critical", ["shop-oncall"], ["pay@example.com"], True)  # fmt: skip
 

@@ -271,7 +271,10 @@ def test_the_routing_tags_are_the_ones_the_alarm_workflow_reads() -> None:
         ({"route": {"email": "a@example.com,b@example.com"}}, "is not one email address"),
         ({"route": {"runbook": "https://x/?a=1&b=2"}}, "cannot be an alarm tag value"),
         ({"tags": {"opswire:severity": "info"}}, "reserved or invalid"),
-        ({"route": {"channel": "x"}}, "alarms[a].route.channel: Extra inputs are not permitted"),
+        (
+            {"route": {"channel": "x"}},
+            "alarms[a].route: unsupported key 'channel' (did you mean 'slack_channel'?)",
+        ),
     ],
 )
 def test_a_bad_alarm_route_is_one_line(alarm: dict[str, Any], message: str) -> None:
@@ -327,7 +330,7 @@ def test_a_user_with_an_access_key_plans_no_key_material() -> None:
         ({"users": [{"name": "u", "access_key": {"secret": "s"}}], "secrets": [{"name": "s"}]},
          "secrets and users' access keys: declared twice: s"),
         ({"users": [{"name": "u", "login_profile": True}]},
-         "users[u].login_profile: Extra inputs are not permitted"),
+         "users[u]: unsupported key 'login_profile'"),
     ],
 )  # fmt: skip
 def test_a_bad_user_is_one_line(data: dict[str, Any], message: str) -> None:
