@@ -85,10 +85,14 @@ def new_silence(
     reason: str,
     by: str,
     now: datetime,
+    kind: str = "*",
+    resource: str = "*",
 ) -> Silence:
     return Silence(
         silence_id=f"sil-{secrets.token_hex(4)}",
         name_pattern=pattern,
+        kind=kind,
+        resource_pattern=resource,
         tags=dict(tags),
         starts_at=now,
         ends_at=now + duration,
@@ -115,6 +119,14 @@ def register(commands: Any) -> None:
 
     add = actions.add_parser("add", help="silence matching alarms for a while")
     add.add_argument("--pattern", default="*", help="alarm name pattern (fnmatch: api-*, *-prod)")
+    add.add_argument(
+        "--kind", default="*",
+        help="cloudwatch_alarm or an event kind (guardduty_finding, health_event ...; fnmatch)",
+    )  # fmt: skip
+    add.add_argument(
+        "--resource", default="*",
+        help="an event's resource id or ARN, or an alarm's name or ARN (fnmatch: i-0b5f*)",
+    )  # fmt: skip
     add.add_argument(
         "--tag", action="append", default=[], type=parse_tag, metavar="KEY=VALUE",
         help="only alarms with this tag (repeat: all must match)",
@@ -152,6 +164,8 @@ def _run_add(args: argparse.Namespace) -> int:
         args.reason,
         args.by or _user(),
         datetime.now(UTC),
+        kind=args.kind,
+        resource=args.resource,
     )
     store.put_silence(silence)
     if args.json:
@@ -194,6 +208,10 @@ def _run_remove(args: argparse.Namespace) -> int:
 
 def _describe(silence: Silence) -> str:
     text = f"name {silence.name_pattern}"
+    if silence.kind != "*":
+        text += f", kind {silence.kind}"
+    if silence.resource_pattern != "*":
+        text += f", resource {silence.resource_pattern}"
     if silence.tags:
         text += " and tags " + ", ".join(f"{k}={v}" for k, v in sorted(silence.tags.items()))
     text += f" until {silence.ends_at.strftime('%Y-%m-%d %H:%M UTC')} by {silence.created_by}"

@@ -18,6 +18,20 @@ SNS_EVENT_SAMPLES = sorted(
 )
 
 
+ALL_KINDS = (
+    "guardduty,health,securityhub,ecs-deployments,ecs-tasks,codepipeline,codebuild,backup,glue,"
+    "rds,cost-anomaly,console-signin"
+)
+OPENING_EVENTBRIDGE_SAMPLES = sorted(
+    p
+    for p in (EVENTS / "eventbridge").iterdir()
+    if not p.name.startswith(("alarm-", "secretsmanager-"))
+    and not any(
+        word in p.name for word in ("completed", "archived", "closed", "resolved", "updated")
+    )
+)
+
+
 def _emails(reports: list[DeliveryReport]) -> list[dict]:  # type: ignore[type-arg]
     return [n for r in reports for n in r.notifications if n["channel"] == "email"]
 
@@ -37,6 +51,23 @@ def test_every_sns_event_sample_is_one_slack_message_and_one_email(
         assert report.executions[0]["output"]["decision"]["reason"] == "repeat"
         return
     assert sorted(n["channel"] for n in report.notifications) == ["email", "slack"]
+
+
+def test_every_eventbridge_sample_through_its_rule_is_one_slack_message_and_one_email(
+    start_platform: PlatformFactory,
+) -> None:
+    """Every kind's rule on (``OpsEventKinds``): each opening sample, put on the bus as
+    ``opswire local send eventbridge`` puts it, starts one execution that tells both channels."""
+    platform = start_platform(ssm_parameters=QUIET, parameters={"OpsEventKinds": ALL_KINDS})
+    assert len(OPENING_EVENTBRIDGE_SAMPLES) >= 12
+
+    for sample in OPENING_EVENTBRIDGE_SAMPLES:
+        report = platform.send("eventbridge", sample.read_bytes())
+
+        assert report.ok and report.errors == [], (sample.name, report.to_json())
+        assert [e["state_machine"] for e in report.executions] == ["AlarmHandlingStateMachine"]
+        channels = sorted(n["channel"] for n in report.notifications)
+        assert channels == ["email", "slack"], (sample.name, channels)
 
 
 def test_a_finding_opened_updated_archived_is_one_thread(

@@ -67,6 +67,7 @@ EVENTBRIDGE_SAMPLES = [
     ("rds-db-instance-event.json", "rds_event", "high", None, "failover started"),
     ("signin-root-console-login.json", "console_signin", "critical", None, "Root user"),
     ("signin-console-login-no-mfa.json", "console_signin", "high", None, "without MFA: jdoe"),
+    ("cost-anomaly-detected.json", "cost_anomaly", "high", "open", "$1,222.55 more"),
 ]
 
 
@@ -95,7 +96,7 @@ def test_every_known_source_has_a_sample() -> None:
     sources = {source for source, _detail in PARSERS} | {"aws.rds"}
     samples = [json.loads((EVENTS / "eventbridge" / s[0]).read_text()) for s in EVENTBRIDGE_SAMPLES]
     assert sources <= {s["source"] for s in samples}
-    assert len(parsed_kinds) == 11
+    assert len(parsed_kinds) == 12
 
 
 def test_a_finding_keeps_its_dedupe_key_across_updates_and_archiving() -> None:
@@ -226,6 +227,22 @@ def test_ecs_task_severity_mapping(stop_code: str, failed: bool, severity: str) 
 )
 def test_rds_severity_mapping(categories: list[str], severity: str) -> None:
     assert platform.rds_severity(categories) == severity
+
+
+@pytest.mark.parametrize(
+    ("impact", "severity"),
+    [
+        (None, "medium"),
+        (0.0, "low"),
+        (99.99, "low"),
+        (100.0, "medium"),
+        (999.0, "medium"),
+        (1000.0, "high"),
+        (25000.0, "high"),
+    ],
+)
+def test_cost_anomaly_severity_mapping(impact: float | None, severity: str) -> None:
+    assert security.cost_anomaly_severity(impact) == severity
 
 
 @pytest.mark.parametrize(

@@ -64,6 +64,18 @@ def test_a_new_silence_starts_now_and_matches_like_the_workflow_matches() -> Non
     assert status(silence, NOW - timedelta(seconds=1)) == "scheduled"
 
 
+def test_a_silence_by_kind_and_resource_matches_only_that_kind_and_resource() -> None:
+    silence = new_silence(
+        "*", [], timedelta(hours=1), "", "ana", NOW, kind="guardduty_*", resource="i-0b5f*"
+    )
+    soon = NOW + timedelta(minutes=1)
+
+    assert silence.matches("x", {}, soon, "guardduty_finding", ("i-0b5f8c3b9d1e2a4f6",))
+    assert not silence.matches("x", {}, soon, "guardduty_finding", ("i-999",))
+    assert not silence.matches("x", {}, soon, "health_event", ("i-0b5f8c3b9d1e2a4f6",))
+    assert not silence.matches("i-0b5f-alarm", {}, soon)  # a CloudWatch alarm is another kind
+
+
 def test_the_silences_file_round_trips_and_removes(tmp_path: Path) -> None:
     store = SilenceFile(tmp_path / "state" / "silences.json")
     one = new_silence("a-*", [], timedelta(hours=1), "", "ana", NOW)

@@ -18,6 +18,7 @@ PARSERS: dict[tuple[str, str], Parser] = {
     ("aws.guardduty", "GuardDuty Finding"): security.parse_guardduty,
     ("aws.securityhub", "Security Hub Findings - Imported"): security.parse_securityhub,
     ("aws.signin", "AWS Console Sign In via CloudTrail"): security.parse_console_signin,
+    ("aws.ce", "Anomaly Detected"): security.parse_cost_anomaly,
     ("aws.health", "AWS Health Event"): platform.parse_health,
     ("aws.ecs", "ECS Deployment State Change"): platform.parse_ecs_deployment,
     ("aws.ecs", "ECS Task State Change"): platform.parse_ecs_task,

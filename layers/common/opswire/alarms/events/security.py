@@ -244,3 +244,68 @@ def parse_console_signin(event: Mapping[str, Any], door: AlarmSource) -> OpsEven
         ),
         raw=dict(event),
     )
+
+
+def cost_anomaly_severity(total_impact: float | None) -> EventSeverity:
+    """By the anomaly's total impact in USD: 1000 and more high, 100 and more medium, else low."""
+    if total_impact is None:
+        return "medium"
+    if total_impact >= 1000:
+        return "high"
+    return "medium" if total_impact >= 100 else "low"
+
+
+def parse_cost_anomaly(event: Mapping[str, Any], door: AlarmSource) -> OpsEvent:
+    """Cost Anomaly Detection's "Anomaly Detected": one incident per anomaly id, updated while
+    the anomaly grows (AWS sends no end of an anomaly: acknowledge it)."""
+    detail = at(event, "detail") or {}
+    anomaly_id = text(detail, "anomalyId") or text(event, "id") or digest(str(event))
+    impact = number(at(detail, "impact.totalImpact"))
+    causes = at(detail, "rootCauses") or []
+    cause = causes[0] if isinstance(causes, list) and causes and isinstance(causes[0], dict) else {}
+    service = text(cause, "service") or text(detail, "dimensionalValue", "unknown service")
+    region = text(cause, "region") or text(event, "region", "us-east-1")
+    spend = f"${impact:,.2f}" if impact is not None else "an unknown amount"
+    title = f"Cost anomaly: {service} spent {spend} more than expected"
+    link = text(detail, "anomalyDetailsLink") or (
+        "https://console.aws.amazon.com/cost-management/home#/anomaly-detection/overview"
+    )
+    expected = number(at(detail, "impact.totalExpectedSpend"))
+    actual = number(at(detail, "impact.totalActualSpend"))
+    return OpsEvent(
+        kind="cost_anomaly",
+        door=door,
+        service="Cost Anomaly Detection",
+        event_type="Anomaly Detected",
+        name=title,
+        title=title,
+        summary=(
+            f"From {text(detail, 'anomalyStartDate', 'unknown')}: actual spend "
+            f"{'unknown' if actual is None else f'${actual:,.2f}'}, expected "
+            f"{'unknown' if expected is None else f'${expected:,.2f}'}."
+        ),
+        account_id=text(detail, "accountId") or text(event, "account", "unknown"),
+        region=region,
+        resources=(
+            EventResource(
+                type="Cost monitor",
+                id=text(detail, "monitorName") or text(detail, "monitorArn", "unknown"),
+                arn=text(detail, "monitorArn") or None,
+                console_url=link,
+            ),
+        ),
+        severity=cost_anomaly_severity(impact),
+        source_severity=f"impact {spend}",
+        status="open",
+        dedupe_key=f"cost-anomaly:{anomaly_id}",
+        occurred_at=timestamp(at(detail, "anomalyStartDate"), at(event, "time")),
+        updated_at=timestamp(at(event, "time")),
+        console_url=link,
+        facts=(
+            ("Service", service),
+            ("Usage type", text(cause, "usageType", "unknown")),
+            ("Linked account", text(cause, "linkedAccount", "unknown")),
+            ("Total impact", spend),
+        ),
+        raw=dict(event),
+    )

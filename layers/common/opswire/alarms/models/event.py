@@ -28,6 +28,7 @@ EventKind = Literal[
     "glue_job",
     "rds_event",
     "console_signin",
+    "cost_anomaly",
     "service_notification",
     "notification",
 ]
