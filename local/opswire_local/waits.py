@@ -26,6 +26,10 @@ SETTLE_FIRST_LOOK_SECONDS = 0.01
 SETTLE_LAST_LOOK_SECONDS = 0.1
 """``settle`` looks after 10 ms, then 1.5x later each time, at most every 0.1 s; at once when an
 execution ends or enters a Wait state (``notice``)."""
+SETTLE_TOKEN_CONFIRM_SECONDS = 0.25
+"""An execution parked on a task token is looked at once more after this pause before a report
+ends: a SendTaskSuccess/Failure just made (an approval link, a button) resumes it within
+milliseconds, but moto's history shows it only once its thread has run."""
 
 POLL_SECONDS = 60
 """Waits shorter than this (in template seconds, before scaling) are polling loops: an
@@ -156,12 +160,18 @@ class Executions:
         ``errors``."""
         deadline = time.monotonic() + self.timeout_seconds
         interval = SETTLE_FIRST_LOOK_SECONDS
+        confirmed = False
         while True:
             self._ended.clear()
             executions = self.current()
             running = [e for e in executions if e["status"] == "RUNNING"]
-            if all(self.waiting_in(e["executionArn"]) for e in running):
-                break
+            parked = [self.waiting_in(e["executionArn"]) for e in running]
+            if all(parked):
+                if confirmed or not any(p and p.endswith("(task token)") for p in parked):
+                    break
+                confirmed = True
+                self._ended.wait(SETTLE_TOKEN_CONFIRM_SECONDS)
+                continue
             if time.monotonic() > deadline:
                 errors.append(f"executions still running after {self.timeout_seconds}s")
                 break
