@@ -132,18 +132,7 @@ def incident_summary(alarm: Alarm, context: MessageContext) -> str:
                 f"{alarm.state}. Further changes are recorded but not notified until it settles."
             )
         case "reminder":
-            elapsed = (
-                f" for {human_duration(context.elapsed_seconds)}"
-                if context.elapsed_seconds is not None
-                else ""
-            )
-            count = f" (reminder {context.reminder_count})" if context.reminder_count else ""
-            ack = "" if context.acknowledged_by else ", not acknowledged"
-            text = f"Still in {alarm.state}{elapsed}{ack}{count}."
-            if context.escalated_to:
-                text += f" Escalated to {', '.join(context.escalated_to)}."
-            if context.paged:
-                text += " On-call paged."
+            text = reminder_text(context, f"Still in {alarm.state}")
         case _:
             was = alarm.previous_state or "unknown"
             text = f"{was} → {alarm.state} at {at}."
@@ -157,6 +146,24 @@ def incident_line(context: MessageContext) -> str:
     if context.acknowledged_by:
         line += f" · acknowledged by {context.acknowledged_by}"
     return line
+
+
+def reminder_text(context: MessageContext, still: str) -> str:
+    """``still`` ("Still in ALARM", "Still open") with how long, acknowledgement, the reminder
+    count, escalation and paging: the reminder line of alarms and events alike."""
+    elapsed = (
+        f" for {human_duration(context.elapsed_seconds)}"
+        if context.elapsed_seconds is not None
+        else ""
+    )
+    count = f" (reminder {context.reminder_count})" if context.reminder_count else ""
+    ack = "" if context.acknowledged_by else ", not acknowledged"
+    text = f"{still}{elapsed}{ack}{count}."
+    if context.escalated_to:
+        text += f" Escalated to {', '.join(context.escalated_to)}."
+    if context.paged:
+        text += " On-call paged."
+    return text
 
 
 def human_duration(seconds: int) -> str:

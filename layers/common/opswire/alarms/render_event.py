@@ -13,7 +13,13 @@ renderer for HTML (``render_event_slack``, ``render_event_email``).
 import json
 
 from opswire.alarms.models.event import EventSeverity, OpsEvent
-from opswire.alarms.render import RESOLVED_COLOR, MessageContext, human_duration, one_line
+from opswire.alarms.render import (
+    RESOLVED_COLOR,
+    MessageContext,
+    human_duration,
+    one_line,
+    reminder_text,
+)
 
 SEVERITY_COLORS: dict[str, str] = {
     "critical": "#7A0000",
@@ -88,18 +94,7 @@ def event_summary(event: OpsEvent, context: MessageContext) -> str:
             )
             text = f"Resolved by {event.service}{after} at {at}."
         case "reminder":
-            elapsed = (
-                f" for {human_duration(context.elapsed_seconds)}"
-                if context.elapsed_seconds is not None
-                else ""
-            )
-            count = f" (reminder {context.reminder_count})" if context.reminder_count else ""
-            ack = "" if context.acknowledged_by else ", not acknowledged"
-            text = f"Still open{elapsed}{ack}{count}."
-            if context.escalated_to:
-                text += f" Escalated to {', '.join(context.escalated_to)}."
-            if context.paged:
-                text += " On-call paged."
+            text = reminder_text(context, "Still open")
         case _:
             text = f"Reported at {at}."
     if context.acknowledged_by and context.kind != "reminder":
