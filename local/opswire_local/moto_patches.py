@@ -5,6 +5,8 @@
   here the function gets the record AWS sends, as an asynchronous invocation.
 - ``atomic_dynamodb_writes``: DynamoDB applies a conditional write atomically; moto does not lock.
 - ``scale_step_functions_time``: Wait states and Retry intervals sleep ``scale`` x their time.
+- ``iam_user_permissions_boundaries``: IAM users keep their permissions boundary (moto 5.2
+  ignores it on CreateUser and has no Put/DeleteUserPermissionsBoundary).
 """
 
 from __future__ import annotations
@@ -146,3 +148,83 @@ def validate_definitions_once() -> contextlib.AbstractContextManager[Any]:
     return mock.patch.object(
         StepFunctionsParserBackend, "_validate_definition", staticmethod(validate)
     )
+
+
+_USER_BOUNDARY = "opswire_permissions_boundary_arn"
+"""The attribute of moto's ``User`` that holds the user's permissions boundary (an ARN)."""
+
+
+@contextlib.contextmanager
+def iam_user_permissions_boundaries() -> Iterator[None]:
+    """IAM users keep their permissions boundary as AWS does (moto 5.2 keeps it on roles only):
+    CreateUser keeps ``PermissionsBoundary``, PutUserPermissionsBoundary and
+    DeleteUserPermissionsBoundary set and remove it, and CreateUser and GetUser answer it as
+    ``{PermissionsBoundaryType, PermissionsBoundaryArn}``. ListUsers leaves it out, as AWS's
+    does. The boundary ARN is checked as moto checks a role's (a policy ARN; the policy itself
+    need not exist)."""
+    from moto.core.responses import EmptyResult
+    from moto.core.serialize import never_return
+    from moto.iam.models import User
+    from moto.iam.responses import IamResponse
+
+    original_create = IamResponse.create_user
+
+    def create_user(self: Any) -> Any:
+        boundary = _valid_boundary(self)
+        result = original_create(self)
+        if boundary:
+            setattr(self.backend.get_user(self._get_param("UserName")), _USER_BOUNDARY, boundary)
+        return result
+
+    def put_user_permissions_boundary(self: Any) -> Any:
+        boundary = _valid_boundary(self)
+        user = self.backend.get_user(self._get_param("UserName"))  # NoSuchEntity, as AWS
+        setattr(user, _USER_BOUNDARY, boundary)
+        return EmptyResult()
+
+    def delete_user_permissions_boundary(self: Any) -> Any:
+        user = self.backend.get_user(self._get_param("UserName"))
+        setattr(user, _USER_BOUNDARY, None)
+        return EmptyResult()
+
+    def permissions_boundary(user: Any) -> dict[str, str] | None:
+        arn = getattr(user, _USER_BOUNDARY, None)
+        if not arn:
+            return None
+        return {
+            "PermissionsBoundaryType": "PermissionsBoundaryPolicy",
+            "PermissionsBoundaryArn": arn,
+        }
+
+    with contextlib.ExitStack() as patches:
+        patches.enter_context(mock.patch.object(IamResponse, "create_user", create_user))
+        for name, action in (
+            ("put_user_permissions_boundary", put_user_permissions_boundary),
+            ("delete_user_permissions_boundary", delete_user_permissions_boundary),
+        ):
+            patches.enter_context(mock.patch.object(IamResponse, name, action, create=True))
+        patches.enter_context(
+            mock.patch.object(
+                User, "permissions_boundary", property(permissions_boundary), create=True
+            )
+        )
+        patches.enter_context(
+            mock.patch.dict(
+                IamResponse.RESPONSE_KEY_PATH_TO_TRANSFORMER,
+                {"ListUsersResponse.Users.User.PermissionsBoundary": never_return},
+            )
+        )
+        yield
+
+
+def _valid_boundary(response: Any) -> str | None:
+    """The request's ``PermissionsBoundary``; refused as moto refuses a role's invalid one."""
+    from moto.iam.exceptions import IAMException
+
+    boundary = response._get_param("PermissionsBoundary")
+    if boundary and not response.backend.policy_arn_regex.match(boundary):
+        raise IAMException(
+            "InvalidParameterValue",
+            f"Value ({boundary}) for parameter PermissionsBoundary is invalid.",
+        )
+    return str(boundary) if boundary else None

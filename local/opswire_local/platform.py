@@ -31,6 +31,7 @@ from opswire_local.log_sink import LocalOpenSearch
 from opswire_local.moto_patches import (
     atomic_dynamodb_writes,
     aws_test_environment,
+    iam_user_permissions_boundaries,
     patch_sns_lambda_delivery,
     scale_step_functions_time,
     validate_definitions_once,
@@ -158,6 +159,7 @@ class LocalPlatform:
         )
         stack.enter_context(atomic_dynamodb_writes())
         stack.enter_context(validate_definitions_once())
+        stack.enter_context(iam_user_permissions_boundaries())
         stack.enter_context(self.executions.watch())
         stack.enter_context(secrets_rotation.rotation_semantics(self.emit_event))
         stack.enter_context(deploy_local.ecs_rollout_semantics())
