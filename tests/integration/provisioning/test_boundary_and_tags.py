@@ -1,7 +1,9 @@
 """The drivers against moto, as the deployed stack runs them: every resource created carries
 opswire:managed-by = the stack, every role the permissions boundary, alarms are <stack>/<name>;
-a role without the boundary fails verification and the plan shows putting it back. The write
-calls the drivers make are the ones the IAM tests prove the write role may make."""
+a role without the boundary fails verification and the plan shows putting it back; so does a
+user (moto 5.2 keeps no boundary on users: the local platform's patch, entered here, keeps it as
+AWS does). The write calls the drivers make are the ones the IAM tests prove the write role may
+make."""
 
 from collections.abc import Iterator
 from typing import Any
@@ -14,6 +16,7 @@ from opswire.provisioning.aws.sdk import clear_provisioning_clients
 from opswire.provisioning.engine import apply_all, plan, undo, verify
 from opswire.provisioning.resources import MANAGED_BY_TAG, Context
 from opswire.provisioning.spec import ProjectSpec, parse_spec
+from opswire_local.moto_patches import iam_user_permissions_boundaries
 from tests.integration.aws_support import REGION
 from tests.unit.provisioning.test_write_role_policy import OWN_RESOURCE_REQUESTS
 
@@ -132,3 +135,40 @@ def test_a_role_without_the_boundary_fails_verification_and_the_plan_puts_it_bac
     ]
     apply_all(spec(), CTX, "exec-2", aws_drivers(CTX, "shop"))
     assert verify(spec(), CTX, aws_drivers(CTX, "shop")) == []
+
+
+USER_SPEC: dict[str, Any] = {
+    "name": "shop",
+    "policies": [{"name": "shop-send", "grants": [{"put_metrics": "Shop"}]}],
+    "users": [
+        {"name": "shop-smtp", "policies": ["shop-send"], "access_key": {"secret": "shop/smtp"}}
+    ],
+}
+
+
+def test_a_user_gets_the_boundary_and_without_it_fails_verification_until_put_back(
+    calls: set[str],
+) -> None:
+    spec = parse_spec(USER_SPEC)
+    iam = boto3.client("iam", region_name=REGION)
+    with iam_user_permissions_boundaries():
+        apply_all(spec, CTX, "exec-1", aws_drivers(CTX, "shop"))
+        user = iam.get_user(UserName="shop-smtp")["User"]
+        assert user["PermissionsBoundary"]["PermissionsBoundaryArn"] == BOUNDARY
+        assert verify(spec, CTX, aws_drivers(CTX, "shop")) == []
+
+        iam.delete_user_permissions_boundary(UserName="shop-smtp")  # by hand, outside opswire
+        findings = verify(spec, CTX, aws_drivers(CTX, "shop"))
+        assert f"permissions boundary is none, not {BOUNDARY}" in [f.problem for f in findings]
+        made = plan(spec, CTX, aws_drivers(CTX, "shop"))
+        item = next(i for i in made.items if i.kind == "user")
+        assert [(c.field, c.current, c.desired) for c in item.changes] == [
+            ("permissions_boundary", None, BOUNDARY)
+        ]
+        apply_all(spec, CTX, "exec-2", aws_drivers(CTX, "shop"))  # PutUserPermissionsBoundary
+        assert verify(spec, CTX, aws_drivers(CTX, "shop")) == []
+        undo(spec, CTX, "exec-1", aws_drivers(CTX, "shop"))
+    assert iam.list_users(PathPrefix="/opswire/")["Users"] == []
+    allowed = {r.action for r in OWN_RESOURCE_REQUESTS}
+    assert "iam:PutUserPermissionsBoundary" in calls
+    assert sorted(calls - allowed) == ["iam:DeleteUserPermissionsBoundary"]  # the test's own
