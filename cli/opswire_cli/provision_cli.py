@@ -174,10 +174,16 @@ def run_plan(args: argparse.Namespace) -> int:
     from opswire.provisioning.wiring import read_spec
     from opswire_cli.supplied_values import check_supplied_values
 
+    def checked_plan(target: SpecTarget, _platform: Any) -> Any:
+        # again with the stack's rotation prefix (a master secret must be under it)
+        prefix = target.context.rotated_secret_prefix
+        check_supplied_values(spec.model_dump(mode="json"), args.file.parent, prefix)
+        return make_plan(target, spec)
+
     try:
         spec = read_spec(args.file)
         check_supplied_values(spec.model_dump(mode="json"), args.file.parent)
-        made = _with_target(args, lambda target, _platform: make_plan(target, spec))
+        made = _with_target(args, checked_plan)
     except SpecValidationError as exc:
         return _invalid(args, exc)
     if args.json:
@@ -234,8 +240,9 @@ def run_apply(args: argparse.Namespace) -> int:
         name = execution_name(spec.name)
         prefix = target.context.staging_prefix
         document, _ = stage_supplied_values(
-            spec.model_dump(mode="json"), sm, prefix, name, args.file.parent
-        )
+            spec.model_dump(mode="json"), sm, prefix, name, args.file.parent,
+            rotated_prefix=target.context.rotated_secret_prefix,
+        )  # fmt: skip
         result = start_and_follow(sfn, machine, document, args.wait, args.approve, name)
         if result["status"] not in ("RUNNING", "WAITING_FOR_APPROVAL"):
             discard_staged(sm, prefix, name)
@@ -340,6 +347,7 @@ def local_outputs(platform: Any) -> dict[str, str]:
                 "ProvisioningPermissionsBoundaryArn",
                 "ProvisioningManagedPolicies",
                 "RotatedSecretPrefix",
+                "RotatedIamUserPath",
             )
         },
     }

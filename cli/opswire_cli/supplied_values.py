@@ -44,18 +44,27 @@ def read_supplied(source: dict[str, Any], base: Path, stdin: TextIO, where: str)
     return stdin.read()
 
 
-def check_supplied_values(document: dict[str, Any], base: Path) -> None:
+def check_supplied_values(document: dict[str, Any], base: Path, rotated_prefix: str = "") -> None:
     """Read and check every ``file`` and ``env`` value the spec points at (``stdin`` is read by
     apply only), keeping none: ``plan`` and ``apply`` refuse a missing file, an unset variable
-    or a value without the fields of its kind before anything starts."""
-    from opswire.provisioning.wiring import supplied_secret_json
-
+    or a value without the fields of its kind before anything starts. ``rotated_prefix``: the
+    stack's RotatedSecretPrefix (the master secret of a rotated alternating user's must be
+    under it)."""
     for secret in document.get("secrets") or []:
         source = secret.get("value_from") or {}
         if source.get("file") or source.get("env"):
             where = f"secrets[{secret['name']}].value_from"
             text = read_supplied(source, base, sys.stdin, where)
-            supplied_secret_json(text, secret.get("rotation_kind", "generic"), where)
+            _checked(text, secret, where, rotated_prefix)
+
+
+def _checked(text: str, secret: dict[str, Any], where: str, rotated_prefix: str) -> str:
+    """The secret JSON of a supplied value (``SpecValidationError`` when it is wrong)."""
+    from opswire.provisioning.wiring import supplied_secret_json
+
+    kind = secret.get("rotation_kind", "generic")
+    rotated = rotated_prefix if secret.get("rotation_days") else ""
+    return supplied_secret_json(text, kind, where, rotated)
 
 
 def stage_supplied_values(
@@ -65,11 +74,12 @@ def stage_supplied_values(
     execution: str,
     base: Path,
     stdin: TextIO | None = None,
+    rotated_prefix: str = "",
 ) -> tuple[dict[str, Any], list[str]]:
     """``document`` (the spec as JSON) with every ``value_from`` of a secret that does not
-    exist yet replaced by the staging secret holding its value; the names staged."""
+    exist yet replaced by the staging secret holding its value; the names staged. Each value
+    is checked as ``check_supplied_values`` checks it."""
     from opswire.core.errors import SpecValidationError
-    from opswire.provisioning.wiring import supplied_secret_json
 
     secrets = [dict(s) for s in document.get("secrets") or []]
     readers = [s for s in secrets if (s.get("value_from") or {}).get("stdin")]
@@ -85,7 +95,7 @@ def stage_supplied_values(
                 continue
             where = f"secrets[{secret['name']}].value_from"
             text = read_supplied(source, base, stdin or sys.stdin, where)
-            value = supplied_secret_json(text, secret.get("rotation_kind", "generic"), where)
+            value = _checked(text, secret, where, rotated_prefix)
             name = staging_names(prefix, execution) + secret["name"]
             client.create_secret(
                 Name=name,

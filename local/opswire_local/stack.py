@@ -39,12 +39,16 @@ from opswire_local.template import (
 if TYPE_CHECKING:
     from opswire_local.options import PlatformOptions
 
-# Parameters without a template default get these locally (documented in the README).
+# Local values of parameters: those without a template default, and a few defaults the local
+# account differs in (documented in the README).
 LOCAL_PARAMETER_DEFAULTS = {
     "AlertEmail": "ops@example.com",
     "SenderEmail": "opswire@example.com",
     # Elastic Beanstalk targets on (the source-bundle bucket and its setting), as in the example.
     "DeployBeanstalkEnvironments": "*/*",
+    # The users a spec creates (under /opswire/<spec>/) may have their keys rotated, as the
+    # Beanstalk example's SMTP user (the template's default is /opswire-rotated/).
+    "RotatedIamUserPath": "/opswire/",
 }
 # The local Slack app: the outbox accepts this token and signs nothing; the signing secret lets
 # tests and `local send` build valid Slack interaction requests.

@@ -78,3 +78,28 @@ def test_staging_passes_only_a_name_and_discard_removes_what_is_left(tmp_path: P
     assert json.loads(stored) == {"value": VALUE, "kind": "api-key"}
     assert discard_staged(sm, "opswire-supplied/s/", "run-1") == staged
     assert discard_staged(sm, "opswire-supplied/s/", "run-1") == []
+
+
+def test_plan_refuses_a_master_secret_the_rotation_function_may_not_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The master secret of a rotated postgres-alternating user is named in the supplied value:
+    `plan` reads it and checks it against the stack's RotatedSecretPrefix (the local stack's
+    is the template's default, opswire/rotated/)."""
+    spec = tmp_path / "team.yaml"
+    spec.write_text(
+        "name: team\nsecrets:\n  - name: opswire/rotated/team/app\n"
+        "    rotation_kind: postgres-alternating\n    rotation_days: 30\n"
+        "    value_from: {env: TEAM_APP}\n"
+    )
+    login = {"host": "db", "username": "app", "password": VALUE}
+    master = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-1-AbCdEf"
+    monkeypatch.setenv("TEAM_APP", json.dumps({**login, "masterarn": master}))
+    code = main(["provision", "plan", str(spec), "--local", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 2 and out["problems"] == [
+        "secrets[opswire/rotated/team/app].value_from: masterarn must name a secret under the "
+        "stack's rotation prefix 'opswire/rotated/', the only secrets the rotation function "
+        "may read"
+    ]
+    assert VALUE not in json.dumps(out)

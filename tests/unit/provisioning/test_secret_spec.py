@@ -145,3 +145,22 @@ def test_supplied_values_are_checked_for_their_kind_without_quoting_them() -> No
             supplied_secret_json(text, kind, "w")
         assert caught.value.problems == [expected]
         assert value not in str(caught.value) and caught.value.__cause__ is None
+
+
+def test_an_alternating_users_master_secret_must_be_under_the_rotation_prefix() -> None:
+    login = {"host": "db", "username": "app", "password": "Pg-" + "7" * 20}
+    arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:"
+    for master in (f"{arn}opswire/rotated/db-master-AbCdEf", "opswire/rotated/db-master"):
+        text = json.dumps({**login, "masterarn": master})
+        converted = supplied_secret_json(text, "postgres-alternating", "w", "opswire/rotated/")
+        assert json.loads(converted)["masterarn"] == master
+    outside = json.dumps({**login, "masterarn": f"{arn}rds!db-1234-AbCdEf"})
+    with pytest.raises(SpecValidationError) as caught:
+        supplied_secret_json(outside, "postgres-alternating", "w", "opswire/rotated/")
+    assert caught.value.problems == [
+        "w: masterarn must name a secret under the stack's rotation prefix 'opswire/rotated/', "
+        "the only secrets the rotation function may read"
+    ]
+    assert login["password"] not in str(caught.value)
+    # not rotated (no prefix to respect): any master secret
+    assert supplied_secret_json(outside, "postgres-alternating", "w")

@@ -3,6 +3,7 @@ IAM documents; what the posture check would refuse is refused at plan."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -336,3 +337,48 @@ def test_a_user_with_an_access_key_plans_no_key_material() -> None:
 def test_a_bad_user_is_one_line(data: dict[str, Any], message: str) -> None:
     found = problems(data)
     assert len(found) == 1 and message in found[0], found
+
+
+ROTATING = Context(account="123456789012", region="eu-west-1", rotation_function_arn="arn:rot",
+                   rotated_secret_prefix="opswire/rotated/",
+                   rotated_iam_user_path="/opswire-rotated/")  # fmt: skip
+
+
+def user_problems(access_key: dict[str, Any], ctx: Context = ROTATING) -> list[str]:
+    spec = parse_spec({"name": "mail", "users": [{"name": "smtp", "access_key": access_key}]})
+    try:
+        expand(spec, ctx)
+    except SpecValidationError as exc:
+        return exc.problems
+    return []
+
+
+def test_a_rotated_users_path_and_key_secret_must_be_where_the_rotation_function_may_go() -> None:
+    key = {"secret": "team/smtp", "rotation_days": 90}
+    assert user_problems(key) == [
+        "users[smtp].access_key.secret: a rotated key's secret must be named under the stack's "
+        "rotation prefix 'opswire/rotated/', the only secrets its rotation function may touch "
+        "(e.g. 'opswire/rotated/smtp')",
+        "users[smtp].access_key.rotation_days: the user is created under '/opswire/mail/', "
+        "outside the stack's RotatedIamUserPath '/opswire-rotated/' (the only users whose keys "
+        "the rotation function may rotate): deploy the stack with "
+        "RotatedIamUserPath=/opswire/mail/ (or a path above it)",
+    ]
+    under = {"secret": "opswire/rotated/mail/smtp", "rotation_days": 90}
+    for path in ("/opswire/", "/opswire/mail/"):
+        assert user_problems(under, replace(ROTATING, rotated_iam_user_path=path)) == []
+    # a key that is not rotated may be anywhere
+    assert user_problems({"secret": "team/smtp"}) == []
+
+
+def test_the_beanstalk_example_plans_against_a_stack_whose_rotated_users_are_under_opswire() -> (
+    None
+):
+    spec = load_spec((REPO_ROOT / "examples/beanstalk-mail-app.yaml").read_text())
+    ctx = replace(ROTATING, allowed_managed_policies=("AWSElasticBeanstalkWebTier",))
+    with pytest.raises(SpecValidationError) as caught:
+        expand(spec, ctx)
+    assert [p.split(":")[0] for p in caught.value.problems] == [
+        "users[beanstalk-mail-app-smtp].access_key.rotation_days"
+    ]
+    assert expand(spec, replace(ctx, rotated_iam_user_path="/opswire/"))

@@ -393,6 +393,8 @@ class ProvisioningSettings(_Settings):
     database_rotation_function_arn: str = ""
     rotated_secret_prefix: str = ""
     """The stack's RotatedSecretPrefix: a rotated secret of a spec must be named under it."""
+    rotated_iam_user_path: str = ""
+    """The stack's RotatedIamUserPath: a spec user whose key is rotated must be under it."""
     rotation_wait_seconds: float = Field(default=120.0, ge=1, le=240)
     """How long apply waits for a secret's first rotation (the write function has 300 s)."""
     stack_name: str = ""

@@ -30,7 +30,11 @@ from opswire.provisioning.resources_iam import (
     role_resource,
     user_resource,
 )
-from opswire.provisioning.secret_resources import secret_desired, secret_problems
+from opswire.provisioning.secret_resources import (
+    secret_desired,
+    secret_problems,
+    user_key_problems,
+)
 from opswire.provisioning.spec import (
     Alarm,
     Bucket,
@@ -161,11 +165,7 @@ def _missing_stack_resources(spec: ProjectSpec, ctx: Context) -> list[str]:
                         f"{', '.join(sorted(allowed)) or 'empty'})"
                     )
     for u in spec.users:
-        if u.access_key and u.access_key.rotation_days and not ctx.rotation_function_arn:
-            problems.append(
-                f"users[{u.name}].access_key: rotation_days needs the stack's rotation function "
-                "(ROTATION_FUNCTION_ARN is not configured)"
-            )
+        problems += user_key_problems(u, iam_path(spec.name), ctx)
     for a in spec.alarms:
         if not ctx.alarm_topic_arn:
             problems.append(f"alarms[{a.name}]: needs the stack's AlarmTopic (not configured)")

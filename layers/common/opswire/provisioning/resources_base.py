@@ -38,6 +38,9 @@ class Context:
     one of generic secrets, API keys and IAM access keys)."""
     rotated_secret_prefix: str = ""
     """The only names the rotation functions may touch (the stack's RotatedSecretPrefix)."""
+    rotated_iam_user_path: str = ""
+    """The IAM path of the only users whose access keys the rotation function may rotate (the
+    stack's RotatedIamUserPath)."""
     rotation_wait_seconds: float = 120.0
     """How long apply waits for the first rotation of a secret to finish."""
 

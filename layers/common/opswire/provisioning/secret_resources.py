@@ -1,9 +1,11 @@
 """A spec's secret as a resource: which of the stack's rotation functions rotates it, what
-would make its first rotation fail (refused at plan), and its desired state."""
+would make its first rotation fail (refused at plan), and its desired state. The same checks
+for a user's access key secret."""
 
 from typing import TYPE_CHECKING, Any
 
 from opswire.provisioning.spec import Secret
+from opswire.provisioning.spec_identity import User
 
 if TYPE_CHECKING:
     from opswire.provisioning.resources_base import Context
@@ -39,6 +41,36 @@ def secret_problems(s: Secret, ctx: "Context") -> list[str]:
             f"(e.g. {prefix + s.name.split('/')[-1]!r})"
         ]
     return []
+
+
+def user_key_problems(u: User, path: str, ctx: "Context") -> list[str]:
+    """A user's rotated access key needs the stack's rotation function, a secret under the
+    rotation prefix and the user (created under ``path``) under the IAM path whose users that
+    function may rotate keys of (else the rotation fails with AccessDenied)."""
+    if not u.access_key or not u.access_key.rotation_days:
+        return []
+    where = f"users[{u.name}].access_key"
+    if not ctx.rotation_function_arn:
+        return [
+            f"{where}: rotation_days needs the stack's rotation function "
+            "(ROTATION_FUNCTION_ARN is not configured)"
+        ]
+    problems = []
+    prefix, secret = ctx.rotated_secret_prefix, u.access_key.secret
+    if prefix and not secret.startswith(prefix):
+        problems.append(
+            f"{where}.secret: a rotated key's secret must be named under the stack's rotation "
+            f"prefix {prefix!r}, the only secrets its rotation function may touch "
+            f"(e.g. {prefix + secret.split('/')[-1]!r})"
+        )
+    allowed = ctx.rotated_iam_user_path
+    if allowed and not path.startswith(allowed):
+        problems.append(
+            f"{where}.rotation_days: the user is created under {path!r}, outside the stack's "
+            f"RotatedIamUserPath {allowed!r} (the only users whose keys the rotation function "
+            f"may rotate): deploy the stack with RotatedIamUserPath={path} (or a path above it)"
+        )
+    return problems
 
 
 def secret_desired(

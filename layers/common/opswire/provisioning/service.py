@@ -41,6 +41,7 @@ def context_for(settings: ProvisioningSettings, account: str) -> Context:
         allowed_managed_policies=split_names(settings.allowed_managed_policies),
         database_rotation_function_arn=settings.database_rotation_function_arn,
         rotated_secret_prefix=settings.rotated_secret_prefix,
+        rotated_iam_user_path=settings.rotated_iam_user_path,
         rotation_wait_seconds=settings.rotation_wait_seconds,
     )
 

@@ -184,10 +184,12 @@ _REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
-def supplied_secret_json(text: str, kind: str, where: str) -> str:
+def supplied_secret_json(text: str, kind: str, where: str, rotated_prefix: str = "") -> str:
     """A supplied value as the secret JSON the rotation function of ``kind`` reads: a JSON
     object gets ``"kind"``; plain text (generic and API keys only) becomes ``{"value": text}``.
-    Raises ``SpecValidationError`` naming what is wrong, never the value."""
+    ``rotated_prefix`` (a rotated secret: the stack's RotatedSecretPrefix): the master secret
+    of ``postgres-alternating`` must be under it, the only secrets the rotation function may
+    read. Raises ``SpecValidationError`` naming what is wrong, never the value."""
     try:
         document = json.loads(text)
     except json.JSONDecodeError:
@@ -210,6 +212,12 @@ def supplied_secret_json(text: str, kind: str, where: str) -> str:
         raise SpecValidationError(
             [f"{where}: the supplied JSON lacks {', '.join(missing)} (rotation_kind {kind})"]
         )
+    master = str(document.get("masterarn", "")).split(":secret:")[-1]  # an ARN or a name
+    if kind == "postgres-alternating" and rotated_prefix and not master.startswith(rotated_prefix):
+        raise SpecValidationError(
+            [f"{where}: masterarn must name a secret under the stack's rotation prefix "
+             f"{rotated_prefix!r}, the only secrets the rotation function may read"]
+        )  # fmt: skip
     return json.dumps({**document, "kind": kind})
 
 

@@ -66,6 +66,7 @@ def stack_context(outputs: Mapping[str, str], account: str, region: str) -> Cont
         allowed_managed_policies=split_names(outputs.get("ProvisioningManagedPolicies", "")),
         database_rotation_function_arn=outputs.get("DatabaseRotationFunctionArn", ""),
         rotated_secret_prefix=outputs.get("RotatedSecretPrefix", ""),
+        rotated_iam_user_path=outputs.get("RotatedIamUserPath", ""),
     )
 
 
@@ -92,13 +93,13 @@ def plan_report(made: "Plan | Mapping[str, Any]") -> str:
     return render_plan(made if isinstance(made, Plan) else Plan.model_validate(made))
 
 
-def supplied_secret_json(text: str, kind: str, where: str) -> str:
+def supplied_secret_json(text: str, kind: str, where: str, rotated_prefix: str = "") -> str:
     """A value the team supplies (``value_from``) as the secret JSON of its rotation kind;
     ``SpecValidationError`` says what is wrong without quoting it
     (``spec.supplied_secret_json``)."""
     from opswire.provisioning.spec import supplied_secret_json as convert
 
-    return convert(text, kind, where)
+    return convert(text, kind, where, rotated_prefix)
 
 
 def error_message(cause: object) -> str:

@@ -117,7 +117,8 @@ class SecretDriver:
                 f"under {expected!r}, not {staged!r}"
             )
         text = sm.get_secret_value(SecretId=staged, VersionStage="AWSCURRENT")["SecretString"]
-        return supplied_secret_json(text, kind, f"secrets[{resource.name}].value_from")
+        rotated = self.ctx.rotated_secret_prefix if d.get("rotation_days") else ""
+        return supplied_secret_json(text, kind, f"secrets[{resource.name}].value_from", rotated)
 
     def update(self, resource: Resource, current: dict[str, Any]) -> None:
         sm = secretsmanager_client()
