@@ -13,6 +13,7 @@ that ``Ref`` still works, and are listed in ``not_emulated``.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
@@ -100,6 +101,7 @@ class LocalStack:
             parameters, self.options.stack_name, self.template.document.get("Conditions")
         )
         self._create_roles()
+        _load_aws_managed_policies(parameters.get("ProvisioningManagedPolicies", ""))
         self._seed_secrets(parameters)
         self._verify_email_identities(parameters)
         creators = self._creators()
@@ -380,6 +382,29 @@ def _rule(
         input_path=props.get("InputPath"),
         input_transformer=props.get("InputTransformer"),
     )
+
+
+@functools.cache
+def _aws_managed_policy_data() -> dict[str, Any]:
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+    parsed: dict[str, Any] = json.loads(aws_managed_policies_data)
+    return parsed
+
+
+def _load_aws_managed_policies(names: str) -> None:
+    """The AWS managed policies a spec may attach (the stack's ProvisioningManagedPolicies,
+    comma-separated), as the account has them. moto holds none unless it loads all ~1,600 for
+    every account (MOTO_IAM_LOAD_MANAGED_POLICIES: about a second per platform start)."""
+    from moto.iam.models import AWSManagedPolicy, iam_backends
+
+    backend = iam_backends[ACCOUNT_ID]["aws"]
+    data = _aws_managed_policy_data()
+    for name in (n.strip() for n in names.split(",")):
+        if name in data and f"arn:aws:iam::aws:policy/{name}" not in backend.managed_policies:
+            policy = AWSManagedPolicy.from_data(name, ACCOUNT_ID, REGION, data[name])
+            backend.aws_managed_policies.append(policy)
+            backend.managed_policies[policy.arn] = policy
 
 
 def log_shipping_parameters(local_opensearch_url: str) -> dict[str, str]:

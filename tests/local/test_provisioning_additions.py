@@ -1,22 +1,29 @@
 """The spec additions of issue 14 through the whole provisioning workflow on the local platform
-(Step Functions in moto, our real handlers with the template's environment): three examples in
-one account, each applied, re-applied as a no-op and verified."""
+(Step Functions in moto, our real handlers with the template's environment): four examples in
+one account, each applied, re-applied as a no-op and verified; a user's access key only ever in
+its secret."""
 
 import json
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 
-from opswire.provisioning.spec import load_spec, parse_spec
+from opswire.provisioning.resources import SPEC_TAG
+from opswire.provisioning.spec import ProjectSpec, load_spec, parse_spec
 from opswire_cli.provision_cli import (
     SpecTarget,
+    approval_token,
     local_outputs,
     make_plan,
+    outcome,
     posture,
     start_and_follow,
 )
+from opswire_local.platform import LocalPlatform
 from opswire_local.template import ACCOUNT_ID, REGION
 from tests.conftest import REPO_ROOT
 from tests.local.conftest import PlatformFactory
@@ -35,7 +42,7 @@ def test_oidc_key_policy_topic_and_routed_alarm_examples_apply_in_one_account(
     target = SpecTarget(boto3.Session(region_name=REGION), local_outputs(platform), ACCOUNT_ID)
     sfn = target.session.client("stepfunctions")
     machine = platform.state_machines["ProvisioningStateMachine"]
-    for name in ("github-container-app", "terraform-state", "ecs-service"):
+    for name in ("github-container-app", "terraform-state", "ecs-service", "beanstalk-mail-app"):
         spec = example(name)
         result = start_and_follow(sfn, machine, spec, 90, approve=False, name=f"{name}-1")
         assert result["status"] == "SUCCEEDED", (name, result)
@@ -56,13 +63,16 @@ def test_oidc_key_policy_topic_and_routed_alarm_examples_apply_in_one_account(
     assert (tags["opswire:severity"], tags["opswire:route"]) == ("critical", "checkout")
 
 
-def test_a_users_access_key_is_never_in_the_execution_history_or_the_notices(
-    start_platform: PlatformFactory,
-) -> None:
-    """moto 5.2 keeps no permissions boundary on IAM users (CreateUser ignores it), so this run
-    fails at verify and is undone: the history then holds apply, the posture finding and undo,
-    and the key must be in none of them. The key is captured from the CreateSecret call itself
-    (a botocore event handler: the handler runs in-process)."""
+def _run_capturing_keys(
+    platform: LocalPlatform,
+    spec: ProjectSpec,
+    name: str,
+    meanwhile: Callable[[], object] | None = None,
+) -> tuple[dict[str, Any], list[dict[str, str]], str]:
+    """Run the workflow on ``spec``; the result, the access keys the CreateSecret calls were
+    given (captured by a botocore event handler: the handler runs in-process) and the
+    execution's history with every notice sent since it started. ``meanwhile``: called while
+    the execution waits for its approval (a prod spec), which is then given."""
     from opswire.core.aws import clear_client_cache
     from opswire.provisioning.aws.sdk import clear_provisioning_clients
 
@@ -71,30 +81,33 @@ def test_a_users_access_key_is_never_in_the_execution_history_or_the_notices(
     def capture(params: dict[str, Any], **_: Any) -> None:
         captured.append(str(params.get("SecretString", "")))
 
-    platform = start_platform()
-    boto3._get_default_session().events.register(
-        "provide-client-params.secrets-manager.CreateSecret", capture
-    )
+    event = "provide-client-params.secrets-manager.CreateSecret"
+    boto3._get_default_session().events.register(event, capture)
     clear_client_cache()
     clear_provisioning_clients()
     sfn = boto3.client("stepfunctions", region_name=REGION)
     machine = platform.state_machines["ProvisioningStateMachine"]
-    user = {"name": "mail-smtp", "access_key": {"secret": "opswire/rotated/mail/smtp"}}
-    spec = parse_spec({"name": "mail", "users": [user]})
     mark = len(platform.outbox.messages)
     try:
-        result = start_and_follow(sfn, machine, spec, 90, approve=False, name="mail-1")
+        result = start_and_follow(sfn, machine, spec, 90, approve=False, name=name)
+        if meanwhile is not None:
+            assert result["status"] == "WAITING_FOR_APPROVAL", result
+            meanwhile()
+            token = approval_token(sfn, result["execution"])
+            assert token is not None
+            sfn.send_task_success(taskToken=token, output="{}")
+            deadline = time.monotonic() + 60
+            while sfn.describe_execution(executionArn=result["execution"])["status"] == "RUNNING":
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+            result = outcome(sfn, result["execution"])
     finally:
-        boto3._get_default_session().events.unregister(
-            "provide-client-params.secrets-manager.CreateSecret", capture
-        )
-    assert result["status"] == "FAILED" and "permissions boundary is none" in json.dumps(result)
-    values = [json.loads(text) for text in captured if "secret_access_key" in text]
-    assert len(values) == 1 and values[0]["user_name"] == "mail-smtp"
+        boto3._get_default_session().events.unregister(event, capture)
+    keys = [json.loads(text) for text in captured if "secret_access_key" in text]
     execution = next(
         e["executionArn"]
         for e in sfn.list_executions(stateMachineArn=machine)["executions"]
-        if e["name"] == "mail-1"
+        if e["name"] == name
     )
     history = json.dumps(
         sfn.get_execution_history(executionArn=execution, maxResults=1000), default=str
@@ -102,9 +115,64 @@ def test_a_users_access_key_is_never_in_the_execution_history_or_the_notices(
     notices = json.dumps(platform.outbox.messages[mark:], default=str) + json.dumps(
         platform._sent_emails(), default=str
     )
-    for text in (history, notices, json.dumps(result)):
-        assert values[0]["secret_access_key"] not in text
-        assert values[0]["access_key_id"] not in text
-    assert "user:mail-smtp" in history  # the history was read, and it is about this user
+    return result, keys, history + notices
+
+
+def test_a_users_access_key_is_in_its_secret_and_never_in_the_execution_history_or_notices(
+    start_platform: PlatformFactory,
+) -> None:
+    """The user is created inside the stack's permissions boundary (the local platform keeps
+    users' boundaries as AWS does), its key goes straight into the secret, and the run's
+    history, notices and result hold neither part of the key."""
+    platform = start_platform()
+    user = {"name": "mail-smtp", "access_key": {"secret": "opswire/rotated/mail/smtp"}}
+    result, keys, seen = _run_capturing_keys(
+        platform, parse_spec({"name": "mail", "users": [user]}), "mail-1"
+    )
+    assert result["status"] == "SUCCEEDED", result
+    assert len(keys) == 1 and keys[0]["user_name"] == "mail-smtp"
+    for text in (seen, json.dumps(result)):
+        assert keys[0]["secret_access_key"] not in text
+        assert keys[0]["access_key_id"] not in text
+    # the history was read, and it holds the user's apply (JSON within the history's JSON)
+    assert '\\"kind\\": \\"user\\", \\"name\\": \\"mail-smtp\\"' in seen
+    sm = boto3.client("secretsmanager", region_name=REGION)
+    stored = sm.get_secret_value(SecretId="opswire/rotated/mail/smtp", VersionStage="AWSCURRENT")
+    assert json.loads(stored["SecretString"]) == keys[0]
+    iam = boto3.client("iam", region_name=REGION)
+    boundary = local_outputs(platform)["ProvisioningPermissionsBoundaryArn"]
+    got = iam.get_user(UserName="mail-smtp")["User"]["PermissionsBoundary"]
+    assert got == {"PermissionsBoundaryType": "PermissionsBoundaryPolicy",
+                   "PermissionsBoundaryArn": boundary}  # fmt: skip
+
+
+def test_a_user_applied_then_undone_leaves_its_key_nowhere(
+    start_platform: PlatformFactory,
+) -> None:
+    """prod: the workflow waits for approval after planning; meanwhile someone else creates a
+    topic of the spec's name. Apply creates the user and its key's secret, then fails at the
+    topic, and undo deletes the user and the secret. The history then holds apply and undo of
+    the user, the notices the failure: the key is in none of them."""
+    platform = start_platform()
+    sns = boto3.client("sns", region_name=REGION)
+    user = {"name": "mail-smtp", "access_key": {"secret": "opswire/rotated/mail/smtp"}}
+    spec = parse_spec(
+        {"name": "mail", "environment": "prod", "users": [user], "topics": [{"name": "mail-out"}]}
+    )
+    result, keys, seen = _run_capturing_keys(
+        platform,
+        spec,
+        "mail-1",
+        lambda: sns.create_topic(Name="mail-out", Tags=[{"Key": SPEC_TAG, "Value": "else"}]),
+    )
+    assert result["status"] == "FAILED" and result["error"] == "ResourceConflictError", result
+    assert sorted(result["undone"]["deleted"]) == ["user:mail-smtp"]
+    assert len(keys) == 1 and keys[0]["user_name"] == "mail-smtp"
+    for text in (seen, json.dumps(result)):
+        assert keys[0]["secret_access_key"] not in text
+        assert keys[0]["access_key_id"] not in text
     iam = boto3.client("iam", region_name=REGION)
     assert iam.list_users(PathPrefix="/opswire/")["Users"] == []  # undone
+    sm = boto3.client("secretsmanager", region_name=REGION)
+    with pytest.raises(sm.exceptions.ResourceNotFoundException):
+        sm.describe_secret(SecretId="opswire/rotated/mail/smtp")
