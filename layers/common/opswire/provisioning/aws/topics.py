@@ -6,7 +6,7 @@ from botocore.exceptions import ClientError
 
 from opswire.core.errors import ProvisioningError
 from opswire.provisioning.aws.sdk import error_code, sdk_errors, sns_client, tag_dict, tag_list
-from opswire.provisioning.resources import SPEC_TAG, Context, Resource
+from opswire.provisioning.resources import SPEC_TAG, Context, Resource, tag_delta
 
 PENDING = "PendingConfirmation"
 
@@ -78,8 +78,11 @@ class TopicDriver:
                 for key, sub_arn in self._subscriptions(arn).items():
                     if key not in d["subscriptions"] and sub_arn != PENDING:
                         sns.unsubscribe(SubscriptionArn=sub_arn)
-            if "tags" in d:
+            to_set, to_remove = tag_delta(d.get("tags", {}), current["tags"])
+            if to_set:
                 sns.tag_resource(ResourceArn=arn, Tags=tag_list(d["tags"]))
+            if to_remove:
+                sns.untag_resource(ResourceArn=arn, TagKeys=to_remove)
 
     def delete(self, resource: Resource) -> None:
         with sdk_errors("DeleteTopic", resource.name):  # its subscriptions go with it
