@@ -406,3 +406,23 @@ def test_the_boundary_caps_roles_of_a_spec(action: str) -> None:
     """What a role of a spec could do if its own policies allowed everything."""
     resource, context, expected = BOUNDED[action]
     assert evaluate(boundary_statements(), Request(action, resource, context)) == expected
+
+
+def test_plan_reads_the_policy_of_a_subscribed_queue_or_function_of_this_account_only() -> None:
+    """ProvisionReadFunction (plan, verify) reads what decides whether SNS can deliver."""
+    statements = function_statements("ProvisionReadFunction")
+    queue = f"arn:aws:sqs:us-west-2:{ACCOUNT_ID}:orders"
+    function = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:on-release"
+    for action, arn in [("sqs:GetQueueUrl", queue), ("sqs:GetQueueAttributes", queue),
+                        ("lambda:GetPolicy", function)]:  # fmt: skip
+        assert evaluate(statements, Request(action, arn)) == "allowed", action
+        other = arn.replace(ACCOUNT_ID, "210987654321")
+        assert evaluate(statements, Request(action, other)) != "allowed", action
+    for action in ("sqs:ReceiveMessage", "sqs:SetQueueAttributes", "lambda:AddPermission"):
+        assert evaluate(statements, Request(action, queue if "sqs" in action else function)) != (
+            "allowed"
+        )
+    # the write function neither reads nor changes them (apply follows the plan's check)
+    write = function_statements("ProvisionWriteFunction")
+    assert evaluate(write, Request("lambda:AddPermission", function)) != "allowed"
+    assert evaluate(write, Request("sqs:SetQueueAttributes", queue)) != "allowed"

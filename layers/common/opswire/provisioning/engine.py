@@ -3,7 +3,9 @@
 A driver handles one kind of AWS resource (``opswire.provisioning.aws``; tests may pass
 their own). ``read`` returns the current state in the shape of ``Resource.desired`` (or None when
 the resource does not exist); ``create``/``update`` converge to the desired state; ``owned``
-lists the names tagged with a spec, for the would-delete part of the plan.
+lists the names tagged with a spec, for the would-delete part of the plan; ``refusals`` says
+what outside the resource would keep it from working as the spec says (a queue that does not let
+a topic deliver): plan refuses the spec with those lines, before anything changes.
 
 Tracking per execution: every resource an execution creates carries ``opswire:execution`` =
 the execution id, and the plan (kept in the execution's state) holds the state of everything
@@ -16,7 +18,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from opswire.core.errors import ResourceConflictError
+from opswire.core.errors import ResourceConflictError, SpecValidationError
 from opswire.provisioning.resources import (
     EXECUTION_TAG,
     KINDS,
@@ -48,6 +50,8 @@ class Driver(Protocol):
     def owned(self, spec_name: str) -> list[str]: ...
 
     def posture(self, resource: Resource, current: dict[str, Any]) -> list[str]: ...
+
+    def refusals(self, resource: Resource) -> list[str]: ...
 
 
 Drivers = Mapping[str, Driver]
@@ -154,6 +158,9 @@ def _check_owner(spec: ProjectSpec, resource: Resource, current: dict[str, Any])
 def plan(spec: ProjectSpec, ctx: Context, drivers: Drivers) -> Plan:
     items: list[PlanItem] = []
     resources = expand(spec, ctx)
+    refused = [line for r in resources for line in drivers[r.kind].refusals(r)]
+    if refused:
+        raise SpecValidationError(refused)
     declared = {r.key for r in resources}
     for resource in resources:
         current = drivers[resource.kind].read(resource)

@@ -90,5 +90,8 @@ class AlarmDriver:
                         names.append(a["AlarmName"])
         return names
 
+    def refusals(self, resource: Resource) -> list[str]:
+        return []  # nothing outside the resource decides whether it works
+
     def posture(self, resource: Resource, current: dict[str, Any]) -> list[str]:
         return [] if current.get("actions") else ["the alarm notifies nobody"]

@@ -234,6 +234,9 @@ class BucketDriver:
                     names.append(bucket["Name"])
         return names
 
+    def refusals(self, resource: Resource) -> list[str]:
+        return []  # nothing outside the resource decides whether it works
+
     def posture(self, resource: Resource, current: dict[str, Any]) -> list[str]:
         """What every bucket must have, as far as its spec does not say otherwise explicitly."""
         problems = []

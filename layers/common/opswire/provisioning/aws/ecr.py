@@ -111,6 +111,9 @@ class EcrDriver:
                         names.append(repo["repositoryName"])
         return names
 
+    def refusals(self, resource: Resource) -> list[str]:
+        return []  # nothing outside the resource decides whether it works
+
     def posture(self, resource: Resource, current: dict[str, Any]) -> list[str]:
         wanted = resource.desired.get("scan_on_push", True)
         return [] if current["scan_on_push"] or not wanted else ["scan on push is off"]

@@ -114,6 +114,9 @@ class PolicyDriver:
                 names += [p["PolicyName"] for p in page["Policies"]]
         return names
 
+    def refusals(self, resource: Resource) -> list[str]:
+        return []  # nothing outside the resource decides whether it works
+
     def posture(self, resource: Resource, current: dict[str, Any]) -> list[str]:
         problems = []
         explicit = canonical(current["document"]) == canonical(resource.desired.get("document"))
@@ -267,6 +270,9 @@ class RoleDriver:
                 )
                 for r in page["Roles"]
             ]
+
+    def refusals(self, resource: Resource) -> list[str]:
+        return []  # nothing outside the resource decides whether it works
 
     def posture(self, resource: Resource, current: dict[str, Any]) -> list[str]:
         problems = []

@@ -121,6 +121,9 @@ class KmsKeyDriver:
                         names.append(alias["AliasName"].removeprefix("alias/"))
         return names
 
+    def refusals(self, resource: Resource) -> list[str]:
+        return []  # nothing outside the resource decides whether it works
+
     def posture(self, resource: Resource, current: dict[str, Any]) -> list[str]:
         problems = [] if current["rotation"] else ["key rotation is off"]
         for statement in (current.get("key_policy") or {}).get("Statement", []):

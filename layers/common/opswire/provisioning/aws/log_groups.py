@@ -98,5 +98,8 @@ class LogGroupDriver:
                         names.append(name)
         return names
 
+    def refusals(self, resource: Resource) -> list[str]:
+        return []  # nothing outside the resource decides whether it works
+
     def posture(self, resource: Resource, current: dict[str, Any]) -> list[str]:
         return [] if current.get("retention_days") else ["no retention: logs are kept forever"]

@@ -89,5 +89,8 @@ class OidcProviderDriver:
                     names.append(arn.split(":oidc-provider/", 1)[1])
         return names
 
+    def refusals(self, resource: Resource) -> list[str]:
+        return []  # nothing outside the resource decides whether it works
+
     def posture(self, resource: Resource, current: dict[str, Any]) -> list[str]:
         return [] if current["audiences"] else ["the provider accepts no audience"]

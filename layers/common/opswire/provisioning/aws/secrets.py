@@ -195,6 +195,9 @@ class SecretDriver:
                 if tag_dict(list(s.get("Tags", []))).get(SPEC_TAG) == spec_name
             ]
 
+    def refusals(self, resource: Resource) -> list[str]:
+        return []  # nothing outside the resource decides whether it works
+
     def posture(self, resource: Resource, current: dict[str, Any]) -> list[str]:
         problems = []
         if resource.desired.get("kms_key") and not current.get("kms_key"):

@@ -1,11 +1,27 @@
 """SNS topics (encrypted, with their subscriptions), named as the spec names them."""
 
+import json
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from opswire.core.errors import ProvisioningError
-from opswire.provisioning.aws.sdk import error_code, sdk_errors, sns_client, tag_dict, tag_list
+from opswire.provisioning.aws.sdk import (
+    error_code,
+    lambda_client,
+    sdk_errors,
+    sns_client,
+    sqs_client,
+    tag_dict,
+    tag_list,
+)
+from opswire.provisioning.delivery import (
+    DELIVERY_ACTIONS,
+    arn_part,
+    lets_topic_deliver,
+    other_account,
+    undeliverable,
+)
 from opswire.provisioning.resources import SPEC_TAG, Context, Resource, tag_delta
 
 PENDING = "PendingConfirmation"
@@ -100,5 +116,49 @@ class TopicDriver:
                         names.append(arn.rsplit(":", 1)[1])
         return names
 
+    def refusals(self, resource: Resource) -> list[str]:
+        """Subscriptions SNS could not deliver to: a queue or function whose policy does not
+        let this topic send or invoke (``opswire.provisioning.delivery``)."""
+        topic_arn = self._arn(resource.name)
+        problems = []
+        for key in resource.desired.get("subscriptions", []):
+            protocol, endpoint = key.split(":", 1)
+            if protocol not in DELIVERY_ACTIONS:
+                continue
+            if arn_part(endpoint, 4) != self.ctx.account:
+                problems.append(other_account(protocol, endpoint, topic_arn))
+                continue
+            why = self._no_delivery(protocol, endpoint, topic_arn)
+            if why:
+                problems.append(undeliverable(protocol, endpoint, topic_arn, why))
+        return problems
+
+    def _no_delivery(self, protocol: str, endpoint: str, topic_arn: str) -> str | None:
+        """Why the endpoint's policy does not let the topic deliver (None: it does)."""
+        region = arn_part(endpoint, 3)
+        try:
+            with sdk_errors("read the policy of", endpoint):
+                if protocol == "sqs":
+                    sqs = sqs_client(region)
+                    url = sqs.get_queue_url(
+                        QueueName=arn_part(endpoint, 5), QueueOwnerAWSAccountId=self.ctx.account
+                    )["QueueUrl"]
+                    found = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])
+                    text = found.get("Attributes", {}).get("Policy")
+                else:
+                    text = lambda_client(region).get_policy(FunctionName=endpoint)["Policy"]
+        except ProvisioningError as exc:
+            code = error_code(exc.__cause__) if isinstance(exc.__cause__, ClientError) else ""
+            if code in ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"):
+                return "the queue does not exist"
+            if code == "ResourceNotFoundException":
+                return "the function has no resource-based policy (or does not exist)"
+            raise
+        if lets_topic_deliver(json.loads(text) if text else None, protocol, endpoint, topic_arn):
+            return None
+        policy = "queue policy" if protocol == "sqs" else "function's resource-based policy"
+        return f"its {policy} does not allow {DELIVERY_ACTIONS[protocol]} to this topic"
+
     def posture(self, resource: Resource, current: dict[str, Any]) -> list[str]:
-        return [] if current.get("kms_key") else ["the topic is not encrypted"]
+        encrypted = [] if current.get("kms_key") else ["the topic is not encrypted"]
+        return encrypted + self.refusals(resource)

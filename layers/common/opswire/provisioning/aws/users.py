@@ -205,6 +205,9 @@ class UserDriver:
                 for u in page["Users"]
             ]
 
+    def refusals(self, resource: Resource) -> list[str]:
+        return []  # nothing outside the resource decides whether it works
+
     def posture(self, resource: Resource, current: dict[str, Any]) -> list[str]:
         problems = []
         boundary = resource.desired.get("permissions_boundary")
