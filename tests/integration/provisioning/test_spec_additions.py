@@ -360,14 +360,20 @@ def test_a_queue_or_function_that_would_not_let_the_topic_deliver_is_refused_at_
     assert len(findings) == 1 and findings[0].startswith("topics[releases].subscriptions: lambda")
 
 
-def test_a_queue_of_another_account_is_refused_at_plan(drivers: Any) -> None:
-    queue = f"arn:aws:sqs:{REGION}:210987654321:their-jobs"
-    spec = parse_spec({"name": "shop", "topics": [{"name": "releases", "subscriptions": [
-        {"protocol": "sqs", "endpoint": queue}]}]})  # fmt: skip
+def test_a_queue_of_another_account_or_a_missing_one_is_refused_at_plan(drivers: Any) -> None:
+    theirs = f"arn:aws:sqs:{REGION}:210987654321:their-jobs"
+    missing = f"arn:aws:sqs:us-east-1:{ACCOUNT}:no-such-queue"
+    subscriptions = [{"protocol": "sqs", "endpoint": e} for e in (theirs, missing)]
+    spec = parse_spec({"name": "shop", "topics": [{"name": "releases",
+                                                   "subscriptions": subscriptions}]})  # fmt: skip
     with pytest.raises(SpecValidationError) as refused:
         plan(spec, CTX, drivers(spec))
-    assert refused.value.problems == [
-        f"topics[releases].subscriptions: sqs {queue}: the queue is in account 210987654321, "
+    other, absent = refused.value.problems
+    assert other == (
+        f"topics[releases].subscriptions: sqs {theirs}: the queue is in account 210987654321, "
         f"not the topic's ({ACCOUNT}): a cross-account subscription is made (or confirmed) "
         "from the queue's account, which also lets the topic deliver there"
-    ]
+    )
+    assert absent.startswith(
+        f"topics[releases].subscriptions: sqs {missing}: the queue does not exist, so SNS"
+    )

@@ -25,6 +25,12 @@ from opswire.provisioning.delivery import (
 from opswire.provisioning.resources import SPEC_TAG, Context, Resource, tag_delta
 
 PENDING = "PendingConfirmation"
+MISSING_ENDPOINT = {
+    "AWS.SimpleQueueService.NonExistentQueue": "the queue does not exist",
+    "QueueDoesNotExist": "the queue does not exist",
+    "ResourceNotFoundException": "the function has no resource-based policy (or does not exist)",
+}
+"""The SDK's answers that mean SNS has nothing to deliver to (or no permission to)."""
 
 
 class TopicDriver:
@@ -135,29 +141,30 @@ class TopicDriver:
 
     def _no_delivery(self, protocol: str, endpoint: str, topic_arn: str) -> str | None:
         """Why the endpoint's policy does not let the topic deliver (None: it does)."""
-        region = arn_part(endpoint, 3)
-        try:
-            with sdk_errors("read the policy of", endpoint):
-                if protocol == "sqs":
-                    sqs = sqs_client(region)
-                    url = sqs.get_queue_url(
-                        QueueName=arn_part(endpoint, 5), QueueOwnerAWSAccountId=self.ctx.account
-                    )["QueueUrl"]
-                    found = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])
-                    text = found.get("Attributes", {}).get("Policy")
-                else:
-                    text = lambda_client(region).get_policy(FunctionName=endpoint)["Policy"]
-        except ProvisioningError as exc:
-            code = error_code(exc.__cause__) if isinstance(exc.__cause__, ClientError) else ""
-            if code in ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"):
-                return "the queue does not exist"
-            if code == "ResourceNotFoundException":
-                return "the function has no resource-based policy (or does not exist)"
-            raise
+        with sdk_errors("read the policy of", endpoint):
+            try:
+                text = self._endpoint_policy(protocol, endpoint)
+            except ClientError as exc:
+                if error_code(exc) not in MISSING_ENDPOINT:
+                    raise
+                return MISSING_ENDPOINT[error_code(exc)]
         if lets_topic_deliver(json.loads(text) if text else None, protocol, endpoint, topic_arn):
             return None
         policy = "queue policy" if protocol == "sqs" else "function's resource-based policy"
         return f"its {policy} does not allow {DELIVERY_ACTIONS[protocol]} to this topic"
+
+    def _endpoint_policy(self, protocol: str, endpoint: str) -> str | None:
+        """The queue's policy or the function's resource-based policy (JSON text), if any."""
+        region = arn_part(endpoint, 3)
+        if protocol == "lambda":
+            return str(lambda_client(region).get_policy(FunctionName=endpoint)["Policy"])
+        sqs = sqs_client(region)
+        url = sqs.get_queue_url(
+            QueueName=arn_part(endpoint, 5), QueueOwnerAWSAccountId=self.ctx.account
+        )["QueueUrl"]
+        found = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])
+        policy = found.get("Attributes", {}).get("Policy")
+        return str(policy) if policy else None
 
     def posture(self, resource: Resource, current: dict[str, Any]) -> list[str]:
         encrypted = [] if current.get("kms_key") else ["the topic is not encrypted"]
