@@ -42,6 +42,8 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("SubscribeLogGroupFunctionRole", "SubscribeLogGroups"): "any new log group may be shipped",
     ("ProvisionReadFunctionRole", "ReadProvisionedResources"):
         "Describe/List/Get, most without resource-level permissions; no data",
+    ("ProvisionReadFunctionRole", "ReadPoliciesOfSubscribedQueuesAndFunctions"):
+        "the policy of whichever queue or function a spec's topic subscribes, this account only",
     ("ProvisionWriteFunctionRole", "ReadBeforeWriting"): "the same reads, no data",
     ("ProvisionWriteFunctionRole", "BucketsUnderThePrefix"):
         "S3 has no tag conditions on CreateBucket: ProvisionedBucketPrefix scopes (empty = any)",

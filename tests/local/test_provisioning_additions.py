@@ -176,3 +176,67 @@ def test_a_user_applied_then_undone_leaves_its_key_nowhere(
     sm = boto3.client("secretsmanager", region_name=REGION)
     with pytest.raises(sm.exceptions.ResourceNotFoundException):
         sm.describe_secret(SecretId="opswire/rotated/mail/smtp")
+
+
+def _platform(start_platform: PlatformFactory) -> tuple[SpecTarget, Any, str]:
+    platform = start_platform()
+    target = SpecTarget(boto3.Session(region_name=REGION), local_outputs(platform), ACCOUNT_ID)
+    machine = platform.state_machines["ProvisioningStateMachine"]
+    return target, target.session.client("stepfunctions"), machine
+
+
+def test_a_tag_the_spec_stops_setting_is_removed_through_the_workflow(
+    start_platform: PlatformFactory,
+) -> None:
+    target, sfn, machine = _platform(start_platform)
+    document = {"name": "shop", "tags": {"team": "shop", "stage": "beta"},
+                "ecr_repositories": [{"name": "shop/api"}],
+                "log_groups": [{"name": "/shop/api", "retention_days": 7}],
+                "topics": [{"name": "shop-releases"}]}  # fmt: skip
+    first = start_and_follow(sfn, machine, parse_spec(document), 90, approve=False, name="t-1")
+    assert first["status"] == "SUCCEEDED", first
+    fewer = parse_spec({**document, "tags": {"team": "shop"}})
+    planned = make_plan(target, fewer)
+    assert {(i.kind, c.field, json.dumps(c.desired)) for i in planned.items for c in i.changes} == {
+        (kind, "tags", '{"stage": null}') for kind in ("ecr_repository", "log_group", "topic")
+    }
+    # an update waits for approval; approved, it untags through the write function's role
+    second = start_and_follow(sfn, machine, fewer, 90, approve=True, name="t-2")
+    assert second["status"] == "SUCCEEDED", second
+    assert {r["action"] for r in second["applied"]} == {"update"}
+    ecr = boto3.client("ecr", region_name=REGION)
+    arn = ecr.describe_repositories(repositoryNames=["shop/api"])["repositories"][0]
+    tags = {t["Key"]: t["Value"] for t in ecr.list_tags_for_resource(
+        resourceArn=arn["repositoryArn"])["tags"]}  # fmt: skip
+    assert "stage" not in tags and tags["team"] == "shop" and tags["opswire:execution"] == "t-1"
+    assert not make_plan(target, fewer).has_changes
+    assert posture(target, fewer) == []
+
+
+def test_a_topic_subscribing_a_queue_is_refused_until_the_queue_lets_it_deliver(
+    start_platform: PlatformFactory,
+) -> None:
+    target, sfn, machine = _platform(start_platform)
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = sqs.create_queue(QueueName="shop-release-jobs")["QueueUrl"]
+    queue = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:shop-release-jobs"
+    topic = {"name": "shop-releases", "subscriptions": [{"protocol": "sqs", "endpoint": queue}]}
+    spec = parse_spec({"name": "shop", "topics": [topic]})
+
+    refused = start_and_follow(sfn, machine, spec, 60, approve=False, name="q-1")
+    assert (refused["status"], refused["error"]) == ("FAILED", "SpecValidationError"), refused
+    [line] = refused["problems"]
+    assert line.startswith(f"topics[shop-releases].subscriptions: sqs {queue}: its queue policy")
+    topics = boto3.client("sns", region_name=REGION).list_topics()["Topics"]
+    assert not [t for t in topics if t["TopicArn"].endswith(":shop-releases")]  # nothing made
+
+    statement = json.loads(line.split("the queue policy: ", 1)[1].removesuffix(")"))
+    policy = {"Version": "2012-10-17", "Statement": [statement]}
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
+    applied = start_and_follow(sfn, machine, spec, 60, approve=False, name="q-2")
+    assert applied["status"] == "SUCCEEDED", applied
+    assert posture(target, spec) == []
+    sns = boto3.client("sns", region_name=REGION)
+    sns.publish(TopicArn=f"arn:aws:sns:{REGION}:{ACCOUNT_ID}:shop-releases", Message="v2")
+    body = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1)["Messages"][0]["Body"]
+    assert json.loads(body)["Message"] == "v2"

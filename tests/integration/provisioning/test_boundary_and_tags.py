@@ -6,6 +6,7 @@ AWS does). The write calls the drivers make are the ones the IAM tests prove the
 make."""
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import boto3
@@ -172,3 +173,104 @@ def test_a_user_gets_the_boundary_and_without_it_fails_verification_until_put_ba
     allowed = {r.action for r in OWN_RESOURCE_REQUESTS}
     assert "iam:PutUserPermissionsBoundary" in calls
     assert sorted(calls - allowed) == ["iam:DeleteUserPermissionsBoundary"]  # the test's own
+
+
+TAGGED: dict[str, Any] = {
+    **SPEC,
+    "tags": {"team": "shop", "stage": "beta"},
+    "buckets": [{"name": "opswire-prod-shop-assets"}],
+    "oidc_providers": [{}],
+    "users": [{"name": "shop-smtp"}],
+    "topics": [{"name": "shop-releases"}],
+    "secrets": [{"name": "shop/api-key", "kms_key": "shop", "tags": {"rotation": "manual"}}],
+    "alarms": [{**SPEC["alarms"][0], "severity": "critical", "tags": {"oncall": "shop"}}],
+}
+
+
+# This test is about tags: no boundary here (users' boundaries are tested above).
+UNBOUNDED = replace(CTX, permissions_boundary="")
+
+
+def tags_of_every_kind() -> dict[str, dict[str, str]]:
+    """The tags of each resource of ``TAGGED``, by kind."""
+    iam = boto3.client("iam", region_name=REGION)
+    kms = boto3.client("kms", region_name=REGION)
+    ecr = boto3.client("ecr", region_name=REGION)
+    cw = boto3.client("cloudwatch", region_name=REGION)
+    key_id = kms.describe_key(KeyId="alias/shop")["KeyMetadata"]["KeyId"]
+    repo = ecr.describe_repositories(repositoryNames=["shop/api"])["repositories"][0]
+    alarm = cw.describe_alarms(AlarmNames=[f"{STACK}/shop-errors"])["MetricAlarms"][0]
+    oidc = f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
+    pairs: dict[str, list[Any]] = {
+        "kms_key": [{"Key": t["TagKey"], "Value": t["TagValue"]}
+                    for t in kms.list_resource_tags(KeyId=key_id)["Tags"]],
+        "bucket": boto3.client("s3", region_name=REGION).get_bucket_tagging(
+            Bucket="opswire-prod-shop-assets")["TagSet"],
+        "ecr_repository": ecr.list_tags_for_resource(resourceArn=repo["repositoryArn"])["tags"],
+        "secret": boto3.client("secretsmanager", region_name=REGION).describe_secret(
+            SecretId="shop/api-key")["Tags"],
+        "oidc_provider": iam.list_open_id_connect_provider_tags(
+            OpenIDConnectProviderArn=oidc)["Tags"],
+        "policy": iam.list_policy_tags(
+            PolicyArn=f"arn:aws:iam::{ACCOUNT}:policy/opswire/shop/shop-read")["Tags"],
+        "role": iam.list_role_tags(RoleName="shop-host")["Tags"],
+        "user": iam.list_user_tags(UserName="shop-smtp")["Tags"],
+        "topic": boto3.client("sns", region_name=REGION).list_tags_for_resource(
+            ResourceArn=f"arn:aws:sns:{REGION}:{ACCOUNT}:shop-releases")["Tags"],
+        "alarm": cw.list_tags_for_resource(ResourceARN=alarm["AlarmArn"])["Tags"],
+    }  # fmt: skip
+    tags = {kind: {t["Key"]: t["Value"] for t in found} for kind, found in pairs.items()}
+    group = boto3.client("logs", region_name=REGION).list_tags_log_group(
+        logGroupName="/shop/service"
+    )["tags"]
+    return {**tags, "log_group": dict(group)}
+
+
+def test_tags_the_spec_stops_setting_are_removed_from_every_kind_and_undo_puts_them_back(
+    calls: set[str],
+) -> None:
+    tagged = parse_spec(TAGGED)
+    apply_all(tagged, UNBOUNDED, "exec-1", aws_drivers(UNBOUNDED, "shop"))
+    assert {k: t["stage"] for k, t in tags_of_every_kind().items()} == {
+        k: "beta" for k in tags_of_every_kind()
+    }
+    # an operator's own tag on the repository: the spec owns the tags of what it manages
+    ecr = boto3.client("ecr", region_name=REGION)
+    repo = ecr.describe_repositories(repositoryNames=["shop/api"])["repositories"][0]
+    ecr.tag_resource(resourceArn=repo["repositoryArn"], tags=[{"Key": "owner", "Value": "me"}])
+
+    alarm = {k: v for k, v in TAGGED["alarms"][0].items() if k not in ("severity", "tags")}
+    secret = {k: v for k, v in TAGGED["secrets"][0].items() if k != "tags"}
+    fewer = parse_spec({**TAGGED, "tags": {"team": "shop"}, "alarms": [alarm],
+                        "secrets": [secret]})  # fmt: skip
+    made = plan(fewer, UNBOUNDED, aws_drivers(UNBOUNDED, "shop"))
+    removed = {
+        i.kind: sorted(
+            k for c in i.changes if c.field == "tags" for k, v in c.desired.items() if v is None
+        )
+        for i in made.items
+        if i.action == "update"
+    }
+    assert removed == {
+        **{kind: ["stage"] for kind in tags_of_every_kind()},
+        "ecr_repository": ["owner", "stage"],
+        "secret": ["rotation", "stage"],
+        "alarm": ["oncall", "opswire:severity", "stage"],
+    }
+    before = tags_of_every_kind()
+    apply_all(fewer, UNBOUNDED, "exec-2", aws_drivers(UNBOUNDED, "shop"))
+    after = tags_of_every_kind()
+    for kind, tags in after.items():
+        gone = sorted(set(before[kind]) - set(tags))
+        assert gone == removed[kind], kind
+        assert tags[MANAGED_BY_TAG] == STACK and tags["opswire:spec"] == "shop", kind
+        assert tags["opswire:execution"] == "exec-1" and tags["team"] == "shop", kind
+    assert not plan(fewer, UNBOUNDED, aws_drivers(UNBOUNDED, "shop")).has_changes
+    assert verify(fewer, UNBOUNDED, aws_drivers(UNBOUNDED, "shop")) == []
+    allowed = {r.action for r in OWN_RESOURCE_REQUESTS}
+    assert sorted(a for a in calls - allowed if not a.startswith("s3:")) == []
+
+    # a failed execution's undo puts the removed keys back (made = the plan it applied)
+    undone = undo(fewer, UNBOUNDED, "exec-9", aws_drivers(UNBOUNDED, "shop"), before=made)
+    assert not undone.failed and len(undone.restored) == len(removed)
+    assert tags_of_every_kind() == before

@@ -7,7 +7,7 @@ from typing import Any
 import boto3
 import pytest
 
-from opswire.core.errors import ProvisioningError
+from opswire.core.errors import ProvisioningError, SpecValidationError
 from opswire.provisioning.aws import aws_drivers
 from opswire.provisioning.aws.sdk import clear_provisioning_clients
 from opswire.provisioning.engine import apply_all, plan, undo, verify
@@ -316,3 +316,64 @@ def test_a_key_that_cannot_be_stored_is_deleted_again(drivers: Any) -> None:
     iam = boto3.client("iam", region_name=REGION)
     assert iam.list_users(PathPrefix="/opswire/")["Users"] == []  # removed by apply's cleanup
     assert sm.get_secret_value(SecretId="taken/smtp")["SecretString"] == "someone else's"
+
+
+def test_a_queue_or_function_that_would_not_let_the_topic_deliver_is_refused_at_plan(
+    drivers: Any,
+) -> None:
+    sqs = boto3.client("sqs", region_name=REGION)
+    lam = boto3.client("lambda", region_name=REGION)
+    queue_url = sqs.create_queue(QueueName="release-jobs")["QueueUrl"]
+    queue = f"arn:aws:sqs:{REGION}:{ACCOUNT}:release-jobs"
+    function = log_shipper()
+    topic = f"arn:aws:sns:{REGION}:{ACCOUNT}:releases"
+    subscriptions = [{"protocol": "sqs", "endpoint": queue},
+                     {"protocol": "lambda", "endpoint": function}]  # fmt: skip
+    spec = parse_spec(
+        {"name": "shop", "topics": [{"name": "releases", "subscriptions": subscriptions}]}
+    )
+
+    with pytest.raises(SpecValidationError) as refused:
+        plan(spec, CTX, drivers(spec))
+    lambda_line, sqs_line = refused.value.problems  # as SNS lists them: protocol:endpoint
+    assert sqs_line.startswith(f"topics[releases].subscriptions: sqs {queue}: its queue policy")
+    assert f'"Condition":{{"ArnEquals":{{"aws:SourceArn":"{topic}"}}}}' in sqs_line
+    assert lambda_line.startswith(f"topics[releases].subscriptions: lambda {function}: the func")
+    assert lambda_line.endswith(f"--principal sns.amazonaws.com --source-arn {topic})")
+    assert boto3.client("sns", region_name=REGION).list_topics()["Topics"] == []
+
+    # the owners add what the lines say: the plan goes through, apply subscribes, SNS delivers
+    statement = json.loads(sqs_line.split("the queue policy: ", 1)[1].removesuffix(")"))
+    policy = {"Version": "2012-10-17", "Statement": [statement]}
+    sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": json.dumps(policy)})
+    lam.add_permission(FunctionName=function, StatementId="sns-releases",
+                       Action="lambda:InvokeFunction", Principal="sns.amazonaws.com",
+                       SourceArn=topic)  # fmt: skip
+    assert applied_twice(spec, drivers) == ["topic:releases"]
+    boto3.client("sns", region_name=REGION).publish(TopicArn=topic, Message="v1.2 released")
+    received = sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=1)["Messages"]
+    assert json.loads(received[0]["Body"])["Message"] == "v1.2 released"
+
+    # the permission removed later: posture (provision status) says so
+    lam.remove_permission(FunctionName=function, StatementId="sns-releases")
+    findings = [f.problem for f in verify(spec, CTX, drivers(spec))]
+    assert len(findings) == 1 and findings[0].startswith("topics[releases].subscriptions: lambda")
+
+
+def test_a_queue_of_another_account_or_a_missing_one_is_refused_at_plan(drivers: Any) -> None:
+    theirs = f"arn:aws:sqs:{REGION}:210987654321:their-jobs"
+    missing = f"arn:aws:sqs:us-east-1:{ACCOUNT}:no-such-queue"
+    subscriptions = [{"protocol": "sqs", "endpoint": e} for e in (theirs, missing)]
+    spec = parse_spec({"name": "shop", "topics": [{"name": "releases",
+                                                   "subscriptions": subscriptions}]})  # fmt: skip
+    with pytest.raises(SpecValidationError) as refused:
+        plan(spec, CTX, drivers(spec))
+    other, absent = refused.value.problems
+    assert other == (
+        f"topics[releases].subscriptions: sqs {theirs}: the queue is in account 210987654321, "
+        f"not the topic's ({ACCOUNT}): a cross-account subscription is made (or confirmed) "
+        "from the queue's account, which also lets the topic deliver there"
+    )
+    assert absent.startswith(
+        f"topics[releases].subscriptions: sqs {missing}: the queue does not exist, so SNS"
+    )

@@ -94,6 +94,25 @@ def create_alarm(name: str) -> list[Request]:
             for a in ("cloudwatch:PutMetricAlarm", "cloudwatch:TagResource")]  # fmt: skip
 
 
+def untag(keys: list[str], tags: dict[str, Any] = OURS) -> dict[str, Any]:
+    """An Untag* request: the keys removed (aws:TagKeys) on a resource tagged ``tags``."""
+    return {**tags, "aws:TagKeys": sorted(keys)}
+
+
+UNTAGS = [  # (action, resource) of every Untag* the drivers call: the keys a spec stops setting
+    ("ecr:UntagResource", f"{REPO}/shop/api"),
+    ("iam:UntagRole", ROLE),
+    ("iam:UntagPolicy", POLICY),
+    ("iam:UntagUser", USER),
+    ("iam:UntagOpenIDConnectProvider", OIDC),
+    ("kms:UntagResource", f"{KEY}/1234abcd"),
+    ("secretsmanager:UntagResource", f"{SECRET}:shop/api-key-AbCdEf"),
+    ("logs:UntagResource", f"{LOGS}:/shop/service"),
+    ("cloudwatch:UntagResource", f"{ALARM}:{STACK}/shop-errors"),
+    ("sns:UntagResource", f"{TOPIC}:shop-releases"),
+]
+
+
 def boundary_ctx(boundary: str = STACK_BOUNDARY, tags: dict[str, Any] = OURS) -> dict[str, Any]:
     return {"iam:PermissionsBoundary": boundary, **tags}
 
@@ -173,6 +192,7 @@ OWN_RESOURCE_REQUESTS = [
     Request("cloudwatch:DeleteAlarms", f"{ALARM}:{STACK}/shop-errors"),
     Request("lambda:InvokeFunction", f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:"
             f"{STACK}-rotation"),
+    *(Request(action, arn, untag(["stage", "opswire:severity"])) for action, arn in UNTAGS),
 ]  # fmt: skip
 
 
@@ -305,6 +325,20 @@ REFUSED = {
                                               tagging(SPEC_TAGS)),
     "retag another stack's log group": Request("logs:TagResource", f"{LOGS}:/payments",
                                                {**OTHER_STACK, **tagging(SPEC_TAGS)}),
+    # tags: a spec's keys go, opswire's own never, and nothing on what is not the stack's
+    **{f"{action} {key}": Request(action, arn, untag(["stage", key]))
+       for action, arn in UNTAGS
+       for key in (MANAGED_BY, "opswire:spec", "opswire:execution")},
+    **{f"{action} on another stack's": Request(action, arn, untag(["stage"], OTHER_STACK))
+       for action, arn in UNTAGS if not action.startswith("cloudwatch:")},
+    **{f"{action} on a foreign one": Request(action, arn, untag(["stage"], FOREIGN))
+       for action, arn in UNTAGS if not action.startswith("cloudwatch:")},
+    "untag any other alarm": Request("cloudwatch:UntagResource", f"{ALARM}:payments-5xx",
+                                     untag(["stage"], {})),
+    "untag the stack's alarm topic": Request("sns:UntagResource",
+                                             f"{TOPIC}:{STACK}-AlarmTopic-1A2B", untag(["x"])),
+    "untag the stack's demo log group": Request("logs:UntagResource", f"{LOGS}:/{STACK}/demo",
+                                                untag(["x"])),
     # reading a secret's value is never needed
     "read a secret value": Request("secretsmanager:GetSecretValue",
                                    f"{SECRET}:shop/api-key-AbCdEf", OURS),
@@ -372,3 +406,23 @@ def test_the_boundary_caps_roles_of_a_spec(action: str) -> None:
     """What a role of a spec could do if its own policies allowed everything."""
     resource, context, expected = BOUNDED[action]
     assert evaluate(boundary_statements(), Request(action, resource, context)) == expected
+
+
+def test_plan_reads_the_policy_of_a_subscribed_queue_or_function_of_this_account_only() -> None:
+    """ProvisionReadFunction (plan, verify) reads what decides whether SNS can deliver."""
+    statements = function_statements("ProvisionReadFunction")
+    queue = f"arn:aws:sqs:us-west-2:{ACCOUNT_ID}:orders"
+    function = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:on-release"
+    for action, arn in [("sqs:GetQueueUrl", queue), ("sqs:GetQueueAttributes", queue),
+                        ("lambda:GetPolicy", function)]:  # fmt: skip
+        assert evaluate(statements, Request(action, arn)) == "allowed", action
+        other = arn.replace(ACCOUNT_ID, "210987654321")
+        assert evaluate(statements, Request(action, other)) != "allowed", action
+    for action in ("sqs:ReceiveMessage", "sqs:SetQueueAttributes", "lambda:AddPermission"):
+        assert evaluate(statements, Request(action, queue if "sqs" in action else function)) != (
+            "allowed"
+        )
+    # the write function neither reads nor changes them (apply follows the plan's check)
+    write = function_statements("ProvisionWriteFunction")
+    assert evaluate(write, Request("lambda:AddPermission", function)) != "allowed"
+    assert evaluate(write, Request("sqs:SetQueueAttributes", queue)) != "allowed"

@@ -3,7 +3,9 @@
 A driver handles one kind of AWS resource (``opswire.provisioning.aws``; tests may pass
 their own). ``read`` returns the current state in the shape of ``Resource.desired`` (or None when
 the resource does not exist); ``create``/``update`` converge to the desired state; ``owned``
-lists the names tagged with a spec, for the would-delete part of the plan.
+lists the names tagged with a spec, for the would-delete part of the plan; ``refusals`` says
+what outside the resource would keep it from working as the spec says (a queue that does not let
+a topic deliver): plan refuses the spec with those lines, before anything changes.
 
 Tracking per execution: every resource an execution creates carries ``opswire:execution`` =
 the execution id, and the plan (kept in the execution's state) holds the state of everything
@@ -16,7 +18,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from opswire.core.errors import ResourceConflictError
+from opswire.core.errors import ResourceConflictError, SpecValidationError
 from opswire.provisioning.resources import (
     EXECUTION_TAG,
     KINDS,
@@ -25,6 +27,8 @@ from opswire.provisioning.resources import (
     Resource,
     canonical,
     expand,
+    spec_owns_tag,
+    tag_delta,
 )
 from opswire.provisioning.spec import ProjectSpec
 
@@ -46,6 +50,8 @@ class Driver(Protocol):
     def owned(self, spec_name: str) -> list[str]: ...
 
     def posture(self, resource: Resource, current: dict[str, Any]) -> list[str]: ...
+
+    def refusals(self, resource: Resource) -> list[str]: ...
 
 
 Drivers = Mapping[str, Driver]
@@ -121,18 +127,21 @@ class PostureFinding(BaseModel):
 
 
 def diff(resource: Resource, current: dict[str, Any]) -> list[Change]:
-    """Fields whose current value is not the desired one. Tags: the desired ones must be
-    present with these values; other tags (ours or anyone's) are left alone."""
+    """Fields whose current value is not the desired one. Tags converge on the spec's: the
+    desired ones must be present with these values, and every other key the spec owns
+    (``spec_owns_tag``: not ``aws:*`` nor opswire's own) is removed. The tags change holds only
+    the keys that change; a key to remove has the desired value None."""
     changes: list[Change] = []
     for field, desired in resource.desired.items():
         if field not in current or field in CREATE_ONLY:
             continue  # create-only input (a secret's first value), never read back
         value = current[field]
         if field == "tags":
-            missing = {k: v for k, v in desired.items() if value.get(k) != v}
-            if missing:
-                have = {k: value[k] for k in missing if k in value}
-                changes.append(Change(field="tags", current=have, desired=missing))
+            to_set, to_remove = tag_delta(desired, value)
+            if to_set or to_remove:
+                have = {k: value[k] for k in [*to_set, *to_remove] if k in value}
+                wanted: dict[str, str | None] = {**to_set, **dict.fromkeys(to_remove)}
+                changes.append(Change(field="tags", current=have, desired=wanted))
         elif canonical(value) != canonical(desired):
             changes.append(Change(field=field, current=value, desired=desired))
     return changes
@@ -149,6 +158,9 @@ def _check_owner(spec: ProjectSpec, resource: Resource, current: dict[str, Any])
 def plan(spec: ProjectSpec, ctx: Context, drivers: Drivers) -> Plan:
     items: list[PlanItem] = []
     resources = expand(spec, ctx)
+    refused = [line for r in resources for line in drivers[r.kind].refusals(r)]
+    if refused:
+        raise SpecValidationError(refused)
     declared = {r.key for r in resources}
     for resource in resources:
         current = drivers[resource.kind].read(resource)
@@ -254,11 +266,7 @@ def undo(
                 result.deleted.append(resource.key)
             elif resource.key in previous:
                 old = previous[resource.key]
-                back = Resource(
-                    resource.kind,
-                    resource.name,
-                    {k: v for k, v in old.items() if k in resource.desired and k != "tags"},
-                )
+                back = _restoring(resource, old, current)
                 if diff(back, current):
                     driver.update(back, current)
                     result.restored.append(resource.key)
@@ -269,6 +277,17 @@ def undo(
         except Exception as exc:  # undo goes on: one stuck resource must not keep the rest
             result.failed.append(f"{resource.key}: {type(exc).__name__}: {exc}")
     return result
+
+
+def _restoring(resource: Resource, old: dict[str, Any], current: dict[str, Any]) -> Resource:
+    """``resource`` with the state the plan read as its desired state: the spec's tag keys as
+    they were, opswire's own as they are now (``spec_owns_tag``)."""
+    back = {k: v for k, v in old.items() if k in resource.desired and k != "tags"}
+    if "tags" in old and "tags" in resource.desired:
+        theirs = {k: v for k, v in old["tags"].items() if spec_owns_tag(k)}
+        ours = {k: v for k, v in current.get("tags", {}).items() if not spec_owns_tag(k)}
+        back["tags"] = {**theirs, **ours}
+    return Resource(resource.kind, resource.name, back)
 
 
 def verify(spec: ProjectSpec, ctx: Context, drivers: Drivers) -> list[PostureFinding]:
@@ -286,10 +305,19 @@ def verify(spec: ProjectSpec, ctx: Context, drivers: Drivers) -> list[PostureFin
         problems = list(driver.posture(resource, current))
         for change in diff(resource, current):
             if change.field == "tags":
-                problems.append(f"tags missing or different: {sorted(change.desired)}")
+                problems.append(_tag_problem(change))
             else:
                 problems.append(f"{change.field} drifted from the spec")
         findings += [
             PostureFinding(kind=resource.kind, name=resource.name, problem=p) for p in problems
         ]
     return findings
+
+
+def _tag_problem(change: Change) -> str:
+    wrong = sorted(k for k, v in change.desired.items() if v is not None)
+    extra = sorted(k for k, v in change.desired.items() if v is None)
+    parts = ([f"missing or different: {wrong}"] if wrong else []) + (
+        [f"not in the spec: {extra}"] if extra else []
+    )
+    return "tags " + "; ".join(parts)

@@ -28,9 +28,25 @@ def plan_lines(made: Plan, show_unchanged: bool = False) -> list[str]:
         lines.append(f"{SYMBOLS[item.action]} {item.kind} {item.name}")
         if item.action == "update":
             for change in item.changes:
+                if change.field == "tags":
+                    lines += _tag_lines(change.current or {}, change.desired or {})
+                    continue
                 lines.append(
                     f"    {change.field}: {_short(change.current)} -> {_short(change.desired)}"
                 )
+    return lines
+
+
+def _tag_lines(current: dict[str, Any], desired: dict[str, Any]) -> list[str]:
+    """``tags: {"team": "a"} -> {"team": "b"}`` and ``tags removed: owner, stage``."""
+    to_set = {k: v for k, v in desired.items() if v is not None}
+    removed = [k for k, v in desired.items() if v is None]
+    lines = []
+    if to_set:
+        have = {k: v for k, v in current.items() if k in to_set}
+        lines.append(f"    tags: {_short(have)} -> {_short(to_set)}")
+    if removed:
+        lines.append(f"    tags removed: {', '.join(sorted(removed))}")
     return lines
 
 

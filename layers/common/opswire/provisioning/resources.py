@@ -19,7 +19,9 @@ from opswire.provisioning.resources_base import (
     iam_path,
     key_alias_arn,
     policy_arn,
+    spec_owns_tag,
     spec_tags,
+    tag_delta,
 )
 from opswire.provisioning.resources_iam import (
     grant_statements,
@@ -62,7 +64,9 @@ __all__ = [
     "key_alias_arn",
     "policy_arn",
     "policy_document",
+    "spec_owns_tag",
     "spec_tags",
+    "tag_delta",
 ]
 
 # Apply order; undo goes backwards (roles before the policies they attach, keys last).

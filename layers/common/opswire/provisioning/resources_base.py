@@ -7,6 +7,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from opswire.provisioning.spec import ProjectSpec
+from opswire.provisioning.spec_notify import (
+    TAG_EMAIL,
+    TAG_MENTION,
+    TAG_ROUTE,
+    TAG_RUNBOOK,
+    TAG_SEVERITY,
+    TAG_SLACK_CHANNEL,
+)
 
 SPEC_TAG = "opswire:spec"
 EXECUTION_TAG = "opswire:execution"
@@ -14,6 +22,10 @@ MANAGED_BY_TAG = "opswire:managed-by"
 """Set at creation to the stack's name: the write function's IAM policy lets it tag, change
 and delete only resources that carry it (docs/security.md)."""
 IAM_PATH_ROOT = "/opswire/"
+ROUTING_TAGS = frozenset(
+    {TAG_SEVERITY, TAG_ROUTE, TAG_SLACK_CHANNEL, TAG_EMAIL, TAG_RUNBOOK, TAG_MENTION}
+)
+"""The only ``opswire:*`` keys a spec sets itself (an alarm's ``severity`` and ``route``)."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +97,28 @@ def key_alias_arn(ctx: Context, alias: str) -> str:
 
 def spec_tags(spec: ProjectSpec, extra: dict[str, str] | None = None) -> dict[str, str]:
     return {**spec.tags, **(extra or {}), SPEC_TAG: spec.name}
+
+
+def spec_owns_tag(key: str) -> bool:
+    """Whether apply removes the tag ``key`` when the spec does not set it: the spec owns the
+    tags of what it manages, hand-added ones included, except AWS's (``aws:*``, which no API
+    call may change) and opswire's own (``opswire:spec``, ``opswire:managed-by``,
+    ``opswire:execution`` ...: ownership and undo depend on them). The alarm routing tags are
+    opswire keys a spec sets: they go when the spec stops setting them."""
+    lowered = key.lower()
+    if lowered.startswith("aws:"):
+        return False
+    return not lowered.startswith("opswire:") or key in ROUTING_TAGS
+
+
+def tag_delta(desired: dict[str, str], current: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+    """What converges ``current`` tags on ``desired``: the tags to set (new or another value)
+    and the keys to remove (``spec_owns_tag``). When something is to set, drivers send the
+    whole desired set: the write function may tag only with ``opswire:managed-by`` = its stack
+    in the request (template.yaml), and an untag needs none."""
+    to_set = {k: v for k, v in desired.items() if current.get(k) != v}
+    to_remove = sorted(k for k in current if k not in desired and spec_owns_tag(k))
+    return to_set, to_remove
 
 
 def canonical(value: Any) -> str:

@@ -3,7 +3,7 @@
 from typing import Any
 
 from opswire.provisioning.aws.sdk import cloudwatch_client, sdk_errors, tag_dict, tag_list
-from opswire.provisioning.resources import SPEC_TAG, Context, Resource
+from opswire.provisioning.resources import SPEC_TAG, Context, Resource, tag_delta
 
 
 class AlarmDriver:
@@ -67,10 +67,13 @@ class AlarmDriver:
         )
         with sdk_errors("PutMetricAlarm", resource.name):
             self._put(merged, None)
-            if "tags" in resource.desired:
+            to_set, to_remove = tag_delta(resource.desired.get("tags", {}), current["tags"])
+            if to_set:
                 cloudwatch_client().tag_resource(
                     ResourceARN=current["arn"], Tags=tag_list(resource.desired["tags"])
                 )
+            if to_remove:
+                cloudwatch_client().untag_resource(ResourceARN=current["arn"], TagKeys=to_remove)
 
     def delete(self, resource: Resource) -> None:
         with sdk_errors("DeleteAlarms", resource.name):
@@ -86,6 +89,9 @@ class AlarmDriver:
                     if tags.get(SPEC_TAG) == spec_name:
                         names.append(a["AlarmName"])
         return names
+
+    def refusals(self, resource: Resource) -> list[str]:
+        return []  # nothing outside the resource decides whether it works
 
     def posture(self, resource: Resource, current: dict[str, Any]) -> list[str]:
         return [] if current.get("actions") else ["the alarm notifies nobody"]

@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 from opswire.core.aws import s3_client
 from opswire.core.errors import ProvisioningError, ResourceConflictError
 from opswire.provisioning.aws.sdk import error_code, sdk_errors, tag_dict, tag_list
-from opswire.provisioning.resources import SPEC_TAG, Context, Resource, canonical
+from opswire.provisioning.resources import SPEC_TAG, Context, Resource, canonical, tag_delta
 
 
 class BucketDriver:
@@ -124,10 +124,13 @@ class BucketDriver:
             )
 
         with sdk_errors("configure bucket", name):
-            if current is not None and changed("tags"):
+            to_set, to_remove = tag_delta(d.get("tags", {}), (current or {}).get("tags", {}))
+            if current is not None and (to_set or to_remove):
+                # PutBucketTagging replaces the whole set: every tag that stays goes with it,
+                # aws:* ones included (S3 refuses a set that drops a system tag).
+                kept = {k: v for k, v in current["tags"].items() if k not in to_remove}
                 s3.put_bucket_tagging(
-                    Bucket=name,
-                    Tagging={"TagSet": tag_list({**current.get("tags", {}), **d["tags"]})},
+                    Bucket=name, Tagging={"TagSet": tag_list({**kept, **d["tags"]})}
                 )
             if changed("public_access_block"):
                 s3.put_public_access_block(
@@ -230,6 +233,9 @@ class BucketDriver:
                 if tags.get(SPEC_TAG) == spec_name:
                     names.append(bucket["Name"])
         return names
+
+    def refusals(self, resource: Resource) -> list[str]:
+        return []  # nothing outside the resource decides whether it works
 
     def posture(self, resource: Resource, current: dict[str, Any]) -> list[str]:
         """What every bucket must have, as far as its spec does not say otherwise explicitly."""

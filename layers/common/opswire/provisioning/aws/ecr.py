@@ -7,7 +7,7 @@ from botocore.exceptions import ClientError
 
 from opswire.core.errors import ProvisioningError
 from opswire.provisioning.aws.sdk import ecr_client, error_code, sdk_errors, tag_dict, tag_list
-from opswire.provisioning.resources import SPEC_TAG, Context, Resource, canonical
+from opswire.provisioning.resources import SPEC_TAG, Context, Resource, canonical, tag_delta
 
 
 class EcrDriver:
@@ -84,8 +84,11 @@ class EcrDriver:
                         repositoryName=name,
                         lifecyclePolicyText=json.dumps(d["lifecycle_policy"]),
                     )
-            if "tags" in d:
+            to_set, to_remove = tag_delta(d.get("tags", {}), current["tags"])
+            if to_set:
                 ecr.tag_resource(resourceArn=current["arn"], tags=tag_list(d["tags"]))
+            if to_remove:
+                ecr.untag_resource(resourceArn=current["arn"], tagKeys=to_remove)
 
     def delete(self, resource: Resource) -> None:
         with sdk_errors("DeleteRepository", resource.name):
@@ -107,6 +110,9 @@ class EcrDriver:
                     if tags.get(SPEC_TAG) == spec_name:
                         names.append(repo["repositoryName"])
         return names
+
+    def refusals(self, resource: Resource) -> list[str]:
+        return []  # nothing outside the resource decides whether it works
 
     def posture(self, resource: Resource, current: dict[str, Any]) -> list[str]:
         wanted = resource.desired.get("scan_on_push", True)

@@ -8,7 +8,7 @@ from botocore.exceptions import ClientError
 from opswire.core.aws import iam_client
 from opswire.core.errors import ProvisioningError
 from opswire.provisioning.aws.sdk import error_code, sdk_errors, tag_dict, tag_list
-from opswire.provisioning.resources import Context, Resource, canonical
+from opswire.provisioning.resources import Context, Resource, canonical, tag_delta
 from opswire.provisioning.spec_iam import (
     anyone_may_assume,
     web_identity_unscoped,
@@ -83,8 +83,11 @@ class PolicyDriver:
                 iam.create_policy_version(
                     PolicyArn=arn, PolicyDocument=json.dumps(d["document"]), SetAsDefault=True
                 )
-            if "tags" in d:
+            to_set, to_remove = tag_delta(d.get("tags", {}), current["tags"])
+            if to_set:
                 iam.tag_policy(PolicyArn=arn, Tags=tag_list(d["tags"]))
+            if to_remove:
+                iam.untag_policy(PolicyArn=arn, TagKeys=to_remove)
 
     def delete(self, resource: Resource) -> None:
         iam = iam_client()
@@ -110,6 +113,9 @@ class PolicyDriver:
             ):
                 names += [p["PolicyName"] for p in page["Policies"]]
         return names
+
+    def refusals(self, resource: Resource) -> list[str]:
+        return []  # nothing outside the resource decides whether it works
 
     def posture(self, resource: Resource, current: dict[str, Any]) -> list[str]:
         problems = []
@@ -223,8 +229,11 @@ class RoleDriver:
                     self._add_profile(resource, d.get("tags", {}))
                 else:
                     self._remove_profile(name)
-            if "tags" in d:
+            to_set, to_remove = tag_delta(d.get("tags", {}), current["tags"])
+            if to_set:
                 iam.tag_role(RoleName=name, Tags=tag_list(d["tags"]))
+            if to_remove:
+                iam.untag_role(RoleName=name, TagKeys=to_remove)
 
     def delete(self, resource: Resource) -> None:
         iam = iam_client()
@@ -261,6 +270,9 @@ class RoleDriver:
                 )
                 for r in page["Roles"]
             ]
+
+    def refusals(self, resource: Resource) -> list[str]:
+        return []  # nothing outside the resource decides whether it works
 
     def posture(self, resource: Resource, current: dict[str, Any]) -> list[str]:
         problems = []

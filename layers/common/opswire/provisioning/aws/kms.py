@@ -7,7 +7,7 @@ from botocore.exceptions import ClientError
 
 from opswire.core.errors import ProvisioningError
 from opswire.provisioning.aws.sdk import error_code, kms_client, sdk_errors, tag_dict, tag_list
-from opswire.provisioning.resources import SPEC_TAG, Context, Resource, canonical
+from opswire.provisioning.resources import SPEC_TAG, Context, Resource, canonical, tag_delta
 from opswire.provisioning.spec_iam import anyone_may_assume
 
 
@@ -89,8 +89,11 @@ class KmsKeyDriver:
                 kms.put_key_policy(
                     KeyId=key_id, PolicyName="default", Policy=json.dumps(d["key_policy"])
                 )
-            if "tags" in d:
+            to_set, to_remove = tag_delta(d.get("tags", {}), current["tags"])
+            if to_set:
                 kms.tag_resource(KeyId=key_id, Tags=tag_list(d["tags"], "TagKey", "TagValue"))
+            if to_remove:
+                kms.untag_resource(KeyId=key_id, TagKeys=to_remove)
 
     def delete(self, resource: Resource) -> None:
         key_id = self._key_id(resource.name)
@@ -117,6 +120,9 @@ class KmsKeyDriver:
                     if tags.get(SPEC_TAG) == spec_name:
                         names.append(alias["AliasName"].removeprefix("alias/"))
         return names
+
+    def refusals(self, resource: Resource) -> list[str]:
+        return []  # nothing outside the resource decides whether it works
 
     def posture(self, resource: Resource, current: dict[str, Any]) -> list[str]:
         problems = [] if current["rotation"] else ["key rotation is off"]

@@ -6,7 +6,7 @@ from botocore.exceptions import ClientError
 
 from opswire.core.aws import logs_client
 from opswire.provisioning.aws.sdk import error_code, sdk_errors
-from opswire.provisioning.resources import SPEC_TAG, Context, Resource
+from opswire.provisioning.resources import SPEC_TAG, Context, Resource, tag_delta
 
 SUBSCRIPTION_FILTER = "opswire-ship-logs"
 
@@ -72,10 +72,11 @@ class LogGroupDriver:
                         filterPattern="",
                         destinationArn=d["subscription"],
                     )
-            if "tags" in d and any(
-                current.get("tags", {}).get(k) != v for k, v in d["tags"].items()
-            ):
+            to_set, to_remove = tag_delta(d.get("tags", {}), current.get("tags", {}))
+            if to_set:
                 logs.tag_resource(resourceArn=self._arn(name), tags=d["tags"])
+            if to_remove:
+                logs.untag_resource(resourceArn=self._arn(name), tagKeys=to_remove)
 
     def delete(self, resource: Resource) -> None:
         with sdk_errors("DeleteLogGroup", resource.name):
@@ -96,6 +97,9 @@ class LogGroupDriver:
                     if tags.get(SPEC_TAG) == spec_name:
                         names.append(name)
         return names
+
+    def refusals(self, resource: Resource) -> list[str]:
+        return []  # nothing outside the resource decides whether it works
 
     def posture(self, resource: Resource, current: dict[str, Any]) -> list[str]:
         return [] if current.get("retention_days") else ["no retention: logs are kept forever"]

@@ -7,7 +7,7 @@ from botocore.exceptions import ClientError
 from opswire.core.aws import iam_client
 from opswire.core.errors import ProvisioningError
 from opswire.provisioning.aws.sdk import error_code, sdk_errors, tag_dict, tag_list
-from opswire.provisioning.resources import SPEC_TAG, Context, Resource
+from opswire.provisioning.resources import SPEC_TAG, Context, Resource, tag_delta
 from opswire.provisioning.resources_iam import oidc_provider_arn
 
 
@@ -61,10 +61,13 @@ class OidcProviderDriver:
                 iam.update_open_id_connect_provider_thumbprint(
                     OpenIDConnectProviderArn=arn, ThumbprintList=d["thumbprints"]
                 )
-            if "tags" in d:
+            to_set, to_remove = tag_delta(d.get("tags", {}), current["tags"])
+            if to_set:
                 iam.tag_open_id_connect_provider(
                     OpenIDConnectProviderArn=arn, Tags=tag_list(d["tags"])
                 )
+            if to_remove:
+                iam.untag_open_id_connect_provider(OpenIDConnectProviderArn=arn, TagKeys=to_remove)
 
     def delete(self, resource: Resource) -> None:
         arn = self._arn(resource)
@@ -85,6 +88,9 @@ class OidcProviderDriver:
                 if tag_dict(tags.get("Tags", [])).get(SPEC_TAG) == spec_name:
                     names.append(arn.split(":oidc-provider/", 1)[1])
         return names
+
+    def refusals(self, resource: Resource) -> list[str]:
+        return []  # nothing outside the resource decides whether it works
 
     def posture(self, resource: Resource, current: dict[str, Any]) -> list[str]:
         return [] if current["audiences"] else ["the provider accepts no audience"]

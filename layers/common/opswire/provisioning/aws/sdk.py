@@ -1,6 +1,6 @@
 """What the provisioning drivers share: clients ``opswire.core.aws`` does not cache (ECR,
-KMS, CloudWatch, SNS; registered with its ``clear_client_cache``), SDK errors as typed errors, tags
-in the SDK's shapes."""
+KMS, CloudWatch, SNS, SQS and Lambda; registered with its ``clear_client_cache``), SDK errors as
+typed errors, tags in the SDK's shapes."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -57,7 +57,25 @@ def sns_client() -> Any:
     return boto3.client("sns")
 
 
+@cache
+def sqs_client(region: str) -> Any:
+    """In the region of a queue a topic subscribes (it may be another than the stack's)."""
+    import boto3
+
+    return boto3.client("sqs", region_name=region)
+
+
+@cache
+def lambda_client(region: str) -> Any:
+    """In the region of a function a topic subscribes."""
+    import boto3
+
+    return boto3.client("lambda", region_name=region)
+
+
 def clear_provisioning_clients() -> None:
+    sqs_client.cache_clear()
+    lambda_client.cache_clear()
     sns_client.cache_clear()
     ecr_client.cache_clear()
     kms_client.cache_clear()

@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 from opswire.core.aws import secretsmanager_client
 from opswire.core.errors import ProvisioningError
 from opswire.provisioning.aws.sdk import error_code, kms_client, sdk_errors, tag_dict, tag_list
-from opswire.provisioning.resources import EXECUTION_TAG, SPEC_TAG, Context, Resource
+from opswire.provisioning.resources import EXECUTION_TAG, SPEC_TAG, Context, Resource, tag_delta
 from opswire.provisioning.secret_resources import KIND_TAG
 from opswire.provisioning.spec import supplied_secret_json
 
@@ -147,10 +147,11 @@ class SecretDriver:
                     self._await_rotation(name, str(token), d["rotation_function"])
                 else:
                     sm.cancel_rotate_secret(SecretId=name)
-            if "tags" in d and any(
-                current.get("tags", {}).get(k) != v for k, v in d["tags"].items()
-            ):
+            to_set, to_remove = tag_delta(d.get("tags", {}), current.get("tags", {}))
+            if to_set:
                 sm.tag_resource(SecretId=name, Tags=tag_list(d["tags"]))
+            if to_remove:
+                sm.untag_resource(SecretId=name, TagKeys=to_remove)
 
     def _await_rotation(self, name: str, token: str, function_arn: str) -> None:
         """Until AWSCURRENT is on ``token`` (Secrets Manager runs the four steps on its own:
@@ -194,6 +195,9 @@ class SecretDriver:
                 for s in page["SecretList"]
                 if tag_dict(list(s.get("Tags", []))).get(SPEC_TAG) == spec_name
             ]
+
+    def refusals(self, resource: Resource) -> list[str]:
+        return []  # nothing outside the resource decides whether it works
 
     def posture(self, resource: Resource, current: dict[str, Any]) -> list[str]:
         problems = []

@@ -1,14 +1,36 @@
 """SNS topics (encrypted, with their subscriptions), named as the spec names them."""
 
+import json
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from opswire.core.errors import ProvisioningError
-from opswire.provisioning.aws.sdk import error_code, sdk_errors, sns_client, tag_dict, tag_list
-from opswire.provisioning.resources import SPEC_TAG, Context, Resource
+from opswire.provisioning.aws.sdk import (
+    error_code,
+    lambda_client,
+    sdk_errors,
+    sns_client,
+    sqs_client,
+    tag_dict,
+    tag_list,
+)
+from opswire.provisioning.delivery import (
+    DELIVERY_ACTIONS,
+    arn_part,
+    lets_topic_deliver,
+    other_account,
+    undeliverable,
+)
+from opswire.provisioning.resources import SPEC_TAG, Context, Resource, tag_delta
 
 PENDING = "PendingConfirmation"
+MISSING_ENDPOINT = {
+    "AWS.SimpleQueueService.NonExistentQueue": "the queue does not exist",
+    "QueueDoesNotExist": "the queue does not exist",
+    "ResourceNotFoundException": "the function has no resource-based policy (or does not exist)",
+}
+"""The SDK's answers that mean SNS has nothing to deliver to (or no permission to)."""
 
 
 class TopicDriver:
@@ -78,8 +100,11 @@ class TopicDriver:
                 for key, sub_arn in self._subscriptions(arn).items():
                     if key not in d["subscriptions"] and sub_arn != PENDING:
                         sns.unsubscribe(SubscriptionArn=sub_arn)
-            if "tags" in d:
+            to_set, to_remove = tag_delta(d.get("tags", {}), current["tags"])
+            if to_set:
                 sns.tag_resource(ResourceArn=arn, Tags=tag_list(d["tags"]))
+            if to_remove:
+                sns.untag_resource(ResourceArn=arn, TagKeys=to_remove)
 
     def delete(self, resource: Resource) -> None:
         with sdk_errors("DeleteTopic", resource.name):  # its subscriptions go with it
@@ -97,5 +122,50 @@ class TopicDriver:
                         names.append(arn.rsplit(":", 1)[1])
         return names
 
+    def refusals(self, resource: Resource) -> list[str]:
+        """Subscriptions SNS could not deliver to: a queue or function whose policy does not
+        let this topic send or invoke (``opswire.provisioning.delivery``)."""
+        topic_arn = self._arn(resource.name)
+        problems = []
+        for key in resource.desired.get("subscriptions", []):
+            protocol, endpoint = key.split(":", 1)
+            if protocol not in DELIVERY_ACTIONS:
+                continue
+            if arn_part(endpoint, 4) != self.ctx.account:
+                problems.append(other_account(protocol, endpoint, topic_arn))
+                continue
+            why = self._no_delivery(protocol, endpoint, topic_arn)
+            if why:
+                problems.append(undeliverable(protocol, endpoint, topic_arn, why))
+        return problems
+
+    def _no_delivery(self, protocol: str, endpoint: str, topic_arn: str) -> str | None:
+        """Why the endpoint's policy does not let the topic deliver (None: it does)."""
+        with sdk_errors("read the policy of", endpoint):
+            try:
+                text = self._endpoint_policy(protocol, endpoint)
+            except ClientError as exc:
+                if error_code(exc) not in MISSING_ENDPOINT:
+                    raise
+                return MISSING_ENDPOINT[error_code(exc)]
+        if lets_topic_deliver(json.loads(text) if text else None, protocol, endpoint, topic_arn):
+            return None
+        policy = "queue policy" if protocol == "sqs" else "function's resource-based policy"
+        return f"its {policy} does not allow {DELIVERY_ACTIONS[protocol]} to this topic"
+
+    def _endpoint_policy(self, protocol: str, endpoint: str) -> str | None:
+        """The queue's policy or the function's resource-based policy (JSON text), if any."""
+        region = arn_part(endpoint, 3)
+        if protocol == "lambda":
+            return str(lambda_client(region).get_policy(FunctionName=endpoint)["Policy"])
+        sqs = sqs_client(region)
+        url = sqs.get_queue_url(
+            QueueName=arn_part(endpoint, 5), QueueOwnerAWSAccountId=self.ctx.account
+        )["QueueUrl"]
+        found = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])
+        policy = found.get("Attributes", {}).get("Policy")
+        return str(policy) if policy else None
+
     def posture(self, resource: Resource, current: dict[str, Any]) -> list[str]:
-        return [] if current.get("kms_key") else ["the topic is not encrypted"]
+        encrypted = [] if current.get("kms_key") else ["the topic is not encrypted"]
+        return encrypted + self.refusals(resource)

@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 from opswire.core.aws import iam_client, secretsmanager_client
 from opswire.core.errors import ProvisioningError
 from opswire.provisioning.aws.sdk import error_code, sdk_errors, tag_dict, tag_list
-from opswire.provisioning.resources import SPEC_TAG, Context, Resource
+from opswire.provisioning.resources import SPEC_TAG, Context, Resource, tag_delta
 from opswire.provisioning.resources_iam import ACCESS_KEY_KIND
 
 ROTATION_KIND_TAG = "opswire:rotation-kind"
@@ -156,8 +156,11 @@ class UserDriver:
                     iam.attach_user_policy(UserName=name, PolicyArn=arn)
                 for arn in set(current["policies"]) - set(d["policies"]):
                     iam.detach_user_policy(UserName=name, PolicyArn=arn)
-            if "tags" in d:
+            to_set, to_remove = tag_delta(d.get("tags", {}), current["tags"])
+            if to_set:
                 iam.tag_user(UserName=name, Tags=tag_list(d["tags"]))
+            if to_remove:
+                iam.untag_user(UserName=name, TagKeys=to_remove)
             if d.get("access_key_secret") and not current.get("access_key_secret"):
                 self._key_into_secret(resource, {**current.get("tags", {}), **d.get("tags", {})})
                 self._rotation(resource)
@@ -201,6 +204,9 @@ class UserDriver:
                 )
                 for u in page["Users"]
             ]
+
+    def refusals(self, resource: Resource) -> list[str]:
+        return []  # nothing outside the resource decides whether it works
 
     def posture(self, resource: Resource, current: dict[str, Any]) -> list[str]:
         problems = []
