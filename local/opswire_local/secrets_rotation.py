@@ -7,7 +7,9 @@ the configured function (and promotes an empty version). ``rotation_semantics`` 
 that: the steps stop at the first failure, AWSCURRENT stays where it was, the configured
 function is used, the CloudTrail ``RotationFailed`` event goes through the template's
 EventBridge rules, and a rotation is refused while an earlier one is
-unfinished (AWSPENDING on a version that is not AWSCURRENT), as AWS does.
+unfinished (AWSPENDING on a version that is not AWSCURRENT), as AWS does. ListSecretVersionIds
+reports each version's creation time (moto reports the time of the call, so a version created
+this second could look newer than "now").
 
 The stack's own secrets (``AWS::SecretsManager::Secret`` and ``RotationSchedule``, with their
 ``Condition``) are created by ``create_secret`` / ``create_rotation_schedule``.
@@ -108,7 +110,23 @@ def rotation_semantics(emit_event: Callable[[dict[str, Any]], None]) -> Iterator
             emit_event(rotation_failed_event(secret.arn, function, step))
         return result
 
-    with mock.patch.object(SecretsManagerBackend, "rotate_secret", rotate_secret):
+    original_list_versions = SecretsManagerBackend.list_secret_version_ids
+
+    def list_secret_version_ids(self: Any, secret_id: str) -> str:
+        listed = json.loads(original_list_versions(self, secret_id))
+        versions = self.secrets[secret_id].versions
+        for version in listed["Versions"]:
+            created = versions[version["VersionId"]].get("createdate")
+            if created is not None:
+                version["CreatedDate"] = created
+        return json.dumps(listed)
+
+    with (
+        mock.patch.object(SecretsManagerBackend, "rotate_secret", rotate_secret),
+        mock.patch.object(
+            SecretsManagerBackend, "list_secret_version_ids", list_secret_version_ids
+        ),
+    ):
         yield
 
 
