@@ -391,6 +391,9 @@ class ProvisioningSettings(_Settings):
     log_destination_arn: str = ""
     rotation_function_arn: str = ""
     database_rotation_function_arn: str = ""
+    rotation_function_role_arn: str = ""
+    database_rotation_function_role_arn: str = ""
+    """The rotation functions' execution roles (a spec's key policy may grant them the key)."""
     rotated_secret_prefix: str = ""
     """The stack's RotatedSecretPrefix: a rotated secret of a spec must be named under it."""
     rotation_wait_seconds: float = Field(default=120.0, ge=1, le=240)

@@ -41,6 +41,8 @@ def context_for(settings: ProvisioningSettings, account: str) -> Context:
         allowed_managed_policies=split_names(settings.allowed_managed_policies),
         database_rotation_function_arn=settings.database_rotation_function_arn,
         rotated_secret_prefix=settings.rotated_secret_prefix,
+        rotation_function_role_arn=settings.rotation_function_role_arn,
+        database_rotation_function_role_arn=settings.database_rotation_function_role_arn,
         rotation_wait_seconds=settings.rotation_wait_seconds,
     )
 

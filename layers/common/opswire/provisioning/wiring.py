@@ -66,6 +66,8 @@ def stack_context(outputs: Mapping[str, str], account: str, region: str) -> Cont
         allowed_managed_policies=split_names(outputs.get("ProvisioningManagedPolicies", "")),
         database_rotation_function_arn=outputs.get("DatabaseRotationFunctionArn", ""),
         rotated_secret_prefix=outputs.get("RotatedSecretPrefix", ""),
+        rotation_function_role_arn=outputs.get("SecretRotationFunctionRoleArn", ""),
+        database_rotation_function_role_arn=outputs.get("DatabaseRotationFunctionRoleArn", ""),
     )
 
 
