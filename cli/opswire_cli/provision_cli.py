@@ -339,6 +339,10 @@ def local_outputs(platform: Any) -> dict[str, str]:
             f"{name}Arn": platform.resolve({"Fn::GetAtt": [name, "Arn"]})
             for name in ("SecretRotationFunction", "DatabaseRotationFunction")
         },
+        **{
+            f"{name}RoleArn": platform.resolve({"Fn::GetAtt": [f"{name}Role", "Arn"]})
+            for name in ("SecretRotationFunction", "DatabaseRotationFunction")
+        },
         "ProvisioningStateMachineArn": platform.state_machines.get(STATE_MACHINE, ""),
         **{
             name: platform.resolve(platform.template.document["Outputs"][name]["Value"])

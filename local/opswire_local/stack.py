@@ -153,6 +153,21 @@ class LocalStack:
             (_STATES_ROLE_NAME, "states.amazonaws.com"),
         ):
             iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=_trust_policy(service))
+        # SAM generates a role <Function>Role for each function without a Role of its own, and
+        # the template may name it (!GetAtt <Function>Role.Arn): so does the local stack, and
+        # the function runs with it. Its policies are not emulated.
+        assert self._resolver is not None
+        for logical_id, resource in self.template.resources.items():
+            properties = resource.get("Properties") or {}
+            if resource["Type"] == "AWS::Serverless::Function" and "Role" not in properties:
+                role_name = self._name(f"{logical_id}Role")[:64]
+                created = iam.create_role(
+                    RoleName=role_name,
+                    AssumeRolePolicyDocument=_trust_policy("lambda.amazonaws.com"),
+                )
+                self._resolver.resources[f"{logical_id}Role"] = PhysicalResource(
+                    ref=role_name, attributes={"Arn": created["Role"]["Arn"]}
+                )
 
     def _local_slack_parameters(self) -> dict[str, str]:
         """Locally, Slack is the outbox: its incoming webhook, and in app mode its Web API (whose
@@ -307,7 +322,7 @@ class LocalStack:
         aws_client("lambda").create_function(
             FunctionName=name,
             Runtime=properties.get("Runtime", "python3.13"),
-            Role=f"arn:aws:iam::{ACCOUNT_ID}:role/{_LAMBDA_ROLE_NAME}",
+            Role=self._function_role(logical_id),
             Handler=spec.handler,
             Code={"ZipFile": _placeholder_zip()},
             Environment={"Variables": environment},
@@ -317,6 +332,13 @@ class LocalStack:
         for event_name, event in (properties.get("Events") or {}).items():
             self._register_event(logical_id, event_name, event, "function", name)
         return PhysicalResource(ref=name, attributes={"Arn": spec.arn})
+
+    def _function_role(self, logical_id: str) -> str:
+        """The role SAM would generate for the function, else the one local Lambda role."""
+        generated = self.physical(f"{logical_id}Role")
+        if generated is not None:
+            return generated.attributes["Arn"]
+        return f"arn:aws:iam::{ACCOUNT_ID}:role/{_LAMBDA_ROLE_NAME}"
 
     def _create_state_machine(self, logical_id: str, resource: dict[str, Any]) -> PhysicalResource:
         properties = self.resolve(resource.get("Properties") or {})

@@ -102,7 +102,15 @@ def test_a_failure_mid_apply_is_undone(start_platform: PlatformFactory) -> None:
     # prod: the workflow waits for approval after planning. Meanwhile someone else creates a
     # policy of that name: the apply fails at the policy step, after the key, the log groups
     # and the secrets were created by this execution.
-    spec = example("anomaly-detector").model_copy(update={"environment": "prod"})
+    # (Without the example's PostgreSQL secret, which needs a value and a server:
+    # tests/integration/rotation/test_rotation_from_spec.py applies the whole example.)
+    data = example("anomaly-detector").model_dump(mode="json")
+    data["environment"] = "prod"
+    rotated = [s["name"] for s in data["secrets"] if s["rotation_days"]]
+    data["secrets"] = [s for s in data["secrets"] if s["name"] not in rotated]
+    grants = data["policies"][0]["grants"]
+    data["policies"][0]["grants"] = [g for g in grants if g.get("read_secret") not in rotated]
+    spec = parse_spec(data)
     iam = boto3.client("iam", region_name=REGION)
     waiting = start_and_follow(sfn, machine, spec, 60, approve=False, name="fails-1")
     assert waiting["status"] == "WAITING_FOR_APPROVAL"
@@ -178,7 +186,19 @@ def test_cli_plan_json_text_and_invalid_spec(
     from opswire_cli.cli import main
 
     monkeypatch.setenv("OPSWIRE_STATE_DIR", str(tmp_path))
-    spec_file = str(EXAMPLES / "anomaly-detector.yaml")
+    # the example next to the database secret it names (plan checks the file's fields)
+    example_dir = tmp_path / "examples"
+    example_dir.mkdir()
+    spec_file = str(example_dir / "anomaly-detector.yaml")
+    Path(spec_file).write_text((EXAMPLES / "anomaly-detector.yaml").read_text())
+    assert main(["provision", "plan", spec_file, "--local", "--json"]) == 2
+    assert json.loads(capsys.readouterr().out)["problems"] == [
+        "secrets[opswire/rotated/anomaly-detector/db].value_from.file: cannot read "
+        f"{example_dir / 'anomaly-detector-db.json'}: No such file or directory"
+    ]
+    (example_dir / "anomaly-detector-db.json").write_text(json.dumps(
+        {"host": "db.internal", "port": 5432, "dbname": "metrics", "username": "detector",
+         "password": "not-a-real-one"}))  # fmt: skip
     assert main(["provision", "plan", spec_file, "--local", "--json"]) == 0
     made = json.loads(capsys.readouterr().out)
     assert made["spec"] == "anomaly-detector"
@@ -188,8 +208,9 @@ def test_cli_plan_json_text_and_invalid_spec(
     ]
     assert main(["provision", "plan", spec_file, "--local"]) == 0
     text = capsys.readouterr().out
-    assert "plan for anomaly-detector (dev): 6 create, 0 update, 0 unchanged" in text
+    assert "plan for anomaly-detector (dev): 7 create, 0 update, 0 unchanged" in text
     assert "+ secret anomaly-detector/datadog-api-key" in text
+    assert "+ secret opswire/rotated/anomaly-detector/db" in text
 
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: demo\nbuckets:\n  - name: Bad_Bucket\n")

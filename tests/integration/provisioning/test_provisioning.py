@@ -178,8 +178,8 @@ def without_rotated_secrets(spec: ProjectSpec) -> ProjectSpec:
     secret and the key grant to their role: tests/integration/rotation/test_rotation_from_spec.py
     applies all of it against a real server)."""
     data = spec.model_dump(mode="json")
-    data["secrets"] = [s for s in data["secrets"] if not s["rotation_days"]]
-    rotated = {s.name for s in spec.secrets if s.rotation_days}
+    rotated = [s["name"] for s in data["secrets"] if s["rotation_days"]]
+    data["secrets"] = [s for s in data["secrets"] if s["name"] not in rotated]
     for policy in data["policies"]:
         policy["grants"] = [g for g in policy["grants"] if g.get("read_secret") not in rotated]
     for key in data["kms_keys"]:

@@ -16,7 +16,7 @@ from typing import Any
 import boto3
 import pytest
 
-from opswire.provisioning.spec import parse_spec
+from opswire.provisioning.spec import load_spec, parse_spec
 from opswire_cli.provision_cli import (
     SpecTarget,
     execution_name,
@@ -29,9 +29,11 @@ from opswire_cli.secrets_cli import secrets_status
 from opswire_cli.supplied_values import stage_supplied_values
 from opswire_local.platform import LocalPlatform
 from opswire_local.template import ACCOUNT_ID, REGION
+from tests.conftest import REPO_ROOT
 from tests.integration.rotation.support import CapturedLogs, PostgresServer, labels, value
 
 PREFIX = "opswire/rotated/"
+ANOMALY_DETECTOR = REPO_ROOT / "examples" / "anomaly-detector.yaml"
 
 
 def _apply(
@@ -105,6 +107,84 @@ def test_a_postgres_secret_from_a_spec_is_rotated_against_the_real_server(
     assert status["kind"] == "postgres" and status["rotation_enabled"]
     assert status["last_rotated"] and status["problems"] == []
     assert not make_plan(target, spec).has_changes
+
+
+def test_the_anomaly_detector_example_rotates_its_database_secret_and_re_applies_as_a_no_op(
+    platform: LocalPlatform, postgres: PostgresServer, tmp_path: Path, captured_logs: CapturedLogs
+) -> None:
+    from opswire.provisioning.wiring import plan_report
+
+    spec = load_spec(ANOMALY_DETECTOR.read_text())
+    (db,) = [s for s in spec.secrets if s.rotation_days]
+    assert (db.rotation_kind, db.rotation_days, db.kms_key) == ("postgres", 30, "anomaly-detector")
+    assert db.value_from is not None and db.value_from.file
+    # the file the example names, in the spec's directory: the real server and a role of its own
+    user, password = f"detector_{uuid.uuid4().hex[:8]}", "Initial-" + uuid.uuid4().hex
+    postgres.create_role(user, password)
+    connection = postgres.secret(user, password)
+    del connection["kind"], connection["engine"]  # what the example's comment asks for
+    (tmp_path / db.value_from.file).write_text(json.dumps(connection))
+    target = SpecTarget(boto3.Session(region_name=REGION), local_outputs(platform), ACCOUNT_ID)
+    plan_text = plan_report(make_plan(target, spec))
+
+    result, target, _ = _apply(platform, spec.model_dump(mode="json"), tmp_path)
+
+    assert result["status"] == "SUCCEEDED", result
+    created = [f"{r['kind']}:{r['name']}" for r in result["applied"] if r["action"] == "create"]
+    assert sorted(created) == [
+        "kms_key:anomaly-detector",
+        "log_group:/anomaly-detector/audit",
+        "log_group:/anomaly-detector/service",
+        "policy:anomaly-detector-service",
+        "secret:anomaly-detector/datadog-api-key",
+        "secret:anomaly-detector/webhook-signing-key",
+        f"secret:{db.name}",
+    ]  # fmt: skip
+    outputs = local_outputs(platform)
+    sm = boto3.client("secretsmanager", region_name=REGION)
+    described = sm.describe_secret(SecretId=db.name)
+    assert described["RotationLambdaARN"] == outputs["DatabaseRotationFunctionArn"]
+    assert described["RotationRules"]["AutomaticallyAfterDays"] == 30
+    kms = boto3.client("kms", region_name=REGION)
+    key_id = kms.describe_key(KeyId="alias/anomaly-detector")["KeyMetadata"]["KeyId"]
+    assert described["KmsKeyId"] in (key_id, "alias/anomaly-detector")
+    tags = {t["Key"]: t["Value"] for t in described["Tags"]}
+    assert tags["data-class"] == "credential" and tags["team"] == "data-platform"
+    # the key policy lets the role the database rotation function runs with use the key
+    role = boto3.client("lambda", region_name=REGION).get_function_configuration(
+        FunctionName=outputs["DatabaseRotationFunctionArn"]
+    )["Role"]
+    policy = json.loads(kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"])
+    (grant,) = [s for s in policy["Statement"] if s["Principal"] == {"AWS": role}]
+    assert "kms:GenerateDataKey" in grant["Action"] and "kms:Decrypt" in grant["Action"]
+    assert grant["Condition"] == {
+        "StringEquals": {"kms:ViaService": f"secretsmanager.{REGION}.amazonaws.com"}
+    }
+    # one rotation ran: AWSCURRENT logs in to the real server, the supplied password no more
+    current = value(db.name)
+    assert sorted(labels(db.name).values()) == [["AWSCURRENT"], ["AWSPREVIOUS"]]
+    assert current["username"] == user and current["password"] != password
+    assert postgres.logs_in(user, current["password"])
+    assert not postgres.logs_in(user, password)
+    assert _staged_left() == []
+    # posture passes; the plan is empty and a second run applies nothing
+    assert posture(target, spec) == []
+    again = make_plan(target, spec)
+    assert not again.has_changes, [i for i in again.items if i.action != "unchanged"]
+    second, _, _ = _apply(platform, spec.model_dump(mode="json"), tmp_path)
+    assert second["status"] == "SUCCEEDED" and second["applied"] == [], second
+    assert value(db.name)["password"] == current["password"]
+    # the supplied password is nowhere: plans, histories, log lines
+    searched = {
+        "plan": plan_text + plan_report(again),
+        "execution history": _history(result["execution"]) + _history(second["execution"]),
+        "logs": captured_logs.text(),
+    }
+    assert f"+ secret {db.name}" in searched["plan"]
+    assert "opswire-supplied/" in searched["execution history"]
+    assert "provisioning task" in searched["logs"]
+    for where, text in searched.items():
+        assert password not in text, f"the supplied password reached the {where}"
 
 
 def test_a_supplied_value_is_never_in_the_plan_history_logs_or_state(

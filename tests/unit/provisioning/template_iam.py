@@ -25,10 +25,14 @@ def resolver(parameters: dict[str, str] | None = None) -> Resolver:
     t = template()
     values = {**t.parameter_defaults(), **(parameters or {})}
     r = Resolver(values, STACK, t.document.get("Conditions"))
-    for logical_id in t.resources:  # what Ref / GetAtt of a created resource answer
+    for logical_id, resource in t.resources.items():  # what Ref / GetAtt of one answer
         r.resources[logical_id] = PhysicalResource(
             ref=f"{STACK}-{logical_id}", attributes={"Arn": f"arn:aws:x:::{logical_id}"}
         )
+        if resource["Type"] == "AWS::Serverless::Function":  # the role SAM generates for it
+            r.resources[f"{logical_id}Role"] = PhysicalResource(
+                ref=f"{STACK}-{logical_id}Role", attributes={"Arn": f"{ARN}:role/{logical_id}"}
+            )
     r.resources["SecretRotationFunction"] = PhysicalResource(
         ref=f"{STACK}-rotation", attributes={"Arn": ROTATION_FUNCTION}
     )

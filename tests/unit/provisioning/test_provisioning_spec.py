@@ -25,7 +25,11 @@ def test_examples_validate() -> None:
     assert len(support.ecr_repositories) == 2
     assert support.roles[0].trust.service == "ec2.amazonaws.com"
     detector = load_spec((EXAMPLES / "anomaly-detector.yaml").read_text())
-    assert all(s.name.startswith("anomaly-detector/") and s.kms_key for s in detector.secrets)
+    assert all(s.kms_key == "anomaly-detector" and s.tags for s in detector.secrets)
+    rotated = [
+        (s.name, s.rotation_kind, s.rotation_days) for s in detector.secrets if s.rotation_days
+    ]
+    assert rotated == [("opswire/rotated/anomaly-detector/db", "postgres", 30)]
     assert [g.retention_days for g in detector.log_groups] == [30, 365]
 
 
@@ -122,11 +126,16 @@ def test_generated_statements_have_no_wildcard_actions() -> None:
     document = policy_document(spec, CTX, spec.policies[0])
     actions = [a for s in document["Statement"] for a in s["Action"]]
     assert not [a for a in actions if a == "*" or a.endswith(":*")]
-    secret = next(
-        s for s in document["Statement"] if "secretsmanager:GetSecretValue" in s["Action"]
-    )
-    assert secret["Resource"] == [
-        "arn:aws:secretsmanager:eu-west-1:123456789012:secret:anomaly-detector/datadog-api-key-??????"
+    secrets = [
+        r
+        for s in document["Statement"]
+        if "secretsmanager:GetSecretValue" in s["Action"]
+        for r in s["Resource"]
+    ]
+    assert secrets == [
+        "arn:aws:secretsmanager:eu-west-1:123456789012:secret:opswire/rotated/anomaly-detector/db-??????",
+        "arn:aws:secretsmanager:eu-west-1:123456789012:secret:anomaly-detector/datadog-api-key-??????",
+        "arn:aws:secretsmanager:eu-west-1:123456789012:secret:anomaly-detector/webhook-signing-key-??????",
     ]
     metrics = next(s for s in document["Statement"] if s["Action"] == ["cloudwatch:PutMetricData"])
     assert metrics["Condition"] == {"StringEquals": {"cloudwatch:namespace": "AnomalyDetector"}}

@@ -231,12 +231,47 @@ def test_key_policy_grants_keep_the_account_statement_and_name_the_roles() -> No
     ]  # fmt: skip
 
 
+def test_a_grant_to_a_stack_function_names_the_role_it_runs_with() -> None:
+    grant = {"stack_function": "DatabaseRotationFunction", "use": "encrypt-decrypt",
+             "via": "secretsmanager"}  # fmt: skip
+    spec = parse_spec({"name": "demo", "kms_keys": [{"alias": "k", "key_policy": [grant]}]})
+    database_role = "arn:aws:iam::123456789012:role/opswire-prod-DatabaseRotationFunctionRole-9Z"
+    ctx = Context(
+        account="123456789012",
+        region="eu-west-1",
+        rotation_function_arn="arn:aws:lambda:eu-west-1:123456789012:function:rotate",
+        rotation_function_role_arn="arn:aws:iam::123456789012:role/other-function-role",
+        database_rotation_function_arn="arn:aws:lambda:eu-west-1:123456789012:function:db",
+        database_rotation_function_role_arn=database_role,
+        rotated_secret_prefix="opswire/rotated/",
+    )
+    key = next(r for r in expand(spec, ctx) if r.kind == "kms_key")
+    assert key.desired["key_policy"]["Statement"][1] == {
+        "Sid": "Grant0", "Effect": "Allow", "Principal": {"AWS": database_role},
+        "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey",
+                   "kms:ReEncryptFrom", "kms:ReEncryptTo"],
+        "Resource": "*",
+        "Condition": {"StringEquals": {"kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com"}},
+    }  # fmt: skip
+    # a stack that does not say the role: refused at plan, one line
+    without_role = Context(**{**ctx.__dict__, "database_rotation_function_role_arn": ""})
+    with pytest.raises(SpecValidationError) as caught:
+        expand(spec, without_role)
+    assert caught.value.problems == [
+        "kms_keys[k].key_policy: stack_function DatabaseRotationFunction: the "
+        "stack does not say that function's role (DatabaseRotationFunctionRoleArn is not "
+        "configured)"
+    ]
+
+
 @pytest.mark.parametrize(
     ("grant", "message"),
     [
         ({"role": "nobody"}, "kms_keys.k.key_policy: role 'nobody' is not declared in this spec"),
         ({"role_arn": "arn:aws:iam::123456789012:role/*"}, "is not an IAM role ARN"),
-        ({}, "a key grant names exactly one of role or role_arn"),
+        ({}, "a key grant names exactly one of role, role_arn or stack_function"),
+        ({"stack_function": "DatabaseRotationFunction", "role": "r"}, "exactly one of"),
+        ({"stack_function": "ProvisionWriteFunction"}, "stack_function: Input should be"),
         ({"role": "r", "role_arn": "arn:aws:iam::123456789012:role/x"}, "exactly one of"),
         ({"role": "r", "use": "admin"}, "use: Input should be 'decrypt' or 'encrypt-decrypt'"),
     ],

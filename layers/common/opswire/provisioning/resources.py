@@ -25,6 +25,7 @@ from opswire.provisioning.resources_base import (
 )
 from opswire.provisioning.resources_iam import (
     grant_statements,
+    key_grant_problems,
     key_policy_document,
     oidc_provider_resource,
     policy_document,
@@ -149,7 +150,7 @@ def expand(spec: ProjectSpec, ctx: Context) -> list[Resource]:
 
 def _missing_stack_resources(spec: ProjectSpec, ctx: Context) -> list[str]:
     """What the spec points at in the stack that the context does not configure."""
-    problems: list[str] = []
+    problems = key_grant_problems(spec, ctx)
     for g in spec.log_groups:
         if g.subscribe_to_shipper and not ctx.log_destination_arn:
             problems.append(

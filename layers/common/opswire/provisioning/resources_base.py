@@ -53,8 +53,18 @@ class Context:
     rotated_iam_user_path: str = ""
     """The IAM path of the only users whose access keys the rotation function may rotate (the
     stack's RotatedIamUserPath)."""
+    rotation_function_role_arn: str = ""
+    database_rotation_function_role_arn: str = ""
+    """The execution roles of the two rotation functions (key policy grants name them)."""
     rotation_wait_seconds: float = 120.0
     """How long apply waits for the first rotation of a secret to finish."""
+
+    def stack_function_role(self, logical_id: str) -> str:
+        """The execution role of the stack's function ``logical_id`` ("" when not configured)."""
+        return {
+            "SecretRotationFunction": self.rotation_function_role_arn,
+            "DatabaseRotationFunction": self.database_rotation_function_role_arn,
+        }.get(logical_id, "")
 
     @property
     def staging_prefix(self) -> str:

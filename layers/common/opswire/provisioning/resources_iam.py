@@ -240,6 +240,8 @@ def key_policy_document(spec: ProjectSpec, ctx: Context, key: KmsKey) -> dict[st
         if grant.role is not None:
             principal = root
             condition["ArnEquals"] = {"aws:PrincipalArn": role_arn(ctx, spec.name, grant.role)}
+        elif grant.stack_function is not None:
+            principal = ctx.stack_function_role(grant.stack_function)
         else:
             principal = str(grant.role_arn)
         if grant.via:
@@ -256,6 +258,17 @@ def key_policy_document(spec: ProjectSpec, ctx: Context, key: KmsKey) -> dict[st
             statement["Condition"] = condition
         statements.append(statement)
     return {"Version": "2012-10-17", "Id": "key-default-1", "Statement": statements}
+
+
+def key_grant_problems(spec: ProjectSpec, ctx: Context) -> list[str]:
+    """A grant to one of the stack's functions needs that function's role in the context."""
+    return [
+        f"kms_keys[{key.alias}].key_policy: stack_function {grant.stack_function}: the stack "
+        f"does not say that function's role ({grant.stack_function}RoleArn is not configured)"
+        for key in spec.kms_keys
+        for grant in key.key_policy
+        if grant.stack_function and not ctx.stack_function_role(grant.stack_function)
+    ]
 
 
 ACCESS_KEY_KIND = "iam-access-key"

@@ -42,6 +42,8 @@ def context_for(settings: ProvisioningSettings, account: str) -> Context:
         database_rotation_function_arn=settings.database_rotation_function_arn,
         rotated_secret_prefix=settings.rotated_secret_prefix,
         rotated_iam_user_path=settings.rotated_iam_user_path,
+        rotation_function_role_arn=settings.rotation_function_role_arn,
+        database_rotation_function_role_arn=settings.database_rotation_function_role_arn,
         rotation_wait_seconds=settings.rotation_wait_seconds,
     )
 

@@ -59,6 +59,11 @@ class OidcProvider(_Model):
         return self.url.removeprefix("https://")
 
 
+StackFunction = Literal["SecretRotationFunction", "DatabaseRotationFunction"]
+"""The stack's functions a key policy may name (template.yaml): they rotate secrets that may
+be encrypted with a key of the spec."""
+
+
 class KeyGrant(_Model):
     """One statement of a KMS key's policy: a role may use the key."""
 
@@ -66,16 +71,20 @@ class KeyGrant(_Model):
     """A role of this spec (the statement names it by ``aws:PrincipalArn``: the role may be
     created after the key, and its own policy must allow the use too)."""
     role_arn: str | None = None
-    """An existing role outside the spec, e.g. the stack's rotation function's role: named as
-    the principal, the key policy alone lets it use the key."""
+    """An existing role outside the spec: named as the principal, the key policy alone lets it
+    use the key."""
+    stack_function: StackFunction | None = None
+    """One of the stack's functions, by its logical id: its execution role is named as the
+    principal (the rotation functions have no KMS permission of their own)."""
     use: Literal["decrypt", "encrypt-decrypt"] = "decrypt"
     via: str | None = None
     """Only through this service (``secretsmanager`` -> ``kms:ViaService``)."""
 
     @model_validator(mode="after")
     def _one(self) -> "KeyGrant":
-        if (self.role is None) == (self.role_arn is None):
-            raise ValueError("a key grant names exactly one of role or role_arn")
+        named = [n for n in (self.role, self.role_arn, self.stack_function) if n is not None]
+        if len(named) != 1:
+            raise ValueError("a key grant names exactly one of role, role_arn or stack_function")
         if self.role_arn is not None and not _ROLE_ARN.match(self.role_arn):
             raise ValueError(f"{self.role_arn!r} is not an IAM role ARN (no wildcards)")
         if self.via is not None and not _SERVICE.match(self.via):

@@ -67,6 +67,8 @@ def stack_context(outputs: Mapping[str, str], account: str, region: str) -> Cont
         database_rotation_function_arn=outputs.get("DatabaseRotationFunctionArn", ""),
         rotated_secret_prefix=outputs.get("RotatedSecretPrefix", ""),
         rotated_iam_user_path=outputs.get("RotatedIamUserPath", ""),
+        rotation_function_role_arn=outputs.get("SecretRotationFunctionRoleArn", ""),
+        database_rotation_function_role_arn=outputs.get("DatabaseRotationFunctionRoleArn", ""),
     )
 
 
