@@ -35,7 +35,8 @@ REQUIRED = {"AlertEmail": "ops@example.com", "SenderEmail": "alerts@example.com"
 # Each Condition of the template on in at least one set and off in at least one
 # (tests/deploy checks that against the template's Conditions).
 CONDITION_SETS: dict[str, dict[str, str]] = {
-    "all-off": {"OpsEventKinds": ""},
+    # RotatedIamUserPath "/": the write function gets no user outside /opswire/
+    "all-off": {"OpsEventKinds": "", "RotatedIamUserPath": "/"},
     "all-on-sigv4": {
         "SubnetIds": "subnet-0a1b2c3d,subnet-4e5f6a7b",
         "SecurityGroupIds": "sg-0a1b2c3d",

@@ -47,9 +47,6 @@ LOCAL_PARAMETER_DEFAULTS = {
     "SenderEmail": "opswire@example.com",
     # Elastic Beanstalk targets on (the source-bundle bucket and its setting), as in the example.
     "DeployBeanstalkEnvironments": "*/*",
-    # The users a spec creates (under /opswire/<spec>/) may have their keys rotated, as the
-    # Beanstalk example's SMTP user (the template's default is /opswire-rotated/).
-    "RotatedIamUserPath": "/opswire/",
 }
 # The local Slack app: the outbox accepts this token and signs nothing; the signing secret lets
 # tests and `local send` build valid Slack interaction requests.

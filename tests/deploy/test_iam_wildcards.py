@@ -26,6 +26,8 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("DatabaseRotationFunctionRole", "RandomPasswords"): "GetRandomPassword has no resource",
     ("SecretRotationFunctionRole", "RandomPasswords"): "GetRandomPassword has no resource",
     ("RotationMonitorFunctionRole", "ListSecrets"): "ListSecrets has no resource (metadata only)",
+    ("SecretRotationFunctionRole", "RotateAccessKeysOfOpswireUsers"):
+        "RotatedIamUserPath / (the owner's choice, all-off set): keys of every user, keys only",
     ("DeployTaskFunctionRole", "BeanstalkReadsOnYourBehalfNoResourceLevelPermissions"):
         "Beanstalk's own reads have no resource-level permissions",
     ("DeployTaskFunctionRole", "TaskDefinitionsHaveNoResourceLevelPermissions"):

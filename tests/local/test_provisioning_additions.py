@@ -24,7 +24,7 @@ from opswire_cli.provision_cli import (
     start_and_follow,
 )
 from opswire_local.platform import LocalPlatform
-from opswire_local.template import ACCOUNT_ID, REGION
+from opswire_local.template import ACCOUNT_ID, REGION, Template
 from tests.conftest import REPO_ROOT
 from tests.local.conftest import PlatformFactory
 
@@ -52,6 +52,12 @@ def test_oidc_key_policy_topic_and_routed_alarm_examples_apply_in_one_account(
         assert again["status"] == "SUCCEEDED" and again["applied"] == [], name
         assert posture(target, spec) == [], name
     iam = boto3.client("iam", region_name=REGION)
+    # the stack's default parameters, as a plain `sam deploy`: the SMTP user (its key rotated)
+    # is where the default RotatedIamUserPath lets the rotation function rotate its keys
+    default = Template.load(Path(REPO_ROOT) / "template.yaml").parameter_defaults()
+    assert target.outputs["RotatedIamUserPath"] == default["RotatedIamUserPath"]
+    user = iam.get_user(UserName="beanstalk-mail-app-smtp")["User"]
+    assert user["Path"] == f"{default['RotatedIamUserPath']}beanstalk-mail-app/"
     providers = iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]
     assert [p["Arn"].rsplit("/", 1)[1] for p in providers] == [
         "token.actions.githubusercontent.com"

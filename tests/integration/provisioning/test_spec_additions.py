@@ -274,12 +274,20 @@ def test_an_smtp_user_gets_its_key_straight_into_a_secret(
 ) -> None:
     rotation = log_shipper()  # any function: rotation is configured, not run, here
     ctx = Context(account=ACCOUNT, region=REGION, rotation_function_arn=rotation,
+                  rotated_secret_prefix="opswire/rotated/",
+                  rotated_iam_user_path="/opswire-rotated/",
                   allowed_managed_policies=("AWSElasticBeanstalkWebTier",))  # fmt: skip
     spec = example("beanstalk-mail-app")
     first = plan(spec, ctx, drivers(spec, ctx))
     created = applied_twice(spec, drivers, ctx)
     assert "user:beanstalk-mail-app-smtp" in created
     iam = boto3.client("iam", region_name=REGION)
+    # the rotated key's user is where the rotation function may rotate keys, the role is not
+    user = iam.get_user(UserName="beanstalk-mail-app-smtp")["User"]
+    assert user["Path"] == "/opswire-rotated/beanstalk-mail-app/"
+    assert iam.get_role(RoleName="beanstalk-mail-app-web")["Role"]["Path"] == (
+        "/opswire/beanstalk-mail-app/"
+    )
     sm = boto3.client("secretsmanager", region_name=REGION)
     keys = iam.list_access_keys(UserName="beanstalk-mail-app-smtp")["AccessKeyMetadata"]
     assert len(keys) == 1
@@ -299,11 +307,83 @@ def test_an_smtp_user_gets_its_key_straight_into_a_secret(
     attached = iam.list_attached_user_policies(UserName="beanstalk-mail-app-smtp")
     assert [p["PolicyName"] for p in attached["AttachedPolicies"]] == ["beanstalk-mail-app-send"]
 
+    # the user is the spec's on its path: dropped from the spec, plan would delete it
+    empty = parse_spec({"name": "beanstalk-mail-app"})
+    would = [i.name for i in plan(empty, ctx, drivers(empty, ctx)).items]
+    assert would == ["beanstalk-mail-app-send", "beanstalk-mail-app-web", "beanstalk-mail-app-smtp"]
+
     result = undo(spec, ctx, "exec-1", drivers(spec, ctx))
     assert "user:beanstalk-mail-app-smtp" in result.deleted and not result.failed
-    assert iam.list_users(PathPrefix="/opswire/")["Users"] == []
+    assert iam.list_users()["Users"] == []
     with pytest.raises(sm.exceptions.ResourceNotFoundException):
         sm.describe_secret(SecretId=name)
+
+
+def rotated_ctx() -> Context:
+    """The default RotatedIamUserPath, and a function in moto as the rotation function."""
+    return Context(account=ACCOUNT, region=REGION, rotation_function_arn=log_shipper(),
+                   rotated_iam_user_path="/opswire-rotated/")  # fmt: skip
+
+
+def mail_spec(**rotation_days: int | None) -> ProjectSpec:
+    """Spec "mail" with one user per keyword (``mail_smtp=30`` -> user ``mail-smtp``, its key
+    rotated every 30 days; None: not rotated)."""
+    users = []
+    for name, days in rotation_days.items():
+        user = name.replace("_", "-")
+        key: dict[str, Any] = {"secret": f"opswire/rotated/mail/{user}"}
+        users.append(
+            {"name": user, "access_key": {**key, **({"rotation_days": days} if days else {})}}
+        )
+    return parse_spec({"name": "mail", "users": users})
+
+
+def test_turning_a_users_key_rotation_on_or_off_is_refused_at_plan(drivers: Any) -> None:
+    """The user's path follows the rotation (``user_path``): opswire does not move users."""
+    iam = boto3.client("iam", region_name=REGION)
+    ctx = rotated_ctx()
+    spec = mail_spec(mail_smtp=None, mail_relay=30)
+    apply_all(spec, ctx, "exec-1", drivers(spec, ctx))
+    paths = {u["UserName"]: u["Path"] for u in iam.list_users()["Users"]}
+    assert paths == {"mail-smtp": "/opswire/mail/", "mail-relay": "/opswire-rotated/mail/"}
+    flipped = mail_spec(mail_smtp=30, mail_relay=None)
+    with pytest.raises(SpecValidationError) as caught:
+        plan(flipped, ctx, drivers(flipped, ctx))
+    assert caught.value.problems == [
+        "users[mail-smtp]: the user is under '/opswire/mail/' and belongs under "
+        "'/opswire-rotated/mail/' (a rotated key's user is under RotatedIamUserPath, another "
+        "under /opswire/): opswire does not move users; move it yourself with `aws iam "
+        "update-user --user-name mail-smtp --new-path /opswire-rotated/mail/` (its ARN "
+        "changes), or remove it from the spec, apply, and add it back (a new key)",
+        "users[mail-relay]: the user is under '/opswire-rotated/mail/' and belongs under "
+        "'/opswire/mail/' (a rotated key's user is under RotatedIamUserPath, another "
+        "under /opswire/): opswire does not move users; move it yourself with `aws iam "
+        "update-user --user-name mail-relay --new-path /opswire/mail/` (its ARN "
+        "changes), or remove it from the spec, apply, and add it back (a new key)",
+    ]
+    # moved by hand as the line says, the spec plans: only the rotation to configure
+    tags = iam.list_user_tags(UserName="mail-smtp")["Tags"]
+    iam.update_user(UserName="mail-smtp", NewPath="/opswire-rotated/mail/")
+    iam.tag_user(UserName="mail-smtp", Tags=tags)  # IAM keeps them; moto loses them in a move
+    rotated = mail_spec(mail_smtp=30, mail_relay=30)
+    items = plan(rotated, ctx, drivers(rotated, ctx)).items
+    assert [(i.name, i.action, [c.field for c in i.changes]) for i in items] == [
+        ("mail-smtp", "update", ["rotation_days", "rotation_function"]),
+        ("mail-relay", "unchanged", []),
+    ]
+
+
+def test_a_foreign_user_of_the_same_name_elsewhere_is_refused_at_plan(drivers: Any) -> None:
+    iam = boto3.client("iam", region_name=REGION)
+    iam.create_user(UserName="mail-smtp", Path="/ci/")
+    ctx = rotated_ctx()
+    spec = mail_spec(mail_smtp=30)
+    with pytest.raises(SpecValidationError) as caught:
+        plan(spec, ctx, drivers(spec, ctx))
+    assert caught.value.problems == [
+        "users[mail-smtp]: a user of this name exists under '/ci/', not made by this spec (IAM "
+        "user names are unique in the account): not taken over, choose another name"
+    ]
 
 
 def test_a_key_that_cannot_be_stored_is_deleted_again(drivers: Any) -> None:

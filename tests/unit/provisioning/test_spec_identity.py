@@ -13,6 +13,7 @@ from opswire.provisioning.aws.iam import RoleDriver
 from opswire.provisioning.resources import Context, Resource, expand
 from opswire.provisioning.spec import load_spec, parse_spec
 from tests.conftest import REPO_ROOT
+from tests.unit.provisioning.template_iam import template
 
 CTX = Context(account="123456789012", region="eu-west-1")
 GITHUB = "token.actions.githubusercontent.com"
@@ -347,9 +348,10 @@ def test_a_topic_is_encrypted_with_its_key_or_the_sns_key() -> None:
 def test_a_user_with_an_access_key_plans_no_key_material() -> None:
     spec = load_spec((REPO_ROOT / "examples/beanstalk-mail-app.yaml").read_text())
     ctx = Context(account="123456789012", region="eu-west-1", rotation_function_arn="arn:rot",
+                  rotated_iam_user_path="/opswire-rotated/",
                   allowed_managed_policies=("AWSElasticBeanstalkWebTier",))  # fmt: skip
     user = next(r for r in expand(spec, ctx) if r.kind == "user")
-    assert user.desired["path"] == "/opswire/beanstalk-mail-app/"
+    assert user.desired["path"] == "/opswire-rotated/beanstalk-mail-app/"
     assert user.desired["access_key_secret"] == "opswire/rotated/beanstalk-mail-app/smtp"
     assert (user.desired["rotation_days"], user.desired["rotation_function"]) == (90, "arn:rot")
     assert user.desired["policies"] == [
@@ -388,32 +390,65 @@ def user_problems(access_key: dict[str, Any], ctx: Context = ROTATING) -> list[s
     return []
 
 
-def test_a_rotated_users_path_and_key_secret_must_be_where_the_rotation_function_may_go() -> None:
-    key = {"secret": "team/smtp", "rotation_days": 90}
-    assert user_problems(key) == [
+def user_path_of(access_key: dict[str, Any] | None, ctx: Context = ROTATING) -> str:
+    user: dict[str, Any] = {"name": "smtp", **({"access_key": access_key} if access_key else {})}
+    spec = parse_spec({"name": "mail", "users": [user]})
+    return next(r for r in expand(spec, ctx) if r.kind == "user").desired["path"]
+
+
+def test_a_user_whose_key_is_rotated_is_placed_under_the_rotated_path() -> None:
+    rotated = {"secret": "opswire/rotated/mail/smtp", "rotation_days": 90}
+    assert user_path_of(rotated) == "/opswire-rotated/mail/"
+    assert user_path_of(rotated, replace(ROTATING, rotated_iam_user_path="/ci/keys/")) == (
+        "/ci/keys/mail/"
+    )
+    assert user_path_of(rotated, replace(ROTATING, rotated_iam_user_path="/opswire/")) == (
+        "/opswire/mail/"
+    )
+    # without rotation (or without a key) the user stays under /opswire/<spec>/
+    assert user_path_of({"secret": "opswire/rotated/mail/smtp"}) == "/opswire/mail/"
+    assert user_path_of(None) == "/opswire/mail/"
+
+
+def test_a_rotated_keys_secret_must_be_where_the_rotation_function_may_go() -> None:
+    assert user_problems({"secret": "team/smtp", "rotation_days": 90}) == [
         "users[smtp].access_key.secret: a rotated key's secret must be named under the stack's "
         "rotation prefix 'opswire/rotated/', the only secrets its rotation function may touch "
         "(e.g. 'opswire/rotated/smtp')",
-        "users[smtp].access_key.rotation_days: the user is created under '/opswire/mail/', "
-        "outside the stack's RotatedIamUserPath '/opswire-rotated/' (the only users whose keys "
-        "the rotation function may rotate): deploy the stack with "
-        "RotatedIamUserPath=/opswire/mail/ (or a path above it)",
     ]
     under = {"secret": "opswire/rotated/mail/smtp", "rotation_days": 90}
-    for path in ("/opswire/", "/opswire/mail/"):
+    for path in ("/opswire-rotated/", "/opswire/", "/opswire/mail/", "/ci/"):
         assert user_problems(under, replace(ROTATING, rotated_iam_user_path=path)) == []
     # a key that is not rotated may be anywhere
     assert user_problems({"secret": "team/smtp"}) == []
 
 
-def test_the_beanstalk_example_plans_against_a_stack_whose_rotated_users_are_under_opswire() -> (
-    None
-):
+def test_a_rotated_key_needs_a_rotated_user_path_the_write_function_may_use() -> None:
+    under = {"secret": "opswire/rotated/mail/smtp", "rotation_days": 90}
+    assert user_problems(under, replace(ROTATING, rotated_iam_user_path="/")) == [
+        "users[smtp].access_key.rotation_days: the stack's RotatedIamUserPath is '/', where the "
+        "write function may create no user (it would reach every user of the account): deploy "
+        "the stack with a path of its own, such as the default /opswire-rotated/"
+    ]
+    assert user_problems(under, replace(ROTATING, rotated_iam_user_path="")) == [
+        "users[smtp].access_key.rotation_days: needs the stack's RotatedIamUserPath, the path "
+        "the user is placed under (ROTATED_IAM_USER_PATH is not configured)"
+    ]
+    # not rotated: no rotated path needed
+    assert user_problems({"secret": "s"}, replace(ROTATING, rotated_iam_user_path="/")) == []
+
+
+def template_default(name: str) -> str:
+    return template().parameter_defaults()[name]
+
+
+def test_the_beanstalk_example_plans_against_a_stack_with_the_default_parameters() -> None:
     spec = load_spec((REPO_ROOT / "examples/beanstalk-mail-app.yaml").read_text())
     ctx = replace(ROTATING, allowed_managed_policies=("AWSElasticBeanstalkWebTier",))
-    with pytest.raises(SpecValidationError) as caught:
-        expand(spec, ctx)
-    assert [p.split(":")[0] for p in caught.value.problems] == [
-        "users[beanstalk-mail-app-smtp].access_key.rotation_days"
-    ]
-    assert expand(spec, replace(ctx, rotated_iam_user_path="/opswire/"))
+    assert ctx.rotated_iam_user_path == template_default("RotatedIamUserPath")
+    assert ctx.rotated_secret_prefix == template_default("RotatedSecretPrefix")
+    paths = {r.name: r.desired["path"] for r in expand(spec, ctx) if r.kind in ("user", "role")}
+    assert paths == {
+        "beanstalk-mail-app-web": "/opswire/beanstalk-mail-app/",
+        "beanstalk-mail-app-smtp": "/opswire-rotated/beanstalk-mail-app/",
+    }

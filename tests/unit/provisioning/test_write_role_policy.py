@@ -39,6 +39,8 @@ PROFILE = f"{ARN}:instance-profile/opswire/shop/shop-ec2-host"
 CUSTOMER_BOUNDARY = f"{ARN}:policy/org/workload-boundary"
 OIDC = f"{ARN}:oidc-provider/token.actions.githubusercontent.com"
 USER = f"{ARN}:user/opswire/shop/shop-smtp"
+ROTATED_USER = f"{ARN}:user/opswire-rotated/shop/shop-smtp"  # its key rotated (the default path)
+CI_USER = f"{ARN}:user/opswire-rotated/ci-deployer"  # docs/rotation.md: the operator's own
 ECR_READ_ONLY = "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly"
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
 BYPASS = "kms:BypassPolicyLockoutSafetyCheck"
@@ -117,6 +119,22 @@ def boundary_ctx(boundary: str = STACK_BOUNDARY, tags: dict[str, Any] = OURS) ->
     return {"iam:PermissionsBoundary": boundary, **tags}
 
 
+def user_requests(user: str) -> list[Request]:
+    """What the user driver calls: create (with the boundary and the tag), attach, keys, delete."""
+    return [
+        Request("iam:CreateUser", user, {**tagging(SPEC_TAGS),
+                                         "iam:PermissionsBoundary": STACK_BOUNDARY}),
+        Request("iam:TagUser", user, tagging(SPEC_TAGS)),
+        Request("iam:AttachUserPolicy", user, {**boundary_ctx(), "iam:PolicyARN": POLICY}),
+        Request("iam:DetachUserPolicy", user, {**boundary_ctx(), "iam:PolicyARN": ECR_READ_ONLY}),
+        Request("iam:PutUserPermissionsBoundary", user, boundary_ctx()),
+        *(Request(f"iam:{a}", user, OURS)
+          for a in ("CreateAccessKey", "DeleteAccessKey", "DeleteUser", "GetUser", "ListUserTags",
+                    "ListAttachedUserPolicies", "ListAccessKeys")),
+        Request("iam:UntagUser", user, untag(["stage"])),
+    ]  # fmt: skip
+
+
 # ---- what provisioning needs for its own resources --------------------------------------------
 OWN_RESOURCE_REQUESTS = [
     *create_secret(SPEC_TAGS),
@@ -167,15 +185,8 @@ OWN_RESOURCE_REQUESTS = [
                 "UpdateOpenIDConnectProviderThumbprint", "DeleteOpenIDConnectProvider")),
     Request("iam:TagOpenIDConnectProvider", OIDC, {**OURS, **tagging(SPEC_TAGS)}),
     Request("iam:ListOpenIDConnectProviders", "*"),
-    Request("iam:CreateUser", USER, {**tagging(SPEC_TAGS),
-                                     "iam:PermissionsBoundary": STACK_BOUNDARY}),
-    Request("iam:TagUser", USER, tagging(SPEC_TAGS)),
-    Request("iam:AttachUserPolicy", USER, {**boundary_ctx(), "iam:PolicyARN": POLICY}),
-    Request("iam:DetachUserPolicy", USER, {**boundary_ctx(), "iam:PolicyARN": ECR_READ_ONLY}),
-    Request("iam:PutUserPermissionsBoundary", USER, boundary_ctx()),
-    *(Request(f"iam:{a}", USER, OURS)
-      for a in ("CreateAccessKey", "DeleteAccessKey", "DeleteUser", "GetUser", "ListUserTags",
-                "ListAttachedUserPolicies", "ListAccessKeys")),
+    *user_requests(USER),
+    *user_requests(ROTATED_USER),
     Request("iam:ListUsers", "*"),
     *create_log_group(SPEC_TAGS),
     *(Request(f"logs:{a}", f"{LOGS}:/shop/service", OURS)
@@ -287,6 +298,27 @@ REFUSED = {
     "give a user a console password": Request("iam:CreateLoginProfile", USER, OURS),
     "retag another stack's user": Request("iam:TagUser", USER,
                                           {**OTHER_STACK, **tagging(SPEC_TAGS)}),
+    # a rotated key's user: only in a sub-path of RotatedIamUserPath, with the same conditions
+    "create a rotated user without the boundary": Request("iam:CreateUser", ROTATED_USER,
+                                                          tagging(SPEC_TAGS)),
+    "attach AdministratorAccess to a rotated user": Request("iam:AttachUserPolicy", ROTATED_USER,
+                                                            {**boundary_ctx(),
+                                                             "iam:PolicyARN": ADMIN}),
+    "delete another stack's rotated user": Request("iam:DeleteUser", ROTATED_USER, OTHER_STACK),
+    "make a key for a foreign rotated user": Request("iam:CreateAccessKey", ROTATED_USER,
+                                                     FOREIGN),
+    "delete a rotated user's boundary": Request("iam:DeleteUserPermissionsBoundary",
+                                                ROTATED_USER, OURS),
+    "give a rotated user a console password": Request("iam:CreateLoginProfile", ROTATED_USER,
+                                                      OURS),
+    "untag opswire:spec of a rotated user": Request("iam:UntagUser", ROTATED_USER,
+                                                    untag(["opswire:spec"])),
+    # the operator's CI user right under RotatedIamUserPath is never reached
+    "tag a CI user under the rotated path": Request("iam:TagUser", CI_USER, tagging(SPEC_TAGS)),
+    "create a user right under the rotated path": Request("iam:CreateUser", CI_USER, {
+        **tagging(SPEC_TAGS), "iam:PermissionsBoundary": STACK_BOUNDARY}),
+    "make a key for a CI user, even tagged": Request("iam:CreateAccessKey", CI_USER, OURS),
+    "delete a CI user, even tagged": Request("iam:DeleteUser", CI_USER, OURS),
     # OIDC providers: only the stack's (an account has one per URL, often shared)
     "create an OIDC provider without the tag": Request(
         "iam:CreateOpenIDConnectProvider", OIDC, tagging({"opswire:spec": "shop"})),
@@ -426,3 +458,26 @@ def test_plan_reads_the_policy_of_a_subscribed_queue_or_function_of_this_account
     write = function_statements("ProvisionWriteFunction")
     assert evaluate(write, Request("lambda:AddPermission", function)) != "allowed"
     assert evaluate(write, Request("sqs:SetQueueAttributes", queue)) != "allowed"
+
+
+def test_users_of_rotated_keys_follow_the_rotated_iam_user_path() -> None:
+    """A spec user whose key is rotated is under <RotatedIamUserPath><spec>/: the write function
+    follows the parameter; at "/" it gets no user outside /opswire/ (user/*/* would be every
+    user with a path), and plan refuses the rotated key (test_spec_identity)."""
+    custom = {"RotatedIamUserPath": "/ci/keys/"}
+    for request in user_requests(f"{ARN}:user/ci/keys/shop/shop-smtp"):
+        assert decide(request, custom) == "allowed", request
+        assert decide(request) != "allowed", request  # not under the default path
+    for request in user_requests(ROTATED_USER):
+        assert decide(request, custom) != "allowed", request
+    root = {"RotatedIamUserPath": "/"}
+    for user in (ROTATED_USER, f"{ARN}:user/team/admin", f"{ARN}:user/admin"):
+        for request in user_requests(user):
+            assert decide(request, root) != "allowed", request
+    for request in user_requests(USER):
+        assert decide(request, root) == "allowed", request
+    # the rotation function may rotate the keys of exactly the users the write function places
+    rotation = function_statements("SecretRotationFunction")
+    for action in ("iam:CreateAccessKey", "iam:DeleteAccessKey", "iam:UpdateAccessKey"):
+        assert evaluate(rotation, Request(action, ROTATED_USER)) == "allowed"
+        assert evaluate(rotation, Request(action, USER)) != "allowed"

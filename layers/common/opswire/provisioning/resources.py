@@ -170,7 +170,7 @@ def _missing_stack_resources(spec: ProjectSpec, ctx: Context) -> list[str]:
                         f"{', '.join(sorted(allowed)) or 'empty'})"
                     )
     for u in spec.users:
-        problems += user_key_problems(u, iam_path(spec.name), ctx)
+        problems += user_key_problems(u, ctx)
     for a in spec.alarms:
         if not ctx.alarm_topic_arn:
             problems.append(f"alarms[{a.name}]: needs the stack's AlarmTopic (not configured)")

@@ -91,6 +91,28 @@ def iam_path(spec_name: str) -> str:
     return f"{IAM_PATH_ROOT}{spec_name}/"
 
 
+def rotated_path_usable(ctx: Context) -> bool:
+    """Whether the stack's RotatedIamUserPath can hold a spec's users: set, and not ``/``
+    (template.yaml gives the write function no user under the root: it would reach every
+    user of the account)."""
+    return ctx.rotated_iam_user_path not in ("", "/")
+
+
+def user_path(ctx: Context, spec_name: str, rotated: bool) -> str:
+    """Where a spec user lives: ``<RotatedIamUserPath><spec>/`` when its access key is rotated
+    (the only users whose keys the stack's rotation function may rotate), else
+    ``/opswire/<spec>/``. Plan refuses a rotated key when the rotated path is not usable."""
+    if rotated and rotated_path_usable(ctx):
+        return f"{ctx.rotated_iam_user_path}{spec_name}/"
+    return iam_path(spec_name)
+
+
+def user_paths(ctx: Context, spec_name: str) -> list[str]:
+    """Both paths a spec's users may be under (one when they coincide)."""
+    paths = [iam_path(spec_name), user_path(ctx, spec_name, rotated=True)]
+    return sorted(set(paths))
+
+
 def policy_arn(ctx: Context, spec_name: str, name: str) -> str:
     return f"arn:{ctx.partition}:iam::{ctx.account}:policy{iam_path(spec_name)}{name}"
 

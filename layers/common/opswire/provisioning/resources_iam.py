@@ -11,6 +11,7 @@ from opswire.provisioning.resources_base import (
     iam_path,
     policy_arn,
     spec_tags,
+    user_path,
 )
 from opswire.provisioning.spec import KmsKey, ProjectSpec
 from opswire.provisioning.spec_iam import (
@@ -277,8 +278,9 @@ ACCESS_KEY_KIND = "iam-access-key"
 
 def user_resource(spec: ProjectSpec, ctx: Context, user: User) -> Resource:
     key = user.access_key
+    rotated = bool(key and key.rotation_days)
     desired: dict[str, Any] = {
-        "path": iam_path(spec.name),
+        "path": user_path(ctx, spec.name, rotated),
         "policies": sorted(
             [policy_arn(ctx, spec.name, n) for n in user.policies]
             + [aws_managed_policy_arn(ctx, n) for n in user.managed_policies]

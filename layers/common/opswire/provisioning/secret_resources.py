@@ -43,10 +43,11 @@ def secret_problems(s: Secret, ctx: "Context") -> list[str]:
     return []
 
 
-def user_key_problems(u: User, path: str, ctx: "Context") -> list[str]:
+def user_key_problems(u: User, ctx: "Context") -> list[str]:
     """A user's rotated access key needs the stack's rotation function, a secret under the
-    rotation prefix and the user (created under ``path``) under the IAM path whose users that
-    function may rotate keys of (else the rotation fails with AccessDenied)."""
+    rotation prefix and a RotatedIamUserPath the user can be placed under (``user_path``:
+    ``<RotatedIamUserPath><spec>/``, where the write function may create users and the
+    rotation function rotate their keys)."""
     if not u.access_key or not u.access_key.rotation_days:
         return []
     where = f"users[{u.name}].access_key"
@@ -63,12 +64,17 @@ def user_key_problems(u: User, path: str, ctx: "Context") -> list[str]:
             f"prefix {prefix!r}, the only secrets its rotation function may touch "
             f"(e.g. {prefix + secret.split('/')[-1]!r})"
         )
-    allowed = ctx.rotated_iam_user_path
-    if allowed and not path.startswith(allowed):
+    path = ctx.rotated_iam_user_path
+    if not path:
         problems.append(
-            f"{where}.rotation_days: the user is created under {path!r}, outside the stack's "
-            f"RotatedIamUserPath {allowed!r} (the only users whose keys the rotation function "
-            f"may rotate): deploy the stack with RotatedIamUserPath={path} (or a path above it)"
+            f"{where}.rotation_days: needs the stack's RotatedIamUserPath, the path the user is "
+            "placed under (ROTATED_IAM_USER_PATH is not configured)"
+        )
+    elif path == "/":
+        problems.append(
+            f"{where}.rotation_days: the stack's RotatedIamUserPath is '/', where the write "
+            "function may create no user (it would reach every user of the account): deploy "
+            "the stack with a path of its own, such as the default /opswire-rotated/"
         )
     return problems
 

@@ -1,7 +1,7 @@
-"""IAM users under the spec's path, inside the permissions boundary, and the secret their
-access key is written into. The key's secret part exists only between CreateAccessKey and
-CreateSecret, in this module's local variables: it is never returned, logged or kept in the
-execution's state."""
+"""IAM users under the spec's paths (``resources_base.user_path``), inside the permissions
+boundary, and the secret their access key is written into. The key's secret part exists only
+between CreateAccessKey and CreateSecret, in this module's local variables: it is never
+returned, logged or kept in the execution's state."""
 
 import json
 from typing import Any
@@ -12,6 +12,7 @@ from opswire.core.aws import iam_client, secretsmanager_client
 from opswire.core.errors import ProvisioningError
 from opswire.provisioning.aws.sdk import error_code, sdk_errors, tag_dict, tag_list
 from opswire.provisioning.resources import SPEC_TAG, Context, Resource, tag_delta
+from opswire.provisioning.resources_base import user_paths
 from opswire.provisioning.resources_iam import ACCESS_KEY_KIND
 
 ROTATION_KIND_TAG = "opswire:rotation-kind"
@@ -195,18 +196,50 @@ class UserDriver:
                     raise
 
     def owned(self, spec_name: str) -> list[str]:
+        """The users under either path of the spec (``user_paths``): exactly that path, not
+        one below it (another spec's path may be nested in it)."""
         iam = iam_client()
-        with sdk_errors("ListUsers", spec_name):
-            return [
-                u["UserName"]
-                for page in iam.get_paginator("list_users").paginate(
-                    PathPrefix=f"/opswire/{spec_name}/"
-                )
-                for u in page["Users"]
-            ]
+        names: list[str] = []
+        for path in user_paths(self.ctx, spec_name):
+            with sdk_errors("ListUsers", spec_name):
+                pages = iam.get_paginator("list_users").paginate(PathPrefix=path)
+                names += [
+                    u["UserName"] for page in pages for u in page["Users"] if u["Path"] == path
+                ]
+        return names
 
     def refusals(self, resource: Resource) -> list[str]:
-        return []  # nothing outside the resource decides whether it works
+        """A user that exists under another path than the spec's. opswire does not move
+        users (UpdateUser): a new path is a new ARN, and whatever names the old one (a key or
+        bucket policy, a trust) would silently stop matching; the write function has no
+        UpdateUser either. Turning a key's rotation on or off changes the path."""
+        wanted = resource.desired["path"]
+        name = resource.name
+        try:
+            user = iam_client().get_user(UserName=name)["User"]
+        except ClientError as exc:
+            if error_code(exc) == "NoSuchEntity":
+                return []
+            raise ProvisioningError(f"GetUser {name} failed: {error_code(exc)}") from exc
+        have = user.get("Path", "/")
+        if have == wanted:
+            return []
+        where = f"users[{name}]"
+        with sdk_errors("ListUserTags", name):
+            tags = tag_dict(iam_client().list_user_tags(UserName=name).get("Tags", []))
+        spec = resource.desired.get("tags", {}).get(SPEC_TAG)
+        if tags.get(SPEC_TAG) != spec:
+            return [
+                f"{where}: a user of this name exists under {have!r}, not made by this spec "
+                "(IAM user names are unique in the account): not taken over, choose another name"
+            ]
+        return [
+            f"{where}: the user is under {have!r} and belongs under {wanted!r} (a rotated "
+            f"key's user is under RotatedIamUserPath, another under /opswire/): opswire does not "
+            f"move users; move it yourself with `aws iam update-user --user-name {name} "
+            f"--new-path {wanted}` (its ARN changes), or remove it from the spec, apply, and "
+            "add it back (a new key)"
+        ]
 
     def posture(self, resource: Resource, current: dict[str, Any]) -> list[str]:
         problems = []
