@@ -124,9 +124,11 @@ $(IAM_SIMULATE):
 # Tests run in parallel (pytest-xdist): PYTEST_WORKERS=auto is one worker per CPU; the local
 # platform's tests mostly wait on threads, so more workers than CPUs can still help (measured in
 # docs/performance.md). PYTEST_WORKERS=0 runs them in this process, one after another.
+# --dist worksteal: an idle worker takes tests queued on a busy one (with the default `load`,
+# the slow local tests stayed queued on one worker while the other had finished).
 PYTEST_WORKERS ?= auto
 pytest: .venv .tools/sam $(OCTOKIT_INDEX) $(IAM_SIMULATE)
-	$(VENV)/bin/pytest -q -n $(PYTEST_WORKERS)
+	$(VENV)/bin/pytest -q -n $(PYTEST_WORKERS) --dist worksteal
 
 bench: .venv
 	@for script in bench/[!_]*.py; do echo "== $$script"; $(VENV)/bin/python "$$script"; done
