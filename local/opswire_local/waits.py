@@ -21,6 +21,7 @@ from typing import Any
 from unittest import mock
 
 from opswire_local.clients import aws_client
+from opswire_local.template import ACCOUNT_ID, REGION
 
 SETTLE_FIRST_LOOK_SECONDS = 0.01
 SETTLE_LAST_LOOK_SECONDS = 0.1
@@ -163,9 +164,10 @@ class Executions:
         confirmed = False
         while True:
             self._ended.clear()
-            executions = self.current()
-            running = [e for e in executions if e["status"] == "RUNNING"]
-            parked = [self.waiting_in(e["executionArn"]) for e in running]
+            parked = [
+                self._parked_in(machine_arn, history)
+                for machine_arn, history in self._running_in_moto()
+            ]
             if all(parked):
                 if confirmed or not any(p and p.endswith("(task token)") for p in parked):
                     break
@@ -179,6 +181,7 @@ class Executions:
             # lock from the executions): look again when one ends, else less and less often.
             self._ended.wait(interval)
             interval = min(interval * 1.5, SETTLE_LAST_LOOK_SECONDS)
+        executions = self.current()
         moved = [
             execution
             for execution in sorted(executions, key=lambda e: e["startDate"])
@@ -213,34 +216,73 @@ class Executions:
 
     def waiting_in(self, execution_arn: str) -> str | None:
         """The Wait state an execution is parked in, if it is."""
-        history = aws_client("stepfunctions").get_execution_history(
-            executionArn=execution_arn, maxResults=1000
-        )["events"]
+        sfn = aws_client("stepfunctions")
+        history = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
+        machine_arn = sfn.describe_execution(executionArn=execution_arn)["stateMachineArn"]
+        return self._parked_in(machine_arn, history)
+
+    def _running_in_moto(self) -> list[tuple[str, list[Any]]]:
+        """(state machine ARN, history) of each running execution of the stack, read from
+        moto's backend in this process: GetExecutionHistory deep-copies a history at every
+        call, and ``settle`` looks many times per delivery (it was half of a delivery's CPU)."""
+        from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+        backend: Any = stepfunctions_parser_backends[ACCOUNT_ID][REGION]
+        running: list[tuple[str, list[Any]]] = []
+        for machine_arn in list(self.state_machines.values()):
+            for execution in list(backend.describe_state_machine(machine_arn).executions):
+                status = getattr(execution.exec_status, "value", execution.exec_status)
+                if status in (None, "RUNNING"):
+                    running.append((machine_arn, _history_in_moto(execution)))
+        return running
+
+    def _parked_in(self, machine_arn: str, history: list[Any]) -> str | None:
+        """The state an execution with ``history`` is parked in: a long Wait, or a task that
+        waits for its token; None while it is running."""
         last = max(history, key=lambda event: event["id"]) if history else None
         if last is not None and waits_for_task_token(last):
             return task_state_name(history)  # parked until SendTaskSuccess/Failure
         if last is None or last["type"] != "WaitStateEntered":
             return None
         details = last["stateEnteredEventDetails"]
-        if self._wait_due_soon(execution_arn, details, last["timestamp"]):
+        if due_soon(
+            self._definition(machine_arn),
+            str(details["name"]),
+            str(details.get("input") or ""),
+            _as_datetime(last["timestamp"]),
+            self.time_scale,
+            datetime.now(UTC),
+        ):
             return None  # a short polling Wait (deployments): still running
         return str(details["name"])
 
-    def _wait_due_soon(self, execution_arn: str, details: Any, entered: Any) -> bool:
-        sfn = aws_client("stepfunctions")
-        machine = sfn.describe_execution(executionArn=execution_arn)["stateMachineArn"]
-        definition = self._definitions.get(machine)
+    def _definition(self, machine_arn: str) -> dict[str, Any]:
+        definition = self._definitions.get(machine_arn)
         if definition is None:
-            described = sfn.describe_state_machine(stateMachineArn=machine)
-            definition = self._definitions[machine] = json.loads(described["definition"])
-        return due_soon(
-            definition,
-            str(details["name"]),
-            str(details.get("input") or ""),
-            entered,
-            self.time_scale,
-            datetime.now(UTC),
-        )
+            described = aws_client("stepfunctions").describe_state_machine(
+                stateMachineArn=machine_arn
+            )
+            definition = self._definitions[machine_arn] = json.loads(described["definition"])
+        return definition
+
+
+def _as_datetime(timestamp: datetime | str) -> datetime:
+    """A history event's time: a datetime from the API, an ISO string inside moto."""
+    if isinstance(timestamp, datetime):
+        return timestamp
+    return datetime.fromisoformat(timestamp).replace(tzinfo=UTC)
+
+
+def _history_in_moto(execution: Any) -> list[Any]:
+    """The events of a moto execution so far (a shallow copy: events are not changed once
+    published); empty before its worker started."""
+    worker = execution.exec_worker
+    environment = worker.env if worker is not None else None
+    if environment is None:
+        return []
+    events = environment.event_manager
+    with events._mutex:
+        return list(events._history_event_list)
 
 
 def _moved(before: str | None, now: str) -> bool:
