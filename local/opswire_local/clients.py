@@ -1,14 +1,19 @@
-"""The platform's own AWS clients: one per service, reused while a platform runs.
+"""The platform's AWS clients and boto3 session: one of each per process.
 
 Creating a boto3 client costs tens of milliseconds (service model, endpoint rules, event hooks);
 creating the stack alone made about a hundred. moto answers every client created in the process
-while it runs, so one client per service serves every call; ``forget_clients`` drops them when a
-platform stops. (The overloads keep each client's type for mypy, as ``boto3.client`` has them.)
+while it runs, so one client per service serves every call of every platform the process starts.
+``platform_session`` keeps one boto3 session for them (moto replaces boto3's default session at
+each start, and a new session reads every service model from disk again: a process that starts
+many platforms, as the tests do, paid that at each start). (The overloads keep each client's
+type for mypy, as ``boto3.client`` has them.)
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from opswire_local.template import REGION
@@ -103,6 +108,21 @@ def aws_client(service: str) -> Any:
     return client
 
 
-def forget_clients() -> None:
+_session: Any = None
+
+
+@contextlib.contextmanager
+def platform_session() -> Iterator[None]:
+    """While open, boto3's default session is the process's platform session (created at the
+    first start, with the platform's fake credentials and region)."""
+    global _session
+    import boto3
+
     with _lock:
-        _clients.clear()
+        if _session is None:
+            _session = boto3.session.Session()
+        saved, boto3.DEFAULT_SESSION = boto3.DEFAULT_SESSION, _session
+    try:
+        yield
+    finally:
+        boto3.DEFAULT_SESSION = saved

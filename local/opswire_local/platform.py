@@ -24,7 +24,7 @@ from typing import Any
 
 from opswire_local import deploy_local, moto_beanstalk, secrets_rotation
 from opswire_local.bindings import LogSubscription, Route, Rule
-from opswire_local.clients import forget_clients
+from opswire_local.clients import platform_session
 from opswire_local.events import email_notification
 from opswire_local.lambda_runtime import FunctionSpec, InProcessLambdaRuntime, install_moto_patch
 from opswire_local.log_sink import LocalOpenSearch
@@ -152,6 +152,7 @@ class LocalPlatform:
         stack = self._exit_stack
         stack.enter_context(aws_test_environment(self.template.shared_environment()))
         stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
+        stack.enter_context(platform_session())
         stack.enter_context(install_moto_patch(self.runtime))
         stack.enter_context(patch_sns_lambda_delivery(self.invoke_async))
         stack.enter_context(
@@ -308,11 +309,11 @@ class LocalPlatform:
 
 
 def _forget_process_caches() -> None:
-    """Cached settings, clients and secrets belong to one stack: forget them between stacks."""
+    """Cached settings, the functions' clients and secrets belong to one stack: forget them
+    between stacks (the platform's own clients serve every stack: ``opswire_local.clients``)."""
     from aws_lambda_powertools.utilities import parameters
 
     from opswire.core.reset import forget_stack_caches
 
     forget_stack_caches()
-    forget_clients()
     parameters.clear_caches()  # type: ignore[no-untyped-call]
