@@ -125,10 +125,13 @@ $(IAM_SIMULATE):
 # platform's tests mostly wait on threads, so more workers than CPUs can still help (measured in
 # docs/performance.md). PYTEST_WORKERS=0 runs them in this process, one after another.
 # --dist worksteal: an idle worker takes tests queued on a busy one (with the default `load`,
-# the slow local tests stayed queued on one worker while the other had finished).
-PYTEST_WORKERS ?= auto
+# the slow local tests stayed queued on one worker while the other had finished). The default
+# is one worker more than CPUs: the local tests wait on threads and subprocesses part of the time.
+# Bytecode is written (PYTHONDONTWRITEBYTECODE unset): else every worker and every `opswire`
+# subprocess of the tests compiles the project and rewrites the test modules again.
+PYTEST_WORKERS ?= $(shell echo $$(( $$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1) + 1 )))
 pytest: .venv .tools/sam $(OCTOKIT_INDEX) $(IAM_SIMULATE)
-	$(VENV)/bin/pytest -q -n $(PYTEST_WORKERS) --dist worksteal
+	env -u PYTHONDONTWRITEBYTECODE $(VENV)/bin/pytest -q -n $(PYTEST_WORKERS) --dist worksteal
 
 bench: .venv
 	@for script in bench/[!_]*.py; do echo "== $$script"; $(VENV)/bin/python "$$script"; done
