@@ -260,7 +260,7 @@ class LocalPlatform:
         self, report: DeliveryReport, action: Callable[[], Delivered | None]
     ) -> DeliveryReport:
         slack_mark = len(self.outbox.messages)
-        email_mark = len(self._sent_emails())
+        email_mark = len(self._ses_sent_messages())
         error_mark = len(self.async_errors)
         dead_letter_mark = len(self.router.dead_letters)
         sink_mark = self.log_sink.size()
@@ -272,7 +272,8 @@ class LocalPlatform:
             if delivered is not None:
                 report.http, report.invocation = delivered.http, delivered.invocation
         report.executions = self.executions.settle(report.errors)
-        report.notifications = self.outbox.messages[slack_mark:] + self._sent_emails()[email_mark:]
+        emails = [email_notification(m) for m in self._ses_sent_messages()[email_mark:]]
+        report.notifications = self.outbox.messages[slack_mark:] + emails
         report.errors.extend(self.async_errors[error_mark:])
         report.dead_letters = self.router.dead_letters[dead_letter_mark:]
         report.documents = self.log_sink.documents_since(sink_mark)
@@ -285,10 +286,14 @@ class LocalPlatform:
         return self.log_sink.path
 
     def _sent_emails(self) -> list[dict[str, Any]]:
+        return [email_notification(message) for message in self._ses_sent_messages()]
+
+    def _ses_sent_messages(self) -> list[Any]:
+        """What moto's SES sent, in order (parsed by ``email_notification`` only when reported:
+        parsing every sent message at every delivery grew with the square of the messages)."""
         from moto.ses.models import ses_backends
 
-        messages = ses_backends[ACCOUNT_ID][REGION].sent_messages
-        return [email_notification(message) for message in messages]
+        return list(ses_backends[ACCOUNT_ID][REGION].sent_messages)
 
     def describe(self) -> dict[str, Any]:
         """What the running platform serves (printed by ``opswire local up``)."""
