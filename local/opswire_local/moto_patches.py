@@ -132,22 +132,35 @@ _VALID_DEFINITIONS: set[str] = set()
 """Definitions moto's ASL parser accepted in this process (tests start many platforms)."""
 
 
-def validate_definitions_once() -> contextlib.AbstractContextManager[Any]:
-    """moto parses a state machine's definition to validate it at every CreateStateMachine (a
-    quarter of a second for one of ours); a definition it accepted once in this process is
-    accepted again without parsing. A refused one is parsed (and refused) every time."""
+@contextlib.contextmanager
+def validate_definitions_at_first_start() -> Iterator[None]:
+    """moto parses a definition to validate it at every CreateStateMachine: 0.1-0.7 s each (the
+    first parse in a process warms the ASL parser up), for three state machines at every start,
+    where a delivery starts one. Here a definition is validated when an execution of it first
+    starts in this process, with moto's own check and its InvalidDefinition error, before the
+    execution is created. (AWS refuses it at CreateStateMachine; `make validate` (statelint) and
+    tests/unit/template/test_state_machine_definitions.py check every definition of the
+    repository before that.)"""
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
-    original = StepFunctionsParserBackend._validate_definition
+    validate = StepFunctionsParserBackend._validate_definition
+    original_start = StepFunctionsParserBackend.start_execution
 
-    def validate(definition: str) -> None:
+    def start_execution(self: Any, state_machine_arn: str, *args: Any, **kwargs: Any) -> Any:
+        definition = self.describe_state_machine(state_machine_arn).definition
         if definition not in _VALID_DEFINITIONS:
-            original(definition=definition)
+            validate(definition=definition)
             _VALID_DEFINITIONS.add(definition)
+        return original_start(self, state_machine_arn, *args, **kwargs)
 
-    return mock.patch.object(
-        StepFunctionsParserBackend, "_validate_definition", staticmethod(validate)
-    )
+    def accept(definition: str) -> None:
+        """At CreateStateMachine: validated at the first start instead."""
+
+    with (
+        mock.patch.object(StepFunctionsParserBackend, "_validate_definition", staticmethod(accept)),
+        mock.patch.object(StepFunctionsParserBackend, "start_execution", start_execution),
+    ):
+        yield
 
 
 _USER_BOUNDARY = "opswire_permissions_boundary_arn"

@@ -34,7 +34,7 @@ from opswire_local.moto_patches import (
     iam_user_permissions_boundaries,
     patch_sns_lambda_delivery,
     scale_step_functions_time,
-    validate_definitions_once,
+    validate_definitions_at_first_start,
 )
 from opswire_local.options import PlatformOptions
 from opswire_local.routing import Delivered, DeliveryError, Router
@@ -159,7 +159,7 @@ class LocalPlatform:
             scale_step_functions_time(self.options.time_scale, self.executions.notice)
         )
         stack.enter_context(atomic_dynamodb_writes())
-        stack.enter_context(validate_definitions_once())
+        stack.enter_context(validate_definitions_at_first_start())
         stack.enter_context(iam_user_permissions_boundaries())
         stack.enter_context(self.executions.watch())
         stack.enter_context(secrets_rotation.rotation_semantics(self.emit_event))
