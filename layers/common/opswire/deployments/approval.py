@@ -300,6 +300,70 @@ class WorkflowStarter(Protocol):
         ...
 
 
+FollowUpKind = Literal["override", "redeploy"]
+# Where a follow-up of each kind is counted and listed on the original deployment's record.
+_FOLLOW_UP_KEYS: dict[FollowUpKind, tuple[str, str]] = {
+    "override": ("overrides_started", "overrides"),
+    "redeploy": ("redeploys_started", "redeploys"),
+}
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """A new deployment that runs a finished one again (``opswire deploy override`` or
+    ``redeploy``): ``<id>-<kind>-<number>``, the number counted on the original record."""
+
+    kind: FollowUpKind
+    number: int
+    deployment_id: str
+
+
+def next_follow_up(
+    deployment_id: str,
+    record: Mapping[str, Any],
+    kind: FollowUpKind,
+    by: str,
+) -> FollowUp | dict[str, Any]:
+    """The next follow-up of ``kind`` that ``by`` asks for, or the refusal (403) when the
+    environment names approvers and ``by`` is not one of them."""
+    approvers = [str(a).lower() for a in (record.get("approvers") or [])]
+    if approvers and by.lower() not in approvers:
+        return {"status": 403, "message": f"{by} is not an approver of {record['environment']}"}
+    number = int(record.get(_FOLLOW_UP_KEYS[kind][0], 0)) + 1
+    return FollowUp(kind, number, f"{deployment_id}-{kind}-{number}"[-80:])
+
+
+def claim_follow_up(
+    store: Store,
+    deployment_id: str,
+    record: Mapping[str, Any],
+    follow_up: FollowUp,
+    audit: dict[str, Any],
+    now: datetime,
+) -> dict[str, Any] | None:
+    """Claim ``follow_up``'s number on the original record, with ``audit`` (who, why, when) and
+    the new id (conditional write): one new deployment per call. The refusal (409) when the
+    record changed meanwhile, else None."""
+    started_key, list_key = _FOLLOW_UP_KEYS[follow_up.kind]
+    try:
+        store.put(
+            deployment_id,
+            {
+                **record,
+                started_key: follow_up.number,
+                list_key: [
+                    *record.get(list_key, []),
+                    {**audit, "deployment_id": follow_up.deployment_id},
+                ],
+                "updated_at": now.isoformat(),
+            },
+            int(record.get("version", 0)),
+        )
+    except DeploymentStoreRetryableError:
+        return {"status": 409, "message": f"deployment {deployment_id} changed meanwhile"}
+    return None
+
+
 def override_alarms(
     deployment_id: str,
     reason: str,
@@ -327,25 +391,13 @@ def override_alarms(
             "message": f"deployment {deployment_id} was not blocked before deploying "
             f"(outcome {record.get('outcome') or record.get('status')}): nothing to override",
         }
-    approvers = [str(a).lower() for a in (record.get("approvers") or [])]
-    if approvers and by.lower() not in approvers:
-        return {"status": 403, "message": f"{by} is not an approver of {record['environment']}"}
-    count = int(record.get("overrides_started", 0)) + 1
-    new_id = f"{deployment_id}-override-{count}"[-80:]
+    follow_up = next_follow_up(deployment_id, record, "override", by)
+    if isinstance(follow_up, dict):
+        return follow_up
+    new_id = follow_up.deployment_id
     audit = {"by": by, "principal": principal, "reason": reason, "at": now.isoformat()}
-    try:  # claim the override number (conditional write): one new deployment per call
-        store.put(
-            deployment_id,
-            {
-                **record,
-                "overrides_started": count,
-                "overrides": [*record.get("overrides", []), {**audit, "deployment_id": new_id}],
-                "updated_at": now.isoformat(),
-            },
-            int(record.get("version", 0)),
-        )
-    except DeploymentStoreRetryableError:
-        return {"status": 409, "message": f"deployment {deployment_id} changed meanwhile"}
+    if refusal := claim_follow_up(store, deployment_id, record, follow_up, audit, now):
+        return refusal
     fields = {k: record[k] for k in DeployRequest.model_fields if k in record}
     request = DeployRequest.model_validate({**fields, "deployment_id": new_id})
     workflow.start(new_id, request, {"alarm_override": audit})

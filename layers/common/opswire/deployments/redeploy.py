@@ -11,8 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from opswire.core.errors import DeploymentStoreRetryableError
-from opswire.deployments.approval import Store, WorkflowStarter
+from opswire.deployments.approval import Store, WorkflowStarter, claim_follow_up, next_follow_up
 from opswire.deployments.webhook import DeployRequest
 
 
@@ -42,11 +41,10 @@ def redeploy(
             "message": f"deployment {deployment_id} has not finished "
             f"(status {record.get('status')}): nothing to redeploy yet",
         }
-    approvers = [str(a).lower() for a in (record.get("approvers") or [])]
-    if approvers and by.lower() not in approvers:
-        return {"status": 403, "message": f"{by} is not an approver of {record['environment']}"}
-    count = int(record.get("redeploys_started", 0)) + 1
-    new_id = f"{deployment_id}-redeploy-{count}"[-80:]
+    follow_up = next_follow_up(deployment_id, record, "redeploy", by)
+    if isinstance(follow_up, dict):
+        return follow_up
+    new_id = follow_up.deployment_id
     fields = {k: record[k] for k in DeployRequest.model_fields if k in record}
     try:
         request = DeployRequest.model_validate(
@@ -56,19 +54,8 @@ def redeploy(
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         return {"status": 422, "message": f"deployment {deployment_id} cannot run: {problems}"}
     audit = {"by": by, "principal": principal, "reason": reason, "at": now.isoformat()}
-    try:  # claim the redeploy number (conditional write): one new deployment per call
-        store.put(
-            deployment_id,
-            {
-                **record,
-                "redeploys_started": count,
-                "redeploys": [*record.get("redeploys", []), {**audit, "deployment_id": new_id}],
-                "updated_at": now.isoformat(),
-            },
-            int(record.get("version", 0)),
-        )
-    except DeploymentStoreRetryableError:
-        return {"status": 409, "message": f"deployment {deployment_id} changed meanwhile"}
+    if refusal := claim_follow_up(store, deployment_id, record, follow_up, audit, now):
+        return refusal
     if not workflow.start(new_id, request, {"redeploy": audit}):
         return {"status": 409, "message": f"{new_id} was started already"}
     return {
