@@ -97,7 +97,7 @@ def render_all() -> dict[str, Any]:
         out[f"{name}:none:slack"] = render_event_slack(event)
         out[f"{name}:none:email"] = render_event_email(event).model_dump()
         for label, context in CONTEXTS.items():
-            if label in ("flapping", "state_change"):
+            if label == "flapping":
                 continue
             out[f"{name}:{label}:slack"] = render_event_slack(event, context)
             out[f"{name}:{label}:reply"] = render_event_slack_reply(event, context)
