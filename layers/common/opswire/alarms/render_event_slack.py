@@ -8,7 +8,7 @@ delimiters, and the only mention is ``<!here>`` when the route asks for it.
 from typing import Any
 
 from opswire.alarms.models.event import OpsEvent
-from opswire.alarms.render import MessageContext, is_link, one_line, truncate
+from opswire.alarms.render import MessageContext, is_link, one_line
 from opswire.alarms.render_event import (
     event_color,
     event_facts,
@@ -20,75 +20,37 @@ from opswire.alarms.render_event import (
     resource_lines,
 )
 from opswire.alarms.render_slack import (
-    HERE_MENTION,
-    SLACK_FALLBACK_TEXT_MAX,
-    SLACK_HEADER_MAX,
-    SLACK_MAX_FIELDS,
-    SLACK_SECTION_TEXT_MAX,
+    acknowledge_buttons,
     escape,
+    fields_block,
+    footer_block,
+    header_block,
+    incident_section,
     link_button,
+    message,
+    reply,
     section,
-    slack_field,
-    truncate_escaped,
 )
-from opswire.channels.signed_links import ACK_ACTION_ID
 
 
 def render_event_slack(event: OpsEvent, context: MessageContext | None = None) -> dict[str, Any]:
     emoji, label = event_title(event, context)
-    header = f"{emoji} {label} · {event.service}: {event.title}"
-    blocks: list[dict[str, Any]] = [
-        {
-            "type": "header",
-            "text": {
-                "type": "plain_text",
-                "text": truncate(one_line(header), SLACK_HEADER_MAX),
-                "emoji": True,
-            },
-        }
-    ]
+    blocks = [header_block(f"{emoji} {label} · {event.service}: {event.title}")]
     if context is not None:
-        line = f"Incident `{escape(context.incident_id)}` · severity *{context.severity}*"
-        if context.acknowledged_by:
-            line += f" · acknowledged by {escape(context.acknowledged_by)}"
-        blocks.append(section(f"{escape(event_summary(event, context))}\n{line}"))
+        blocks.append(incident_section(event_summary(event, context), context))
     if event.summary:
         blocks.append(section(f"*What happened*\n{escape(event.summary)}"))
     where = _where(event)
     if where:
         blocks.append(section(f"*Where*\n{where}"))
-    blocks.append(
-        {
-            "type": "section",
-            "fields": [
-                {"type": "mrkdwn", "text": slack_field(label, value)}
-                for label, value in event_facts(event, context)[:SLACK_MAX_FIELDS]
-            ],
-        }
-    )
+    blocks.append(fields_block(event_facts(event, context)))
     blocks.extend(_what_to_do(event, context))
     buttons = _buttons(event, context)
     if buttons:
         blocks.append({"type": "actions", "elements": buttons})
     blocks.append(section(f"*Raw event* (folded)\n```{_raw(event)}```"))
-    blocks.append(
-        {
-            "type": "context",
-            "elements": [
-                {
-                    "type": "mrkdwn",
-                    "text": escape(f"opswire · {event.kind} · received via {event.door}"),
-                }
-            ],
-        }
-    )
-    text = escape(event_headline(event, context))
-    if context is not None and context.mention_here:
-        text = f"{HERE_MENTION} {text}"
-    return {
-        "text": truncate_escaped(text, SLACK_FALLBACK_TEXT_MAX),
-        "attachments": [{"color": event_color(event, context), "blocks": blocks}],
-    }
+    blocks.append(footer_block(escape(f"opswire · {event.kind} · received via {event.door}")))
+    return message(blocks, event_headline(event, context), event_color(event, context), context)
 
 
 def render_event_slack_reply(event: OpsEvent, context: MessageContext) -> dict[str, Any]:
@@ -102,9 +64,7 @@ def render_event_slack_reply(event: OpsEvent, context: MessageContext) -> dict[s
             text += f" · {escape(fact_label)}: {escape(one_line(value))}"
         if event.summary:
             text += f"\n>{escape(one_line(event.summary))}"
-    if context.mention_here:
-        text = f"{HERE_MENTION} {text}"
-    return {"text": truncate_escaped(text, SLACK_SECTION_TEXT_MAX)}
+    return reply(text, context)
 
 
 def _where(event: OpsEvent) -> str:
@@ -134,21 +94,7 @@ def _buttons(event: OpsEvent, context: MessageContext | None) -> list[dict[str, 
     runbook = context.runbook if context is not None else None
     if runbook and is_link(runbook):
         buttons.append(link_button("Runbook", runbook))
-    if (
-        context is not None
-        and context.ack_button
-        and context.can_acknowledge
-        and event.state == "ALARM"
-    ):
-        buttons.append(
-            {
-                "type": "button",
-                "action_id": ACK_ACTION_ID,
-                "text": {"type": "plain_text", "text": "Acknowledge"},
-                "value": context.incident_id,
-                "style": "primary",
-            }
-        )
+    buttons.extend(acknowledge_buttons(context, event.state))
     return buttons
 
 

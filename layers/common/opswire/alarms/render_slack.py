@@ -38,31 +38,13 @@ def render_slack_message(alarm: Alarm, context: MessageContext | None = None) ->
     """A message payload (incoming webhook, ``chat.postMessage`` or ``chat.update``): fallback
     ``text`` plus one coloured attachment of blocks."""
     emoji, title = state_title(alarm, context)
-    blocks: list[dict[str, Any]] = [
-        {
-            "type": "header",
-            "text": {
-                "type": "plain_text",
-                "text": truncate(one_line(f"{emoji} {title}: {alarm.name}"), SLACK_HEADER_MAX),
-                "emoji": True,
-            },
-        }
-    ]
+    blocks = [header_block(f"{emoji} {title}: {alarm.name}")]
     if context is not None:
-        status = f"{escape(incident_summary(alarm, context))}\n{_slack_incident_line(context)}"
-        blocks.append(section(status))
+        blocks.append(incident_section(incident_summary(alarm, context), context))
     if alarm.description:
         blocks.append(section(f"*Description*\n{escape(alarm.description)}"))
     blocks.append(section(f"*Reason*\n{escape(alarm.reason or 'No reason given.')}"))
-    blocks.append(
-        {
-            "type": "section",
-            "fields": [
-                {"type": "mrkdwn", "text": slack_field(label, value)}
-                for label, value in alarm_facts(alarm)[:SLACK_MAX_FIELDS]
-            ],
-        }
-    )
+    blocks.append(fields_block(alarm_facts(alarm)))
     if context is not None and context.log_lines:
         blocks.append(section(_slack_log_lines(context)))
     runbook = context.runbook if context is not None else None
@@ -73,36 +55,11 @@ def render_slack_message(alarm: Alarm, context: MessageContext | None = None) ->
         buttons.append(link_button("Open in CloudWatch", alarm.console_url))
     if runbook and is_link(runbook):
         buttons.append(link_button("Runbook", runbook))
-    if (
-        context is not None
-        and context.ack_button
-        and context.can_acknowledge
-        and alarm.state == "ALARM"
-    ):
-        buttons.append(
-            {
-                "type": "button",
-                "action_id": ACK_ACTION_ID,
-                "text": {"type": "plain_text", "text": "Acknowledge"},
-                "value": context.incident_id,
-                "style": "primary",
-            }
-        )
+    buttons.extend(acknowledge_buttons(context, alarm.state))
     if buttons:
         blocks.append({"type": "actions", "elements": buttons})
-    blocks.append(
-        {
-            "type": "context",
-            "elements": [{"type": "mrkdwn", "text": f"opswire · received via {alarm.source}"}],
-        }
-    )
-    text = escape(headline(alarm, context))
-    if context is not None and context.mention_here:
-        text = f"{HERE_MENTION} {text}"
-    return {
-        "text": truncate_escaped(text, SLACK_FALLBACK_TEXT_MAX),
-        "attachments": [{"color": state_color(alarm, context), "blocks": blocks}],
-    }
+    blocks.append(footer_block(f"opswire · received via {alarm.source}"))
+    return message(blocks, headline(alarm, context), state_color(alarm, context), context)
 
 
 def render_slack_reply(alarm: Alarm, context: MessageContext) -> dict[str, Any]:
@@ -111,16 +68,83 @@ def render_slack_reply(alarm: Alarm, context: MessageContext) -> dict[str, Any]:
     text = f"{emoji} *{escape(title)}*: {escape(incident_summary(alarm, context))}"
     if context.kind in ("state_change", "flapping") and alarm.reason:
         text += f"\n>{escape(one_line(alarm.reason))}"
+    return reply(text, context)
+
+
+# --- blocks shared by alarm and event messages (``opswire.alarms.render_event_slack``) -------
+
+
+def message(
+    blocks: list[dict[str, Any]], fallback: str, color: str, context: MessageContext | None
+) -> dict[str, Any]:
+    """The message payload: escaped ``fallback`` text (after ``<!here>`` when the route asks
+    for it) and one attachment of ``blocks`` in ``color``."""
+    text = escape(fallback)
+    if context is not None and context.mention_here:
+        text = f"{HERE_MENTION} {text}"
+    return {
+        "text": truncate_escaped(text, SLACK_FALLBACK_TEXT_MAX),
+        "attachments": [{"color": color, "blocks": blocks}],
+    }
+
+
+def reply(text: str, context: MessageContext) -> dict[str, Any]:
+    """A thread reply of already-escaped mrkdwn ``text`` (after ``<!here>`` when asked for)."""
     if context.mention_here:
         text = f"{HERE_MENTION} {text}"
     return {"text": truncate_escaped(text, SLACK_SECTION_TEXT_MAX)}
 
 
-def _slack_incident_line(context: MessageContext) -> str:
+def header_block(text: str) -> dict[str, Any]:
+    return {
+        "type": "header",
+        "text": {
+            "type": "plain_text",
+            "text": truncate(one_line(text), SLACK_HEADER_MAX),
+            "emoji": True,
+        },
+    }
+
+
+def incident_section(summary: str, context: MessageContext) -> dict[str, Any]:
+    """The incident's summary line, then its id, severity and who acknowledged it."""
     line = f"Incident `{escape(context.incident_id)}` · severity *{context.severity}*"
     if context.acknowledged_by:
         line += f" · acknowledged by {escape(context.acknowledged_by)}"
-    return line
+    return section(f"{escape(summary)}\n{line}")
+
+
+def fields_block(facts: list[tuple[str, str]]) -> dict[str, Any]:
+    return {
+        "type": "section",
+        "fields": [
+            {"type": "mrkdwn", "text": slack_field(label, value)}
+            for label, value in facts[:SLACK_MAX_FIELDS]
+        ],
+    }
+
+
+def acknowledge_buttons(context: MessageContext | None, state: str) -> list[dict[str, Any]]:
+    """The "Acknowledge" button (bot mode), while the incident is open, unacknowledged and in
+    ALARM; else none."""
+    if context is None or not (context.ack_button and context.can_acknowledge):
+        return []
+    if state != "ALARM":
+        return []
+    return [
+        {
+            "type": "button",
+            "action_id": ACK_ACTION_ID,
+            "text": {"type": "plain_text", "text": "Acknowledge"},
+            "value": context.incident_id,
+            "style": "primary",
+        }
+    ]
+
+
+def footer_block(text: str) -> dict[str, Any]:
+    """The closing context block; ``text`` is mrkdwn, already escaped."""
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
 
 
 def _slack_log_lines(context: MessageContext) -> str:
