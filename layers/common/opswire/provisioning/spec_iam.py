@@ -6,6 +6,7 @@ import re
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Discriminator,
@@ -235,6 +236,24 @@ Grant = Annotated[
 ]
 
 
+def iam_name(value: str, kind: str) -> str:
+    """The name of a policy, role or user of the spec (``kind``), as IAM accepts it."""
+    if not _IAM.match(value):
+        raise ValueError(f"{value!r} is not a valid IAM {kind} name")
+    return value
+
+
+def aws_managed_policy_names(value: tuple[str, ...]) -> tuple[str, ...]:
+    """A role's or user's ``managed_policies``: AWS managed policies by name, not ARN."""
+    for name in value:
+        if not _AWS_MANAGED.match(name) or name.startswith("arn:"):
+            raise ValueError(f"{name!r} is not an AWS managed policy name (no ARN)")
+    return value
+
+
+AwsManagedPolicyNames = Annotated[tuple[str, ...], AfterValidator(aws_managed_policy_names)]
+
+
 class ManagedPolicy(_Model):
     name: str
     description: str = ""
@@ -251,9 +270,7 @@ class ManagedPolicy(_Model):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        if not _IAM.match(value):
-            raise ValueError(f"{value!r} is not a valid IAM policy name")
-        return value
+        return iam_name(value, "policy")
 
 
 _GITHUB_REPO = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
@@ -326,7 +343,7 @@ class Role(_Model):
     trust: Trust
     policies: tuple[str, ...] = ()
     """Managed policies from ``policies``."""
-    managed_policies: tuple[str, ...] = ()
+    managed_policies: AwsManagedPolicyNames = ()
     """AWS managed policies by name (``AmazonEC2ContainerRegistryReadOnly``,
     ``service-role/AmazonECSTaskExecutionRolePolicy``): only those on the stack's allow-list
     (template parameter ``ProvisioningManagedPolicies``)."""
@@ -338,16 +355,11 @@ class Role(_Model):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        if not _IAM.match(value):
-            raise ValueError(f"{value!r} is not a valid IAM role name")
-        return value
+        return iam_name(value, "role")
 
     @field_validator("managed_policies")
     @classmethod
     def _managed(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for name in value:
-            if not _AWS_MANAGED.match(name) or name.startswith("arn:"):
-                raise ValueError(f"{name!r} is not an AWS managed policy name (no ARN)")
         if len(set(value)) != len(value):
             raise ValueError("managed_policies are listed twice")
         return value

@@ -6,15 +6,15 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from opswire.provisioning.spec_iam import AwsManagedPolicyNames, iam_name
+
 GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com"
 STS_AUDIENCE = "sts.amazonaws.com"
 _HOST = re.compile(r"^[a-z0-9.-]+(?::\d+)?(?:/[\w./-]*)?$")
 _THUMBPRINT = re.compile(r"^[0-9a-fA-F]{40}$")
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 _SERVICE = re.compile(r"^[a-z0-9-]{2,40}$")
-_IAM_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
 _SECRET_NAME = re.compile(r"^[\w/+=.@-]{1,512}$")
-_AWS_MANAGED = re.compile(r"^(?:[\w+=.@-]+/)*[\w+=.@-]{1,128}$")
 
 
 class _Model(BaseModel):
@@ -131,21 +131,11 @@ class User(_Model):
     description: str = ""
     policies: tuple[str, ...] = ()
     """Managed policies from ``policies``."""
-    managed_policies: tuple[str, ...] = ()
+    managed_policies: AwsManagedPolicyNames = ()
     """AWS managed policies, from the stack's allow-list (as for roles)."""
     access_key: UserAccessKey | None = None
 
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        if not _IAM_NAME.match(value):
-            raise ValueError(f"{value!r} is not a valid IAM user name")
-        return value
-
-    @field_validator("managed_policies")
-    @classmethod
-    def _managed(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for name in value:
-            if not _AWS_MANAGED.match(name) or name.startswith("arn:"):
-                raise ValueError(f"{name!r} is not an AWS managed policy name (no ARN)")
-        return value
+        return iam_name(value, "user")

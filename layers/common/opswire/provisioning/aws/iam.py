@@ -1,7 +1,9 @@
-"""IAM customer managed policies (under the spec's path) and roles, with their instance profile."""
+"""IAM customer managed policies (under the spec's path) and roles, with their instance profile;
+what roles and users (``users.UserDriver``) do alike, each with the IAM calls of its kind."""
 
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Literal
 
 from botocore.exceptions import ClientError
 
@@ -15,6 +17,9 @@ from opswire.provisioning.spec_iam import (
     wildcard_actions,
     wildcard_on_everything,
 )
+
+AttachedPolicies = Literal["list_attached_role_policies", "list_attached_user_policies"]
+"""The paginator that lists a role's, or a user's, attached managed policies."""
 
 
 def _doc(value: Any) -> Any:
@@ -130,6 +135,114 @@ class PolicyDriver:
         return problems
 
 
+def read_principal(
+    kind: Literal["Role", "User"],
+    name: str,
+    get: Callable[..., Any],
+    list_attached: AttachedPolicies,
+    list_tags: Callable[..., Any],
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """What a role and a user have alike, read with the calls of its kind (``iam.get_role``,
+    the ``list_attached_role_policies`` paginator, ``iam.list_role_tags``; the user's for a
+    user): the principal as IAM returns it, and its ``path``, ``policies`` (attached, sorted),
+    ``permissions_boundary`` and ``tags``. None when it does not exist."""
+    iam = iam_client()
+    by_name: dict[str, Any] = {f"{kind}Name": name}
+    try:
+        principal: dict[str, Any] = get(**by_name)[kind]
+    except ClientError as exc:
+        if error_code(exc) == "NoSuchEntity":
+            return None
+        raise ProvisioningError(f"Get{kind} {name} failed: {error_code(exc)}") from exc
+    with sdk_errors(f"read {kind.lower()}", name):
+        attached = [
+            p["PolicyArn"]
+            for page in iam.get_paginator(list_attached).paginate(**by_name)
+            for p in page["AttachedPolicies"]
+        ]
+        tags = tag_dict(list_tags(**by_name).get("Tags", []))
+    return principal, {
+        "path": principal.get("Path", "/"),
+        "policies": sorted(attached),
+        "permissions_boundary": principal.get("PermissionsBoundary", {}).get(
+            "PermissionsBoundaryArn"
+        ),
+        "tags": tags,
+    }
+
+
+def create_principal(
+    kind: Literal["Role", "User"],
+    resource: Resource,
+    tags: dict[str, str],
+    create: Callable[..., Any],
+    attach: Callable[..., Any],
+    **fields: Any,
+) -> None:
+    """Creates a role or user (``iam.create_role`` with the role's own ``fields``; the user's
+    calls for a user) under its path, inside the spec's permissions boundary, and attaches its
+    ``policies``."""
+    d = resource.desired
+    args: dict[str, Any] = {
+        f"{kind}Name": resource.name,
+        "Path": d["path"],
+        **fields,
+        "Tags": tag_list(tags),
+    }
+    if d.get("permissions_boundary"):  # the write role may create no role or user without it
+        args["PermissionsBoundary"] = d["permissions_boundary"]
+    with sdk_errors(f"Create{kind}", resource.name):
+        create(**args)
+        for arn in d["policies"]:
+            attach(**{f"{kind}Name": resource.name}, PolicyArn=arn)
+
+
+def put_boundary(
+    kind: Literal["Role", "User"],
+    name: str,
+    desired: dict[str, Any],
+    current: dict[str, Any],
+    put: Callable[..., Any],
+) -> None:
+    """Puts the spec's permissions boundary on a role or user that has none or another
+    (``iam.put_role_permissions_boundary``; the user's for a user); never removes one."""
+    boundary = desired.get("permissions_boundary")
+    if boundary and boundary != current.get("permissions_boundary"):
+        put(**{f"{kind}Name": name}, PermissionsBoundary=boundary)
+
+
+def converge_policies(
+    kind: Literal["Role", "User"],
+    name: str,
+    desired: dict[str, Any],
+    current: dict[str, Any],
+    attach: Callable[..., Any],
+    detach: Callable[..., Any],
+) -> None:
+    """Attaches the spec's policies a role or user lacks and detaches the others
+    (``iam.attach_role_policy``, ``iam.detach_role_policy``; the user's for a user)."""
+    if "policies" in desired:
+        for arn in set(desired["policies"]) - set(current["policies"]):
+            attach(**{f"{kind}Name": name}, PolicyArn=arn)
+        for arn in set(current["policies"]) - set(desired["policies"]):
+            detach(**{f"{kind}Name": name}, PolicyArn=arn)
+
+
+def detach_all_policies(
+    kind: Literal["Role", "User"],
+    name: str,
+    list_attached: AttachedPolicies,
+    detach: Callable[..., Any],
+) -> None:
+    """Detaches every policy attached to a role or user, before it is deleted (the
+    ``list_attached_role_policies`` paginator, ``iam.detach_role_policy``; the user's for a
+    user)."""
+    by_name: dict[str, Any] = {f"{kind}Name": name}
+    for page in iam_client().get_paginator(list_attached).paginate(**by_name):
+        for p in page["AttachedPolicies"]:
+            detach(**by_name, PolicyArn=p["PolicyArn"])
+
+
 class RoleDriver:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -137,50 +250,40 @@ class RoleDriver:
     def read(self, resource: Resource) -> dict[str, Any] | None:
         iam = iam_client()
         name = resource.name
-        try:
-            role = iam.get_role(RoleName=name)["Role"]
-        except ClientError as exc:
-            if error_code(exc) == "NoSuchEntity":
-                return None
-            raise ProvisioningError(f"GetRole {name} failed: {error_code(exc)}") from exc
+        found = read_principal(
+            "Role", name, iam.get_role, "list_attached_role_policies", iam.list_role_tags
+        )
+        if found is None:
+            return None
+        role, common = found
         with sdk_errors("read role", name):
-            attached = [
-                p["PolicyArn"]
-                for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=name)
-                for p in page["AttachedPolicies"]
-            ]
-            tags = tag_dict(iam.list_role_tags(RoleName=name).get("Tags", []))
             profiles = iam.list_instance_profiles_for_role(RoleName=name)["InstanceProfiles"]
         return {
             "instance_profile": any(p["InstanceProfileName"] == name for p in profiles),
-            "path": role.get("Path", "/"),
+            "path": common["path"],
             "trust": _doc(role["AssumeRolePolicyDocument"]),
-            "policies": sorted(attached),
+            "policies": common["policies"],
             "max_session_seconds": role.get("MaxSessionDuration", 3600),
             "description": role.get("Description", ""),
-            "permissions_boundary": role.get("PermissionsBoundary", {}).get(
-                "PermissionsBoundaryArn"
-            ),
-            "tags": tags,
+            "permissions_boundary": common["permissions_boundary"],
+            "tags": common["tags"],
         }
 
     def create(self, resource: Resource, tags: dict[str, str]) -> None:
         d = resource.desired
-        args: dict[str, Any] = {
-            "RoleName": resource.name,
-            "Path": d["path"],
-            "AssumeRolePolicyDocument": json.dumps(d["trust"]),
-            "Description": d["description"],
-            "MaxSessionDuration": d["max_session_seconds"],
-            "Tags": tag_list(tags),
-        }
-        if d.get("permissions_boundary"):  # the write role may create no role without it
-            args["PermissionsBoundary"] = d["permissions_boundary"]
-        with sdk_errors("CreateRole", resource.name):
-            iam_client().create_role(**args)
-            for arn in d["policies"]:
-                iam_client().attach_role_policy(RoleName=resource.name, PolicyArn=arn)
-            if d.get("instance_profile"):
+        iam = iam_client()
+        create_principal(
+            "Role",
+            resource,
+            tags,
+            iam.create_role,
+            iam.attach_role_policy,
+            AssumeRolePolicyDocument=json.dumps(d["trust"]),
+            Description=d["description"],
+            MaxSessionDuration=d["max_session_seconds"],
+        )
+        if d.get("instance_profile"):
+            with sdk_errors("CreateRole", resource.name):
                 self._add_profile(resource, tags)
 
     def _add_profile(self, resource: Resource, tags: dict[str, str]) -> None:
@@ -210,20 +313,16 @@ class RoleDriver:
         d = resource.desired
         name = resource.name
         with sdk_errors("update role", name):
-            boundary = d.get("permissions_boundary")
-            if boundary and boundary != current.get("permissions_boundary"):
-                iam.put_role_permissions_boundary(RoleName=name, PermissionsBoundary=boundary)
+            put_boundary("Role", name, d, current, iam.put_role_permissions_boundary)
             if "trust" in d and canonical(d["trust"]) != canonical(current["trust"]):
                 iam.update_assume_role_policy(RoleName=name, PolicyDocument=json.dumps(d["trust"]))
             session = d.get("max_session_seconds", current["max_session_seconds"])
             description = d.get("description", current["description"])
             if (session, description) != (current["max_session_seconds"], current["description"]):
                 iam.update_role(RoleName=name, Description=description, MaxSessionDuration=session)
-            if "policies" in d:
-                for arn in set(d["policies"]) - set(current["policies"]):
-                    iam.attach_role_policy(RoleName=name, PolicyArn=arn)
-                for arn in set(current["policies"]) - set(d["policies"]):
-                    iam.detach_role_policy(RoleName=name, PolicyArn=arn)
+            converge_policies(
+                "Role", name, d, current, iam.attach_role_policy, iam.detach_role_policy
+            )
             if "instance_profile" in d and d["instance_profile"] != current["instance_profile"]:
                 if d["instance_profile"]:
                     self._add_profile(resource, d.get("tags", {}))
@@ -240,11 +339,9 @@ class RoleDriver:
         name = resource.name
         with sdk_errors("DeleteRole", name):
             try:
-                for page in iam.get_paginator("list_attached_role_policies").paginate(
-                    RoleName=name
-                ):
-                    for p in page["AttachedPolicies"]:
-                        iam.detach_role_policy(RoleName=name, PolicyArn=p["PolicyArn"])
+                detach_all_policies(
+                    "Role", name, "list_attached_role_policies", iam.detach_role_policy
+                )
                 for profile in iam.list_instance_profiles_for_role(RoleName=name)[
                     "InstanceProfiles"
                 ]:

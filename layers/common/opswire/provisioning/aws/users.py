@@ -10,6 +10,13 @@ from botocore.exceptions import ClientError
 
 from opswire.core.aws import iam_client, secretsmanager_client
 from opswire.core.errors import ProvisioningError
+from opswire.provisioning.aws.iam import (
+    converge_policies,
+    create_principal,
+    detach_all_policies,
+    put_boundary,
+    read_principal,
+)
 from opswire.provisioning.aws.sdk import error_code, sdk_errors, tag_dict, tag_list
 from opswire.provisioning.resources import SPEC_TAG, Context, Resource, tag_delta
 from opswire.provisioning.resources_base import user_paths
@@ -27,30 +34,20 @@ class UserDriver:
 
     def read(self, resource: Resource) -> dict[str, Any] | None:
         iam = iam_client()
-        name = resource.name
-        try:
-            user = iam.get_user(UserName=name)["User"]
-        except ClientError as exc:
-            if error_code(exc) == "NoSuchEntity":
-                return None
-            raise ProvisioningError(f"GetUser {name} failed: {error_code(exc)}") from exc
-        with sdk_errors("read user", name):
-            attached = [
-                p["PolicyArn"]
-                for page in iam.get_paginator("list_attached_user_policies").paginate(UserName=name)
-                for p in page["AttachedPolicies"]
-            ]
-            tags = tag_dict(iam.list_user_tags(UserName=name).get("Tags", []))
+        found = read_principal(
+            "User", resource.name, iam.get_user, "list_attached_user_policies", iam.list_user_tags
+        )
+        if found is None:
+            return None
+        _, common = found
         state: dict[str, Any] = {
-            "path": user.get("Path", "/"),
-            "policies": sorted(attached),
-            "permissions_boundary": user.get("PermissionsBoundary", {}).get(
-                "PermissionsBoundaryArn"
-            ),
+            "path": common["path"],
+            "policies": common["policies"],
+            "permissions_boundary": common["permissions_boundary"],
             "access_key_secret": None,
             "rotation_days": None,
             "rotation_function": None,
-            "tags": tags,
+            "tags": common["tags"],
         }
         wanted = resource.desired.get("access_key_secret")
         if wanted:
@@ -87,18 +84,10 @@ class UserDriver:
 
     def create(self, resource: Resource, tags: dict[str, str]) -> None:
         d = resource.desired
-        args: dict[str, Any] = {
-            "UserName": resource.name,
-            "Path": d["path"],
-            "Tags": tag_list(tags),
-        }
-        if d.get("permissions_boundary"):  # the write role may create no user without it
-            args["PermissionsBoundary"] = d["permissions_boundary"]
-        with sdk_errors("CreateUser", resource.name):
-            iam_client().create_user(**args)
-            for arn in d["policies"]:
-                iam_client().attach_user_policy(UserName=resource.name, PolicyArn=arn)
-            if d.get("access_key_secret"):
+        iam = iam_client()
+        create_principal("User", resource, tags, iam.create_user, iam.attach_user_policy)
+        if d.get("access_key_secret"):
+            with sdk_errors("CreateUser", resource.name):
                 self._key_into_secret(resource, tags)
                 self._rotation(resource)
 
@@ -149,14 +138,10 @@ class UserDriver:
         d = resource.desired
         name = resource.name
         with sdk_errors("update user", name):
-            boundary = d.get("permissions_boundary")
-            if boundary and boundary != current.get("permissions_boundary"):
-                iam.put_user_permissions_boundary(UserName=name, PermissionsBoundary=boundary)
-            if "policies" in d:
-                for arn in set(d["policies"]) - set(current["policies"]):
-                    iam.attach_user_policy(UserName=name, PolicyArn=arn)
-                for arn in set(current["policies"]) - set(d["policies"]):
-                    iam.detach_user_policy(UserName=name, PolicyArn=arn)
+            put_boundary("User", name, d, current, iam.put_user_permissions_boundary)
+            converge_policies(
+                "User", name, d, current, iam.attach_user_policy, iam.detach_user_policy
+            )
             to_set, to_remove = tag_delta(d.get("tags", {}), current["tags"])
             if to_set:
                 iam.tag_user(UserName=name, Tags=tag_list(d["tags"]))
@@ -185,11 +170,9 @@ class UserDriver:
             try:
                 for key in iam.list_access_keys(UserName=name)["AccessKeyMetadata"]:
                     iam.delete_access_key(UserName=name, AccessKeyId=key["AccessKeyId"])
-                for page in iam.get_paginator("list_attached_user_policies").paginate(
-                    UserName=name
-                ):
-                    for p in page["AttachedPolicies"]:
-                        iam.detach_user_policy(UserName=name, PolicyArn=p["PolicyArn"])
+                detach_all_policies(
+                    "User", name, "list_attached_user_policies", iam.detach_user_policy
+                )
                 iam.delete_user(UserName=name)
             except ClientError as exc:
                 if error_code(exc) != "NoSuchEntity":
