@@ -175,14 +175,14 @@ def run_plan(args: argparse.Namespace) -> int:
     from opswire_cli.supplied_values import check_supplied_values
 
     def checked_plan(target: SpecTarget, _platform: Any) -> Any:
-        # again with the stack's rotation prefix (a master secret must be under it)
-        prefix = target.context.rotated_secret_prefix
-        check_supplied_values(spec.model_dump(mode="json"), args.file.parent, prefix)
+        check_supplied_values(
+            spec.model_dump(mode="json"), args.file.parent,
+            target.context.rotated_secret_prefix, target.session.client("secretsmanager"),
+        )  # fmt: skip
         return make_plan(target, spec)
 
     try:
         spec = read_spec(args.file)
-        check_supplied_values(spec.model_dump(mode="json"), args.file.parent)
         made = _with_target(args, checked_plan)
     except SpecValidationError as exc:
         return _invalid(args, exc)
@@ -218,11 +218,9 @@ def run_status(args: argparse.Namespace) -> int:
 def run_apply(args: argparse.Namespace) -> int:
     from opswire.core.errors import SpecValidationError
     from opswire.provisioning.wiring import read_spec
-    from opswire_cli.supplied_values import check_supplied_values
 
     try:
         spec = read_spec(args.file)
-        check_supplied_values(spec.model_dump(mode="json"), args.file.parent)
     except SpecValidationError as exc:
         return _invalid(args, exc)
 

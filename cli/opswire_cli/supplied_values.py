@@ -44,15 +44,18 @@ def read_supplied(source: dict[str, Any], base: Path, stdin: TextIO, where: str)
     return stdin.read()
 
 
-def check_supplied_values(document: dict[str, Any], base: Path, rotated_prefix: str = "") -> None:
+def check_supplied_values(
+    document: dict[str, Any], base: Path, rotated_prefix: str, client: Any
+) -> None:
     """Read and check every ``file`` and ``env`` value the spec points at (``stdin`` is read by
-    apply only), keeping none: ``plan`` and ``apply`` refuse a missing file, an unset variable
-    or a value without the fields of its kind before anything starts. ``rotated_prefix``: the
-    stack's RotatedSecretPrefix (the master secret of a rotated alternating user's must be
-    under it)."""
+    apply only), keeping none: ``plan`` refuses a missing file, an unset variable or a value
+    without the fields of its kind. A secret that exists already (``client``: Secrets Manager)
+    is skipped: its value is set once, at creation, so the team need not keep the file.
+    ``rotated_prefix``: the stack's RotatedSecretPrefix (the master secret of a rotated
+    alternating user's must be under it)."""
     for secret in document.get("secrets") or []:
         source = secret.get("value_from") or {}
-        if source.get("file") or source.get("env"):
+        if (source.get("file") or source.get("env")) and not _exists(client, secret["name"]):
             where = f"secrets[{secret['name']}].value_from"
             text = read_supplied(source, base, sys.stdin, where)
             _checked(text, secret, where, rotated_prefix)

@@ -103,3 +103,21 @@ def test_plan_refuses_a_master_secret_the_rotation_function_may_not_read(
         "may read"
     ]
     assert VALUE not in json.dumps(out)
+
+
+@mock_aws
+def test_a_secret_that_exists_needs_no_supplied_value_any_more(tmp_path: Path) -> None:
+    """A secret's value is set once, when it is created: after that, plan does not read the file
+    (the team need not keep a password file around to plan again)."""
+    from opswire_cli.supplied_values import check_supplied_values
+
+    sm = boto3.client("secretsmanager", region_name="us-east-1")
+    document = {
+        "name": "team",
+        "secrets": [{"name": "opswire/rotated/team/db", "rotation_kind": "postgres",
+                     "rotation_days": 30, "value_from": {"file": "gone.json"}}],
+    }  # fmt: skip
+    with pytest.raises(SpecValidationError, match=r"value_from\.file: cannot read"):
+        check_supplied_values(document, tmp_path, "opswire/rotated/", sm)
+    sm.create_secret(Name="opswire/rotated/team/db", SecretString=json.dumps({"password": VALUE}))
+    check_supplied_values(document, tmp_path, "opswire/rotated/", sm)  # the file is not read
