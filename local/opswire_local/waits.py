@@ -215,19 +215,15 @@ class Executions:
         return result
 
     def waiting_in(self, execution_arn: str) -> str | None:
-        """The Wait state an execution is parked in, if it is."""
-        sfn = aws_client("stepfunctions")
-        history = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
-        machine_arn = sfn.describe_execution(executionArn=execution_arn)["stateMachineArn"]
-        return self._parked_in(machine_arn, history)
+        """The Wait state (or token task) an execution is parked in, if it is."""
+        execution = _moto_backend().describe_execution(execution_arn)
+        return self._parked_in(execution.state_machine_arn, _history_in_moto(execution))
 
     def _running_in_moto(self) -> list[tuple[str, list[Any]]]:
         """(state machine ARN, history) of each running execution of the stack, read from
         moto's backend in this process: GetExecutionHistory deep-copies a history at every
         call, and ``settle`` looks many times per delivery (it was half of a delivery's CPU)."""
-        from moto.stepfunctions.parser.models import stepfunctions_parser_backends
-
-        backend: Any = stepfunctions_parser_backends[ACCOUNT_ID][REGION]
+        backend = _moto_backend()
         running: list[tuple[str, list[Any]]] = []
         for machine_arn in list(self.state_machines.values()):
             for execution in list(backend.describe_state_machine(machine_arn).executions):
@@ -249,7 +245,7 @@ class Executions:
             self._definition(machine_arn),
             str(details["name"]),
             str(details.get("input") or ""),
-            _as_datetime(last["timestamp"]),
+            _event_time(last["timestamp"]),
             self.time_scale,
             datetime.now(UTC),
         ):
@@ -266,11 +262,16 @@ class Executions:
         return definition
 
 
-def _as_datetime(timestamp: datetime | str) -> datetime:
-    """A history event's time: a datetime from the API, an ISO string inside moto."""
-    if isinstance(timestamp, datetime):
-        return timestamp
+def _event_time(timestamp: str) -> datetime:
+    """A history event's time as moto keeps it (an ISO string, UTC)."""
     return datetime.fromisoformat(timestamp).replace(tzinfo=UTC)
+
+
+def _moto_backend() -> Any:
+    """moto's Step Functions backend of the local account, in this process."""
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    return stepfunctions_parser_backends[ACCOUNT_ID][REGION]
 
 
 def _history_in_moto(execution: Any) -> list[Any]:
